@@ -1,0 +1,189 @@
+"""`smallretail` command line. Every command prints a one-line JSON summary on success and exits
+non-zero with a clear Korean message on failure (contract in ../shared/DESIGN.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+catalog_app = typer.Typer(no_args_is_help=True, help="상품 카탈로그: 가져오기, 검증, 내보내기, 카테고리")
+app.add_typer(catalog_app, name="catalog")
+
+DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL (기본: SMALLRETAIL_DB)")]
+
+
+def emit(payload: dict) -> None:
+    typer.echo(json.dumps(payload, ensure_ascii=False, default=str))
+
+
+def fail(message: str, code: int = 1) -> None:
+    typer.echo(f"오류: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _store(db: str | None):
+    from .store import Store
+
+    return Store(db)
+
+
+def _mapping(path: Path | None) -> dict[str, str]:
+    from .headers import MappingError, load_mapping
+
+    try:
+        return load_mapping(path)
+    except MappingError as exc:
+        fail(str(exc), 2)
+
+
+@catalog_app.command("import")
+def catalog_import(
+    path: Path,
+    shop: Annotated[Optional[str], typer.Option("--shop", help="상점 ID (파일에 '상점' 열이 없을 때)")] = None,
+    db: DbOpt = None,
+    mapping: Annotated[Optional[Path], typer.Option("--mapping", help="열 매핑 YAML")] = None,
+    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="거부된 행을 쓸 CSV")] = None,
+) -> None:
+    """Import a shop export (CSV/XLSX/JSON/JSONL); bad rows go to the rejects file with reasons."""
+    from .catalog import default_rejects_path, import_catalog
+    from .tables import TableError
+
+    try:
+        summary = import_catalog(_store(db), path, shop, _mapping(mapping),
+                                 rejects or default_rejects_path(path))
+    except TableError as exc:
+        fail(str(exc), 2)
+    typer.echo(summary.to_json())
+
+
+@catalog_app.command("validate")
+def catalog_validate(
+    path: Path,
+    shop: Annotated[Optional[str], typer.Option("--shop")] = None,
+    mapping: Annotated[Optional[Path], typer.Option("--mapping")] = None,
+    rejects: Annotated[Optional[Path], typer.Option("--rejects")] = None,
+) -> None:
+    """Run every import check without writing to the database."""
+    from .catalog import validate_catalog
+    from .tables import TableError
+
+    try:
+        summary = validate_catalog(path, shop or "validate", _mapping(mapping), rejects)
+    except TableError as exc:
+        fail(str(exc), 2)
+    typer.echo(summary.to_json())
+
+
+@catalog_app.command("export")
+def catalog_export(
+    shop: Annotated[str, typer.Option("--shop")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="파일 (기본: 표준출력)")] = None,
+    db: DbOpt = None,
+    fmt: Annotated[str, typer.Option("--format", help="jsonl")] = "jsonl",
+) -> None:
+    """Export one shop's products as JSONL standard records."""
+    from .catalog import export_jsonl
+
+    if fmt != "jsonl":
+        fail(f"지원하지 않는 형식: {fmt} (jsonl만 지원)", 2)
+    records = _store(db).list_products(shop)
+    text = export_jsonl(records)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.write_text(text, encoding="utf-8")
+    emit({"shop": shop, "products": len(records), "out": str(out)})
+
+
+@catalog_app.command("categories")
+def catalog_categories(
+    code: Annotated[Optional[str], typer.Argument(help="카테고리 코드나 이름: 항목까지 표시")] = None,
+) -> None:
+    """List the 상품정보제공고시 categories (or one category's fields)."""
+    from .categories import CATEGORIES, UnknownCategory, get_category
+
+    if code:
+        try:
+            spec = get_category(code)
+        except UnknownCategory as exc:
+            fail(str(exc.args[0]), 2)
+        for f in spec.fields:
+            typer.echo(f"{f.key:28} {'필수' if f.required else '선택'}  {f.type:10} {f.label}")
+        return
+    for spec in CATEGORIES.values():
+        required = sum(f.required for f in spec.fields)
+        typer.echo(f"{spec.code:20} {spec.label}  (항목 {len(spec.fields)}, 필수 {required})")
+
+
+@catalog_app.command("policy")
+def catalog_policy(path: Path, db: DbOpt = None) -> None:
+    """Load shop policies (a JSON object or a list of them) into the database."""
+    from pydantic import ValidationError
+
+    from .record import ShopPolicy
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        policies = [ShopPolicy.model_validate(p) for p in (doc if isinstance(doc, list) else [doc])]
+    except (OSError, json.JSONDecodeError, ValidationError) as exc:
+        fail(f"상점 정책 파일을 읽을 수 없습니다: {path} ({exc})", 2)
+    store = _store(db)
+    for policy in policies:
+        store.put_policy(policy)
+    emit({"policies": len(policies), "shops": [p.shop_id for p in policies]})
+
+
+@app.command("demo")
+def demo(db: DbOpt = None) -> None:
+    """The main job on the embedded defaults: import the sample catalog and summarize it."""
+    from .demo import run_demo
+
+    run_demo(db)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+@app.command("check")
+def check(
+    text_or_file: Annotated[str, typer.Argument(help="검사할 문구, 또는 문구가 담긴 파일 경로")],
+    product: Annotated[Path, typer.Option("--product", help="catalog export --format jsonl의 한 줄")],
+    policy: Annotated[Optional[Path], typer.Option("--policy", help="상점 정책 JSON")] = None,
+    style: Annotated[str, typer.Option("--style", help="detail|intro|bullets|seo")] = "detail",
+) -> None:
+    """Audit any text (generated or the shop's own copy) against the product record."""
+    from pydantic import ValidationError
+
+    from .grounding import check_description
+    from .record import STYLE_LABELS, ProductRecord, ShopPolicy
+
+    if style not in STYLE_LABELS:
+        fail(f"알 수 없는 스타일: {style} (가능: {', '.join(STYLE_LABELS)})", 2)
+    candidate = Path(text_or_file)
+    text = candidate.read_text(encoding="utf-8") if candidate.is_file() else text_or_file
+    try:
+        lines = [ln for ln in product.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        if len(lines) != 1:
+            fail(f"--product 파일에는 상품 한 줄(JSON)만 있어야 합니다: {product} ({len(lines)}줄)", 2)
+        record = ProductRecord.model_validate_json(lines[0])
+        shop_policy = (ShopPolicy.model_validate_json(policy.read_text(encoding="utf-8"))
+                       if policy else None)
+    except (OSError, ValidationError) as exc:
+        fail(f"상품/정책 파일을 읽을 수 없습니다: {exc}", 2)
+    report = check_description(text, record, shop_policy, style)
+    typer.echo(report.model_dump_json())
+
+
+@app.command("redact")
+def redact(text: Annotated[str, typer.Argument(help="개인정보를 가릴 문구")]) -> None:
+    """Mask personal data (phone, 주민등록번호, email, address, card, account) in a text."""
+    from .pii import redact_pii
+
+    result = redact_pii(text)
+    emit({"text": result.text, "found": result.found})
