@@ -178,3 +178,11 @@ def test_validate_writes_nothing(tmp_path, store):
     summary = validate_catalog(write_csv(tmp_path / "a.csv", [GOOD]), "s1")
     assert (summary.rows, summary.imported, summary.rejected) == (1, 1, 0)
     assert store.count_products("s1") == 0
+
+
+def test_cross_contact_line_in_allergen_cell_is_its_own_fact(tmp_path):
+    text = "우유, 대두 함유. 이 제품은 같은 제조시설에서 땅콩, 밀을 사용한 제품과 같은 시설에서 제조"
+    parsed = parse_rows(read_table(write_csv(tmp_path / "a.csv", [variant(알레르기=text)])), "s1")
+    (_, record), = parsed.records
+    assert record.allergens == ["우유", "대두"]
+    assert record.cross_contact == "이 제품은 같은 제조시설에서 땅콩, 밀을 사용한 제품과 같은 시설에서 제조"

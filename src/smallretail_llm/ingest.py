@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,19 @@ def _split_list(text: str) -> list[str]:
         if part and part not in out:
             out.append(part)
     return out
+
+
+CROSS_CONTACT = re.compile(r"(?:이\s*제품은\s*)?(?:같은|동일한?)\s*(?:제조\s*)?(?:시설|공장|라인)[^\n]*")
+
+
+def split_cross_contact(text: str) -> tuple[str, str | None]:
+    """Labels put the cross-contact line in the allergen cell ("우유 함유. 같은 제조시설에서 땅콩 사용");
+    it is a fact of its own (DOMAIN.md), not a list of allergens in the product."""
+    match = CROSS_CONTACT.search(text)
+    if not match:
+        return text, None
+    rest = (text[: match.start()] + text[match.end():]).strip(" .,;/\n")
+    return rest, match.group(0).strip()
 
 
 # attribute -> parser of one cell's text; a parser raises NormalizeError with a Korean reason
@@ -146,7 +160,12 @@ def _from_cells(
             continue
         parser = CORE_PARSERS.get(attr)
         try:
-            if attr == "category":
+            if attr == "allergens":
+                text, cross = split_cross_contact(text)
+                if cross and not values.get("cross_contact"):
+                    fields["cross_contact"] = cross
+                fields[attr] = nz.parse_allergens(text) if text else []
+            elif attr == "category":
                 fields[attr] = spec.code if spec else text
             elif attr == "use_by":
                 fields[attr] = nz.parse_use_by(text, _date_label(headers[attr]))

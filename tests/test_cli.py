@@ -1,0 +1,79 @@
+"""The `smallretail` CLI contract: one JSON line on success, a Korean message and non-zero exit on failure."""
+
+import json
+
+from typer.testing import CliRunner
+
+from smallretail_llm.cli import app
+from smallretail_llm.store import Store
+
+runner = CliRunner()
+EXPORT = "상품코드,상품명,카테고리,판매가\nA1,두부,가공식품,3500\nA2,,가공식품,1000\n"
+
+
+def test_catalog_import_prints_summary_and_writes_rejects(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(EXPORT, encoding="cp949")
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    result = runner.invoke(app, ["catalog", "import", str(path), "--shop", "s1", "--db", db])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["rows"], summary["imported"], summary["updated"], summary["rejected"]) == (2, 1, 0, 1)
+    assert summary["rejects_file"] == str(tmp_path / "export.rejects.csv")
+    assert "필수 항목이 비어 있음: 상품명" in (tmp_path / "export.rejects.csv").read_text(encoding="utf-8-sig")
+    again = json.loads(runner.invoke(app, ["catalog", "import", str(path), "--shop", "s1", "--db", db]).stdout)
+    assert (again["imported"], again["updated"], again["changed"]) == (0, 1, 0)
+
+
+def test_unknown_format_fails_and_writes_nothing(tmp_path):
+    path = tmp_path / "export.pdf"
+    path.write_bytes(b"%PDF-1.4")
+    db = tmp_path / "db.sqlite"
+    result = runner.invoke(app, ["catalog", "import", str(path), "--shop", "s1", "--db", f"sqlite:///{db}"])
+    assert result.exit_code == 2
+    assert "지원하지 않는 파일 형식" in result.stderr
+    assert Store(f"sqlite:///{db}").count_products("s1") == 0
+    assert not (tmp_path / "export.rejects.csv").exists()
+
+
+def test_unreadable_encoding_fails(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\xff\xfe\x00\x00" + bytes(range(128, 256)) * 4)
+    result = runner.invoke(app, ["catalog", "validate", str(path)])
+    assert result.exit_code == 2 and "오류:" in result.stderr
+
+
+def test_bad_mapping_file(tmp_path):
+    (tmp_path / "export.csv").write_text(EXPORT, encoding="utf-8")
+    (tmp_path / "map.yaml").write_text("가격: 값\n", encoding="utf-8")
+    result = runner.invoke(app, ["catalog", "validate", str(tmp_path / "export.csv"),
+                                 "--mapping", str(tmp_path / "map.yaml")])
+    assert result.exit_code == 2 and "대상 필드를 알 수 없습니다" in result.stderr
+
+
+def test_categories_listing():
+    result = runner.invoke(app, ["catalog", "categories"])
+    assert result.exit_code == 0
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 36
+    assert any(line.startswith("processed_food") and "가공식품" in line for line in lines)
+    fields = runner.invoke(app, ["catalog", "categories", "가공식품"]).stdout
+    assert "소비기한" in fields and "필수" in fields
+    assert runner.invoke(app, ["catalog", "categories", "우주선"]).exit_code == 2
+
+
+def test_export_and_policy(tmp_path):
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    (tmp_path / "export.csv").write_text(EXPORT, encoding="utf-8")
+    runner.invoke(app, ["catalog", "import", str(tmp_path / "export.csv"), "--shop", "s1", "--db", db])
+    out = tmp_path / "products.jsonl"
+    result = runner.invoke(app, ["catalog", "export", "--shop", "s1", "--db", db, "--out", str(out)])
+    assert json.loads(result.stdout) == {"shop": "s1", "products": 1, "out": str(out)}
+    assert json.loads(out.read_text(encoding="utf-8"))["name"] == "두부"
+    policy = {"shop_id": "s1", "shop_name": "하늘", "shipping_fee_krw": 3000, "shipping_days": "1~2일",
+              "return_policy": "7일 이내", "cs_phone": "1588-1234", "cs_hours": "평일 10~17시"}
+    (tmp_path / "p.json").write_text(json.dumps(policy, ensure_ascii=False), encoding="utf-8")
+    result = runner.invoke(app, ["catalog", "policy", str(tmp_path / "p.json"), "--db", db])
+    assert json.loads(result.stdout) == {"policies": 1, "shops": ["s1"]}
+    (tmp_path / "bad.json").write_text("{}", encoding="utf-8")
+    assert runner.invoke(app, ["catalog", "policy", str(tmp_path / "bad.json"), "--db", db]).exit_code == 2
