@@ -186,3 +186,39 @@ def test_cross_contact_line_in_allergen_cell_is_its_own_fact(tmp_path):
     (_, record), = parsed.records
     assert record.allergens == ["우유", "대두"]
     assert record.cross_contact == "이 제품은 같은 제조시설에서 땅콩, 밀을 사용한 제품과 같은 시설에서 제조"
+
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+
+
+def test_messy_fixture_every_bad_row_rejected_with_its_reason(tmp_path, store):
+    expected = json.loads((FIXTURES / "messy_export.expected.json").read_text(encoding="utf-8"))
+    rejects = tmp_path / "rejects.csv"
+    summary = import_catalog(store, FIXTURES / "messy_export.csv", "messy", rejects_path=rejects)
+    assert summary.encoding == "cp949"
+    assert summary.rows == summary.imported + summary.updated + summary.rejected == 30
+    assert summary.rejected == len(expected)
+    lines = list(csv.DictReader(io.StringIO(rejects.read_text(encoding="utf-8-sig"))))
+    got = {(int(r["행"]), r["열"]): r["사유"] for r in lines}
+    assert set(got) == {(e["row"], e["column"]) for e in expected}
+    for e in expected:
+        assert e["reason_contains"] in got[(e["row"], e["column"])]
+    # unknown columns are kept, not dropped
+    assert any(p.extra for p in store.list_products("messy"))
+    before = store.list_products("messy")
+    again = import_catalog(store, FIXTURES / "messy_export.csv", "messy", rejects_path=rejects)
+    assert (again.imported, again.changed, again.rejected) == (0, 0, summary.rejected)
+    assert store.list_products("messy") == before
+
+
+def test_sample_catalog_imports_without_rejections(store):
+    from smallretail_llm.demo import load_samples
+
+    summaries = load_samples(store)
+    assert len(summaries) >= 3
+    assert sum(s.rows for s in summaries.values()) >= 300
+    assert all(s.rejected == 0 and s.rows == s.imported for s in summaries.values())
+    assert len(store.category_counts()) >= 8
+    assert all(store.get_policy(shop) is not None for shop in summaries)
+    again = load_samples(store)
+    assert all(s.changed == 0 and s.imported == 0 for s in again.values())

@@ -187,3 +187,70 @@ def redact(text: Annotated[str, typer.Argument(help="개인정보를 가릴 문�
 
     result = redact_pii(text)
     emit({"text": result.text, "found": result.found})
+
+
+data_app = typer.Typer(no_args_is_help=True, help="학습 데이터: SFT 데이터셋과 nano 말뭉치")
+app.add_typer(data_app, name="data")
+
+
+def _catalog_with_policies(db: str | None):
+    store = _store(db)
+    pairs = []
+    for shop in store.shops():
+        products = store.list_products(shop)
+        if not products:
+            continue
+        policy = store.get_policy(shop)
+        if policy is None:
+            fail(f"상점 '{shop}'의 정책(배송·교환·상담)이 없습니다: "
+                 "`smallretail catalog policy 정책.json`으로 먼저 등록하세요", 2)
+        pairs.extend((p, policy) for p in products)
+    if not pairs:
+        fail("데이터베이스에 상품이 없습니다: `smallretail catalog import`로 먼저 가져오세요", 2)
+    return pairs
+
+
+@data_app.command("build")
+def data_build(
+    out: Annotated[Path, typer.Option("--out", help="출력 폴더")],
+    db: DbOpt = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    teacher_url: Annotated[Optional[str], typer.Option(
+        "--teacher-url", help="OpenAI 호환 교사 모델 주소 (예: http://127.0.0.1:8001/v1)")] = None,
+    teacher_model: Annotated[str, typer.Option("--teacher-model")] = "teacher",
+) -> None:
+    """Build the SFT DatasetDict (train/validation/test by product) with a dataset card."""
+    from .dataset import build_examples, save
+
+    drafter = client = None
+    if teacher_url:
+        from .teacher import TeacherClient, teacher_drafter
+
+        client = TeacherClient(teacher_url, teacher_model)
+        drafter = teacher_drafter(client)
+    built = build_examples(_catalog_with_policies(db), seed=seed, drafter=drafter)
+    if client is not None:
+        client.close()
+    save(built, out)
+    card = built.card()
+    emit({"out": str(out), **{name: s["examples"] for name, s in card["splits"].items()},
+          "teacher": card["teacher"]})
+
+
+@data_app.command("corpus")
+def data_corpus(
+    out: Annotated[Path, typer.Option("--out", help="말뭉치 텍스트 파일")],
+    db: DbOpt = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+) -> None:
+    """Plain text (train split only) for the offline nano model's tokenizer and base."""
+    from .dataset import build_examples, corpus_lines
+
+    built = build_examples(_catalog_with_policies(db), seed=seed)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lines = 0
+    with out.open("w", encoding="utf-8") as fh:
+        for line in corpus_lines(built):
+            fh.write(line + "\n")
+            lines += 1
+    emit({"out": str(out), "lines": lines, "bytes": out.stat().st_size})
