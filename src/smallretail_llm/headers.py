@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -38,6 +39,7 @@ CORE_SYNONYMS: dict[str, tuple[str, ...]] = {
 _SYNONYM_INDEX: dict[str, str] = {}
 
 
+@lru_cache(maxsize=4096)
 def header_key(header: str) -> str:
     """Compare headers loosely: NFKC, no spaces or punctuation, lower-case, no "(원)"-style suffix."""
     text = unicodedata.normalize("NFKC", header).strip().lower()
@@ -54,8 +56,10 @@ def core_field(header: str) -> str | None:
     return _SYNONYM_INDEX.get(header_key(header))
 
 
+@lru_cache(maxsize=4096)
 def notice_field(header: str, spec: CategorySpec) -> str | None:
-    """The notice key of `spec` whose label or alias matches the header, or None."""
+    """The notice key of `spec` whose label or alias matches the header, or None (cached: an
+    export repeats the same few headers and categories on every row)."""
     key = header_key(header)
     for f in spec.fields:
         if key == header_key(f.label) or key == header_key(f.key) or any(

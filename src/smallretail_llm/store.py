@@ -112,19 +112,24 @@ class Store:
 
     # --- products --------------------------------------------------------------------------
     def upsert(self, session: Session, records: Iterable[ProductRecord]) -> UpsertCounts:
-        """Insert or update by (shop, sku) inside the caller's transaction."""
+        """Insert or update by (shop, sku) inside the caller's transaction. Each shop's existing
+        rows are read once per call, not once per record (imports are thousands of rows)."""
         counts = UpsertCounts()
+        known: dict[str, dict[str, ProductRow]] = {}
         for record in records:
-            self.ensure_shop(session, record.shop_id)
+            rows = known.get(record.shop_id)
+            if rows is None:
+                self.ensure_shop(session, record.shop_id)
+                rows = known[record.shop_id] = {r.sku: r for r in session.scalars(
+                    select(ProductRow).where(ProductRow.shop_id == record.shop_id))}
             digest = record_hash(record)
-            row = session.scalar(select(ProductRow).where(
-                ProductRow.shop_id == record.shop_id, ProductRow.sku == record.sku))
+            row = rows.get(record.sku)
             if row is None:
-                session.add(ProductRow(
+                rows[record.sku] = row = ProductRow(
                     shop_id=record.shop_id, sku=record.sku, category=record.category,
-                    name=record.name, record=record.model_dump(mode="json"), content_hash=digest))
+                    name=record.name, record=record.model_dump(mode="json"), content_hash=digest)
+                session.add(row)
                 counts.imported += 1
-                session.flush()  # a later duplicate in the same batch must see this row
                 continue
             counts.updated += 1
             if row.content_hash != digest:
