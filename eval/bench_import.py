@@ -49,7 +49,7 @@ def main() -> None:
         path = Path(tmp) / "export.csv"
         path.write_bytes(data)
         start = time.perf_counter()
-        parsed, rows, _ = parse_file(path, "bench")
+        _, rows, _ = parse_file(path, "bench")
         parse_s = time.perf_counter() - start
         store = Store(f"sqlite:///{tmp}/bench.db")
         start = time.perf_counter()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -14,7 +14,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 catalog_app = typer.Typer(no_args_is_help=True, help="상품 카탈로그: 가져오기, 검증, 내보내기, 카테고리")
 app.add_typer(catalog_app, name="catalog")
 
-DbOpt = Annotated[Optional[str], typer.Option("--db", help="SQLAlchemy URL (기본: SMALLRETAIL_DB)")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL (기본: SMALLRETAIL_DB)")]
 
 
 def emit(payload: dict) -> None:
@@ -44,10 +44,10 @@ def _mapping(path: Path | None) -> dict[str, str]:
 @catalog_app.command("import")
 def catalog_import(
     path: Path,
-    shop: Annotated[Optional[str], typer.Option("--shop", help="상점 ID (파일에 '상점' 열이 없을 때)")] = None,
+    shop: Annotated[str | None, typer.Option("--shop", help="상점 ID (파일에 '상점' 열이 없을 때)")] = None,
     db: DbOpt = None,
-    mapping: Annotated[Optional[Path], typer.Option("--mapping", help="열 매핑 YAML")] = None,
-    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="거부된 행을 쓸 CSV")] = None,
+    mapping: Annotated[Path | None, typer.Option("--mapping", help="열 매핑 YAML")] = None,
+    rejects: Annotated[Path | None, typer.Option("--rejects", help="거부된 행을 쓸 CSV")] = None,
 ) -> None:
     """Import a shop export (CSV/XLSX/JSON/JSONL); bad rows go to the rejects file with reasons."""
     from .catalog import default_rejects_path, import_catalog
@@ -64,9 +64,9 @@ def catalog_import(
 @catalog_app.command("validate")
 def catalog_validate(
     path: Path,
-    shop: Annotated[Optional[str], typer.Option("--shop")] = None,
-    mapping: Annotated[Optional[Path], typer.Option("--mapping")] = None,
-    rejects: Annotated[Optional[Path], typer.Option("--rejects")] = None,
+    shop: Annotated[str | None, typer.Option("--shop")] = None,
+    mapping: Annotated[Path | None, typer.Option("--mapping")] = None,
+    rejects: Annotated[Path | None, typer.Option("--rejects")] = None,
 ) -> None:
     """Run every import check without writing to the database."""
     from .catalog import validate_catalog
@@ -82,7 +82,7 @@ def catalog_validate(
 @catalog_app.command("export")
 def catalog_export(
     shop: Annotated[str, typer.Option("--shop")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="파일 (기본: 표준출력)")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="파일 (기본: 표준출력)")] = None,
     db: DbOpt = None,
     fmt: Annotated[str, typer.Option("--format", help="jsonl")] = "jsonl",
 ) -> None:
@@ -102,7 +102,7 @@ def catalog_export(
 
 @catalog_app.command("categories")
 def catalog_categories(
-    code: Annotated[Optional[str], typer.Argument(help="카테고리 코드나 이름: 항목까지 표시")] = None,
+    code: Annotated[str | None, typer.Argument(help="카테고리 코드나 이름: 항목까지 표시")] = None,
 ) -> None:
     """List the 상품정보제공고시 categories (or one category's fields)."""
     from .categories import CATEGORIES, UnknownCategory, get_category
@@ -154,7 +154,7 @@ def main() -> None:  # pragma: no cover - console entry
 def check(
     text_or_file: Annotated[str, typer.Argument(help="검사할 문구, 또는 문구가 담긴 파일 경로")],
     product: Annotated[Path, typer.Option("--product", help="catalog export --format jsonl의 한 줄")],
-    policy: Annotated[Optional[Path], typer.Option("--policy", help="상점 정책 JSON")] = None,
+    policy: Annotated[Path | None, typer.Option("--policy", help="상점 정책 JSON")] = None,
     style: Annotated[str, typer.Option("--style", help="detail|intro|bullets|seo")] = "detail",
 ) -> None:
     """Audit any text (generated or the shop's own copy) against the product record."""
@@ -215,7 +215,7 @@ def data_build(
     out: Annotated[Path, typer.Option("--out", help="출력 폴더")],
     db: DbOpt = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
-    teacher_url: Annotated[Optional[str], typer.Option(
+    teacher_url: Annotated[str | None, typer.Option(
         "--teacher-url", help="OpenAI 호환 교사 모델 주소 (예: http://127.0.0.1:8001/v1)")] = None,
     teacher_model: Annotated[str, typer.Option("--teacher-model")] = "teacher",
 ) -> None:

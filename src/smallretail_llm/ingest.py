@@ -4,9 +4,9 @@ with (row, column, reason). Nothing is silently dropped: unknown columns go to `
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,7 +129,7 @@ def _from_cells(
         elif target and target.startswith("notice."):
             notice_cells.append((header, value, target.removeprefix("notice.")))
         elif target:
-            if target in values and values[target]:
+            if values.get(target):
                 if value and value != values[target]:
                     extra[header] = value  # a second column for the same field: keep, don't guess
                 continue
