@@ -273,3 +273,13 @@ def test_checks_per_second_on_a_600_char_description() -> None:
         _morphemes.cache_clear()
         assert check_compliance(DESCRIPTION, record) == []
     assert n / (time.perf_counter() - started) > 100
+
+
+def test_verbatim_record_caution_is_not_an_advertising_claim():
+    record = ProductRecord(shop_id="s", sku="h1", name="홍삼 스틱", category="health_food",
+                           notice={"intake": "1일 1회 1포. 당뇨치료제, 혈액항응고제 복용 시 섭취에 주의하십시오."})
+    quoted = ("섭취 방법: 1일 1회 1포. 당뇨치료제, 혈액항응고제 복용 시 섭취에 주의하십시오. "
+              "본 제품은 질병의 예방 및 치료를 위한 의약품이 아닙니다.")
+    assert check_compliance(quoted, record) == []
+    invented = "당뇨 치료에 도움을 줍니다. 본 제품은 질병의 예방 및 치료를 위한 의약품이 아닙니다."
+    assert [v.rule for v in check_compliance(invented, record)] == ["disease_claim"]

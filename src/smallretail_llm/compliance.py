@@ -402,4 +402,23 @@ def check_compliance(text: str, record: ProductRecord, *,
         return []
     if not require_statement:
         found = [v for v in found if v.rule != "required_statement"]
-    return found
+    quoted = _record_quotes(text, record)
+    return [v for v in found if not any(a <= v.start and v.end <= b for a, b in quoted)]
+
+
+def _record_quotes(text: str, record: ProductRecord) -> list[tuple[int, int]]:
+    """Spans of `text` that copy a record value verbatim. The shop's own 고시 text is the law's
+    required disclosure ("당뇨치료제 복용 시 섭취에 주의"), not an advertising claim; the product
+    record, not the copy, is where that text is owned and audited."""
+    values = [*record.notice.values(), record.storage or "", record.cross_contact or ""]
+    spans = []
+    for value in values:
+        for piece in re.split(r"(?<=[.!?])\s+|\n", value):
+            piece = piece.strip()
+            if len(piece) < 8:
+                continue
+            start = text.find(piece)
+            while start != -1:
+                spans.append((start, start + len(piece)))
+                start = text.find(piece, start + 1)
+    return spans

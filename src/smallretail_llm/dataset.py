@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .pii import redact_pii
 from .prompts import ANSWER_VERSION, DESCRIBE_VERSION, render_answer, render_describe
 from .qa import generate_qa
 from .record import STYLE_LABELS, TONE_LABELS, ProductRecord, ShopPolicy
@@ -68,10 +69,11 @@ def describe_examples(record: ProductRecord, policy: ShopPolicy | None, seed: in
 
 
 def answer_examples(record: ProductRecord, policy: ShopPolicy, seed: int) -> list[dict]:
-    """Customer questions with grounded answers or hand-offs (see qa.generate_qa)."""
+    """Customer questions with grounded answers or hand-offs (see qa.generate_qa). Questions are
+    PII-redacted exactly as serving redacts them: nothing personal is trained on."""
     rows = []
     for qa in generate_qa(record, policy, seed):
-        messages = render_answer(record, qa.question, policy)
+        messages = render_answer(record, redact_pii(qa.question, keep={policy.cs_phone}).text, policy)
         rows.append(_base(record, "answer", ANSWER_VERSION) | {
             "messages": messages + [{"role": "assistant", "content": qa.answer}],
             "style": "", "tone": policy.tone, "source": "generated",

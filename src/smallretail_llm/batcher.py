@@ -1,0 +1,332 @@
+"""Dynamic batching: gather concurrent requests for a few ms, run them as one batch in a worker
+thread, hand each caller its own result. Engine-agnostic: the batch itself is run by a plain
+function ``run_batch(jobs) -> results`` (see ``hf_engine``), so tests can use a fake.
+
+Scheduling rules (why they are what they are):
+- A batch starts when ``max_batch_size`` requests are pending or the oldest pending request has
+  waited ``max_wait_ms``; the window only opens while the worker is idle, since requests that
+  arrive during a forward pass queue anyway and are all taken by the next batch.
+- One batch holds only requests with the same ``batch_key``: all greedy requests share one key,
+  sampled requests share a key per (temperature, top_p), and a seeded sampled request runs alone
+  (a seed means a reproducible stream of random numbers, which batch neighbours would consume).
+  Different ``max_new_tokens`` do share a batch: the runner stops each row at its own limit.
+- Only one batch runs at a time (one worker thread: one model forward at a time), so the
+  asyncio loop stays free to accept, stream and cancel.
+- The queue of waiting requests is bounded (``max_queue``; running rows are not counted):
+  ``enqueue`` raises ``QueueFull`` instead of building an unbounded backlog.
+- A cancelled request leaves the queue at once; if it is already running, the runner stops its
+  row at the next token (``Job.should_stop``). ``timeout_s`` counts from enqueue: an expired
+  queued request is answered "timeout" without running, a running one stops at the next token
+  (a prompt's prefill, one forward pass, is not interrupted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from smallretail_llm.engine import FinishReason, GenerationRequest, GenerationResult, QueueFull
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchingConfig:
+    """How requests are gathered into batches (see the module docstring)."""
+
+    max_batch_size: int = 8
+    max_wait_ms: float = 5.0
+    max_queue: int = 64
+    retry_after_s: float = 1.0  # what QueueFull tells the client
+
+    def __post_init__(self) -> None:
+        if self.max_batch_size < 1 or self.max_queue < 1:
+            raise ValueError("max_batch_size 와 max_queue 는 1 이상이어야 합니다.")
+        if self.max_wait_ms < 0 or self.retry_after_s < 0:
+            raise ValueError("max_wait_ms 와 retry_after_s 는 0 이상이어야 합니다.")
+
+
+@dataclass
+class BatcherMetrics:
+    """Plain counters the API exports (e.g. a Prometheus collector reading them at scrape
+    time). Updated on the event loop thread only."""
+
+    queue_depth: int = 0  # requests waiting now
+    running: int = 0  # rows in the batch being generated now
+    requests_total: int = 0  # accepted by enqueue
+    rejected_total: int = 0  # refused with QueueFull
+    batches_total: int = 0
+    batch_sizes: Counter[int] = field(default_factory=Counter)  # size -> number of batches
+    prompt_tokens_total: int = 0
+    completion_tokens_total: int = 0
+    finish_reasons: Counter[str] = field(default_factory=Counter)
+    errors_total: int = 0  # batches whose runner raised
+
+    def snapshot(self) -> dict:
+        """A plain-dict copy (Counters become dicts)."""
+        return {k: dict(v) if isinstance(v, Counter) else v for k, v in vars(self).items()}
+
+
+def sampling_key(request: GenerationRequest) -> Hashable:
+    """Requests with equal keys may share a batch (see the module docstring)."""
+    if request.greedy:
+        return ("greedy",)
+    if request.seed is not None:
+        return ("seeded", object())  # equal to nothing: a seeded request runs alone
+    return ("sample", request.temperature, request.top_p)
+
+
+@dataclass(eq=False)
+class Job:
+    """One queued request as the runner sees it (the runner runs in the worker thread)."""
+
+    request: GenerationRequest
+    future: asyncio.Future
+    data: object  # engine-private, e.g. the tokenized prompt
+    deadline: float | None
+    clock: Callable[[], float]
+    enqueued_at: float  # loop time, for the gather window
+    on_text: Callable[[str], None] | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def should_stop(self) -> FinishReason | None:
+        """Why this row must stop now, if it must. Cheap enough to call once per token."""
+        if self.cancelled.is_set():
+            return "cancelled"
+        if self.deadline is not None and self.clock() >= self.deadline:
+            return "timeout"
+        return None
+
+    @property
+    def streaming(self) -> bool:
+        return self.on_text is not None
+
+    def emit(self, delta: str) -> None:
+        """Pass a text delta to the streaming consumer (safe to call from the worker thread)."""
+        if self.on_text is not None and delta and self.loop is not None:
+            try:
+                self.loop.call_soon_threadsafe(self.on_text, delta)
+            except RuntimeError:  # the loop closed while this batch ran (shutdown)
+                self.on_text = None
+
+
+RunBatch = Callable[[Sequence[Job]], list[GenerationResult]]
+
+
+class Batcher:
+    """Owns the bounded queue, the scheduler task and the single worker thread."""
+
+    def __init__(
+        self,
+        run_batch: RunBatch,
+        *,
+        model_name: str,
+        config: BatchingConfig | None = None,
+        batch_key: Callable[[GenerationRequest], Hashable] = sampling_key,
+        metrics: BatcherMetrics | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._run_batch = run_batch
+        self._model_name = model_name
+        self.config = config or BatchingConfig()
+        self._batch_key = batch_key
+        self.metrics = metrics or BatcherMetrics()
+        self._clock = clock
+        self._pending: deque[Job] = deque()
+        self._running: list[Job] = []
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallretail-gen")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self._changed: asyncio.Event | None = None
+        self._closed = False
+
+    # -- submitting -------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        request: GenerationRequest,
+        *,
+        data: object = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> Job:
+        """Queue a request (call on the event loop). Raises QueueFull when the queue is full.
+        ``on_text`` receives text deltas on the loop thread."""
+        loop = self._ensure_started()
+        if len(self._pending) >= self.config.max_queue:
+            self.metrics.rejected_total += 1
+            raise QueueFull(self.config.max_queue, self.config.retry_after_s)
+        now = self._clock()
+        job = Job(
+            request=request,
+            future=loop.create_future(),
+            data=data,
+            deadline=None if request.timeout_s is None else now + request.timeout_s,
+            clock=self._clock,
+            enqueued_at=loop.time(),
+            on_text=on_text,
+            loop=loop,
+        )
+        self._pending.append(job)
+        self.metrics.requests_total += 1
+        self._changed_now()
+        return job
+
+    async def result(self, job: Job) -> GenerationResult:
+        """Wait for ``job``. Cancelling the caller cancels the job (and frees its slot)."""
+        try:
+            if job.deadline is not None and not job.future.done():
+                remaining = max(0.0, job.deadline - self._clock())
+                await asyncio.wait({job.future}, timeout=remaining)
+                if not job.future.done() and self._remove_pending(job):
+                    self._finish_unrun(job, "timeout")
+            return await job.future
+        except asyncio.CancelledError:
+            job.cancelled.set()
+            if self._remove_pending(job):
+                self.metrics.finish_reasons["cancelled"] += 1
+            raise
+
+    async def submit(
+        self,
+        request: GenerationRequest,
+        *,
+        data: object = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> GenerationResult:
+        return await self.result(self.enqueue(request, data=data, on_text=on_text))
+
+    async def aclose(self) -> None:
+        """Stop scheduling, cancel waiting and running requests, release the worker thread."""
+        self._closed = True
+        for job in [*self._pending, *self._running]:
+            job.cancelled.set()
+            if not job.future.done():
+                job.future.cancel()
+        self._pending.clear()
+        self.metrics.queue_depth = 0
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        self._executor.shutdown(wait=False)
+
+    # -- scheduling -------------------------------------------------------------------------
+
+    def _ensure_started(self) -> asyncio.AbstractEventLoop:
+        if self._closed:
+            raise RuntimeError("엔진이 이미 종료되었습니다.")
+        loop = asyncio.get_running_loop()
+        if self._task is not None and not self._task.done() and self._loop is loop:
+            return loop
+        busy = self._pending or (self._task is not None and not self._task.done())
+        other_loop_alive = self._loop not in (None, loop) and not self._loop.is_closed()
+        if busy and other_loop_alive:
+            raise RuntimeError("Batcher 는 한 이벤트 루프에서만 쓸 수 있습니다.")
+        # First use, or the previous loop is gone (e.g. a test's asyncio.run ended): rebind.
+        self._loop = loop
+        self._pending.clear()
+        self._changed = asyncio.Event()
+        self._task = loop.create_task(self._schedule(), name="smallretail-batcher")
+        return loop
+
+    def _changed_now(self) -> None:
+        self.metrics.queue_depth = len(self._pending)
+        if self._changed is not None:
+            self._changed.set()
+
+    def _remove_pending(self, job: Job) -> bool:
+        try:
+            self._pending.remove(job)
+        except ValueError:
+            return False
+        self._changed_now()
+        return True
+
+    def _finish_unrun(self, job: Job, reason: FinishReason) -> None:
+        """Answer a job that never reached the model."""
+        self.metrics.finish_reasons[reason] += 1
+        if not job.future.done():
+            name = job.request.adapter or self._model_name
+            job.future.set_result(GenerationResult("", 0, 0, reason, name))
+
+    async def _schedule(self) -> None:
+        assert self._changed is not None and self._loop is not None
+        loop = self._loop
+        while True:
+            while not self._pending:
+                self._changed.clear()
+                await self._changed.wait()
+            window_end = self._pending[0].enqueued_at + self.config.max_wait_ms / 1000
+            while self._pending and len(self._pending) < self.config.max_batch_size:
+                remaining = window_end - loop.time()
+                if remaining <= 0:
+                    break
+                self._changed.clear()
+                try:
+                    # asyncio.timeout, not wait_for: wait_for in 3.11 can swallow a cancel
+                    async with asyncio.timeout(remaining):
+                        await self._changed.wait()
+                except TimeoutError:
+                    break
+            batch = self._take_batch()
+            if batch:
+                await self._run(batch)
+
+    def _take_batch(self) -> list[Job]:
+        """Remove and return up to max_batch_size runnable jobs sharing the oldest job's key."""
+        batch: list[Job] = []
+        key = None
+        for job in list(self._pending):
+            if job.future.done() or job.cancelled.is_set():
+                self._pending.remove(job)
+                continue
+            if job.should_stop() == "timeout":
+                self._pending.remove(job)
+                self._finish_unrun(job, "timeout")
+                continue
+            job_key = self._batch_key(job.request)
+            if key is None:
+                key = job_key
+            if job_key == key:
+                self._pending.remove(job)
+                batch.append(job)
+                if len(batch) == self.config.max_batch_size:
+                    break
+        self._changed_now()
+        return batch
+
+    async def _run(self, batch: list[Job]) -> None:
+        assert self._loop is not None
+        metrics = self.metrics
+        metrics.batches_total += 1
+        metrics.batch_sizes[len(batch)] += 1
+        metrics.running = len(batch)
+        self._running = batch
+        logger.debug("batch of %d, %d waiting", len(batch), len(self._pending))
+        try:
+            results = await self._loop.run_in_executor(self._executor, self._run_batch, batch)
+        except Exception as exc:  # one broken batch must not kill the scheduler
+            logger.exception("generation batch of %d failed", len(batch))
+            metrics.errors_total += 1
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(exc)
+            return
+        finally:
+            metrics.running = 0
+            self._running = []
+        for job, result in zip(batch, results, strict=True):
+            metrics.prompt_tokens_total += result.prompt_tokens
+            metrics.completion_tokens_total += result.completion_tokens
+            metrics.finish_reasons[result.finish_reason] += 1
+            if not job.future.done():
+                job.future.set_result(result)

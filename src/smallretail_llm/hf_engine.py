@@ -1,0 +1,388 @@
+"""The transformers implementation of ``Engine``: a causal LM (hub id or local dir) plus any
+number of LoRA adapters, served through the dynamic ``Batcher``.
+
+- Prompts use the model's own chat template (``add_generation_prompt=True``); EOS ids come from
+  the model's generation config and the tokenizer, pad falls back to EOS. Both are passed
+  explicitly to ``generate``.
+- A batch is left-padded and run by one ``model.generate`` call with an attention mask. Rows may
+  use different adapters (peft's per-row ``adapter_names``; base rows are ``"__base__"``) when
+  every adapter is plain LoRA; otherwise the batch key also groups requests by adapter.
+- Each row's end is decided here, one token at a time, by a stopping criterion (``_Rows``): EOS,
+  a stop string, its own ``max_new_tokens``, cancellation or timeout. ``generate`` itself gets no
+  EOS (``eos_token_id=[]``) so that ``ignore_eos`` rows can share a batch with ordinary rows.
+- Streaming works for batched rows too: the same per-token hook feeds an ``IncrementalDecoder``.
+- fp32 on CPU (bf16 is several times slower on the target CPUs), bf16 on CUDA (fp16 without bf16
+  support). Settings not exposed by ``GenerationRequest`` (top_k, repetition_penalty) come from the
+  model's own ``generation_config.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    GenerationConfig,
+    PreTrainedTokenizerBase,
+    StoppingCriteria,
+    StoppingCriteriaList,
+)
+
+from smallretail_llm.batcher import Batcher, BatcherMetrics, BatchingConfig, Job, sampling_key
+from smallretail_llm.engine import (
+    BASE_ADAPTER,
+    FinishReason,
+    GenerationRequest,
+    GenerationResult,
+    TextStream,
+    UnknownAdapter,
+)
+
+logger = logging.getLogger(__name__)
+
+_REPLACEMENT = "\ufffd"
+
+
+class IncrementalDecoder:
+    """Turns a growing list of token ids into text deltas.
+
+    A delta never ends inside a character: byte-fallback and byte-level tokens can stop in the
+    middle of a Korean syllable, which decodes to U+FFFD until the rest arrives, so such a tail is
+    held back. Text that could be the start of a stop string is held back as well, and the text
+    is cut before the first stop string. Decoding uses a short window (the method of TGI/vLLM),
+    so it stays cheap for long outputs and keeps SentencePiece's leading-space handling right.
+    """
+
+    def __init__(self, tokenizer: PreTrainedTokenizerBase, stop: Sequence[str] = ()) -> None:
+        self._tokenizer = tokenizer
+        self._stop = tuple(stop)
+        self._longest_stop = max(map(len, self._stop), default=0)
+        self._ids: list[int] = []
+        self._prefix = 0  # window start: tokens kept only as decoding context
+        self._read = 0  # tokens before this are already turned into text
+        self._text = ""
+        self._sent = 0  # characters of _text already returned
+        self.stopped = False
+
+    @property
+    def text(self) -> str:
+        """All text returned so far (after ``finish``: the whole answer)."""
+        return self._text[: self._sent]
+
+    def push(self, token_id: int) -> str:
+        self._ids.append(token_id)
+        piece = self._new_piece(final=False)
+        return self._release(piece, final=False) if piece else ""
+
+    def finish(self) -> str:
+        """Flush what is left; an incomplete character at the very end is dropped."""
+        if self.stopped:
+            return ""
+        return self._release(self._new_piece(final=True), final=True)
+
+    def _decode(self, start: int, end: int) -> str:
+        return self._tokenizer.decode(
+            self._ids[start:end], skip_special_tokens=True, clean_up_tokenization_spaces=False
+        )
+
+    def _new_piece(self, *, final: bool) -> str:
+        before = self._decode(self._prefix, self._read)
+        after = self._decode(self._prefix, len(self._ids))
+        if final:
+            after = after.rstrip(_REPLACEMENT)
+        elif after.endswith(_REPLACEMENT):
+            return ""
+        if len(after) <= len(before):
+            return ""
+        self._prefix, self._read = self._read, len(self._ids)
+        return after[len(before) :]
+
+    def _release(self, piece: str, *, final: bool) -> str:
+        search_from = max(0, len(self._text) - self._longest_stop + 1)
+        self._text += piece
+        hits = [i for s in self._stop if (i := self._text.find(s, search_from)) >= 0]
+        if hits:
+            self._text = self._text[: min(hits)]
+            self.stopped = final = True
+        end = len(self._text) if final else len(self._text) - self._held_back()
+        if end <= self._sent:
+            return ""
+        delta = self._text[self._sent : end]
+        self._sent = end
+        return delta
+
+    def _held_back(self) -> int:
+        """Length of the longest tail of the text that may still become a stop string."""
+        for k in range(min(self._longest_stop - 1, len(self._text)), 0, -1):
+            tail = self._text[-k:]
+            if any(s.startswith(tail) for s in self._stop):
+                return k
+        return 0
+
+
+@dataclass(frozen=True)
+class _Prompt:
+    ids: list[int]
+    limit: int  # this row's max_new_tokens after the engine cap and the context size
+
+
+class _Rows(StoppingCriteria):
+    """Per-token bookkeeping for every row of a batch: records tokens, streams text, and says
+    which rows are finished (the rest keep generating)."""
+
+    def __init__(
+        self, jobs: Sequence[Job], tokenizer: PreTrainedTokenizerBase, eos_ids: frozenset[int]
+    ) -> None:
+        self.jobs = jobs
+        self.eos_ids = eos_ids
+        self.tokens: list[list[int]] = [[] for _ in jobs]
+        self.reasons: list[FinishReason | None] = [None] * len(jobs)
+        self.decoders = [IncrementalDecoder(tokenizer, job.request.stop) for job in jobs]
+
+    def __call__(self, input_ids: torch.LongTensor, scores: object, **kwargs) -> torch.BoolTensor:
+        for row, token in enumerate(input_ids[:, -1].tolist()):
+            if self.reasons[row] is None:
+                self._step(row, token)
+        return torch.tensor([r is not None for r in self.reasons], device=input_ids.device)
+
+    def _step(self, row: int, token: int) -> None:
+        job = self.jobs[row]
+        reason = job.should_stop()
+        if reason is None and token in self.eos_ids and not job.request.ignore_eos:
+            reason = "stop"
+        if reason is None:
+            self.tokens[row].append(token)
+            job.emit(self.decoders[row].push(token))
+            if self.decoders[row].stopped:
+                reason = "stop"
+            elif len(self.tokens[row]) >= job.data.limit:  # type: ignore[attr-defined]
+                reason = "length"
+        if reason is not None:
+            self.finish(row, reason)
+
+    def finish(self, row: int, reason: FinishReason) -> None:
+        self.reasons[row] = reason
+        self.jobs[row].emit(self.decoders[row].finish())
+
+
+class TransformersEngine:
+    """An ``Engine`` backed by transformers + peft. Loading happens in the constructor."""
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        adapters: Mapping[str, str | Path] | None = None,
+        name: str | None = None,
+        device: str = "auto",
+        dtype: torch.dtype | None = None,
+        num_threads: int | None = None,
+        max_new_tokens: int = 1024,
+        batching: BatchingConfig | None = None,
+        chat_template_kwargs: Mapping[str, object] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``model``: hub id or local dir (a dir that exists is loaded with local_files_only).
+        ``adapters``: adapter name -> adapter dir. ``max_new_tokens``: engine-wide cap on every
+        request. ``chat_template_kwargs`` go to the template (default: ``enable_thinking=False``,
+        which turns off Qwen3's thinking mode and is ignored by other templates)."""
+        local = Path(model).exists()
+        self.name = name or (Path(model).name if local else str(model))
+        self.device = torch.device(
+            ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        )
+        self.dtype = dtype or _default_dtype(self.device)
+        self.max_new_tokens = max_new_tokens
+        self._template_kwargs = dict(chat_template_kwargs or {"enable_thinking": False})
+        self._adapters = list(adapters or {})
+        for adapter in self._adapters:
+            if not adapter or adapter in (BASE_ADAPTER, self.name):
+                raise ValueError(f"어댑터 이름으로 쓸 수 없습니다: '{adapter}'")
+        self._num_threads = num_threads
+        if num_threads:
+            torch.set_num_threads(num_threads)
+
+        self.tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local)
+        base = AutoModelForCausalLM.from_pretrained(model, dtype=self.dtype, local_files_only=local)
+        self._eos_ids = _eos_ids(base, self.tokenizer)
+        pad = self.tokenizer.pad_token_id
+        self._pad_id = pad if pad is not None else min(self._eos_ids)
+        text_config = base.config.get_text_config()
+        self._context = getattr(text_config, "max_position_embeddings", None)
+
+        self._model, self._mixed_ok = _with_adapters(base, adapters) if adapters else (base, False)
+        self._model.to(self.device).eval()
+        self._batcher = Batcher(
+            self._run_batch,
+            model_name=self.name,
+            config=batching,
+            batch_key=self._batch_key,
+            clock=clock,
+        )
+        self._ready = True
+        logger.info(
+            "loaded %s on %s (%s), adapters: %s", self.name, self.device, self.dtype, self._adapters
+        )
+
+    # -- Engine protocol --------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    @property
+    def metrics(self) -> BatcherMetrics:
+        return self._batcher.metrics
+
+    def model_names(self) -> list[str]:
+        return [self.name, *self._adapters]
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        return await self._batcher.submit(request, data=self._prepare(request))
+
+    def stream(self, request: GenerationRequest) -> TextStream:
+        """Queue the request now (QueueFull/UnknownAdapter/ValueError are raised here, before a
+        response starts) and return its text deltas; ``.result`` has the usage at the end."""
+        data = self._prepare(request)
+        deltas: asyncio.Queue[str] = asyncio.Queue()
+        job = self._batcher.enqueue(request, data=data, on_text=deltas.put_nowait)
+        return TextStream(deltas, asyncio.get_running_loop().create_task(self._batcher.result(job)))
+
+    async def aclose(self) -> None:
+        self._ready = False
+        await self._batcher.aclose()
+
+    # -- preparing (event loop thread) --------------------------------------------------------
+
+    def _prepare(self, request: GenerationRequest) -> _Prompt:
+        if request.adapter is not None and request.adapter not in self._adapters:
+            raise UnknownAdapter(request.adapter, self._adapters)
+        if request.messages is not None:
+            text = self.tokenizer.apply_chat_template(
+                [dict(m) for m in request.messages],
+                add_generation_prompt=True,
+                tokenize=False,
+                **self._template_kwargs,
+            )
+            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+        else:
+            ids = self.tokenizer(request.prompt)["input_ids"]
+        limit = min(request.max_new_tokens, self.max_new_tokens)
+        if self._context is not None:
+            if len(ids) >= self._context:
+                raise ValueError(
+                    f"프롬프트가 너무 깁니다: {len(ids)} 토큰 (모델 최대 {self._context} 토큰)"
+                )
+            limit = min(limit, self._context - len(ids))
+        return _Prompt(ids=list(ids), limit=limit)
+
+    def _batch_key(self, request: GenerationRequest) -> Hashable:
+        if self._adapters and not self._mixed_ok:
+            return (sampling_key(request), request.adapter)
+        return sampling_key(request)
+
+    # -- running (worker thread) ---------------------------------------------------------------
+
+    def _run_batch(self, jobs: Sequence[Job]) -> list[GenerationResult]:
+        if self._num_threads and torch.get_num_threads() != self._num_threads:
+            torch.set_num_threads(self._num_threads)  # OpenMP keeps a count per thread
+        prompts: list[_Prompt] = [job.data for job in jobs]  # type: ignore[misc]
+        width = max(len(p.ids) for p in prompts)
+        input_ids = torch.tensor(
+            [[self._pad_id] * (width - len(p.ids)) + p.ids for p in prompts], device=self.device
+        )
+        attention_mask = torch.tensor(
+            [[0] * (width - len(p.ids)) + [1] * len(p.ids) for p in prompts], device=self.device
+        )
+        first = jobs[0].request  # the batch key makes sampling settings equal across rows
+        config = GenerationConfig(
+            max_new_tokens=max(p.limit for p in prompts),
+            do_sample=not first.greedy,
+            # greedy: neutral values, so the model's own sampling defaults do not leak in
+            temperature=1.0 if first.greedy else first.temperature,
+            top_p=1.0 if first.greedy else first.top_p,
+            eos_token_id=[],
+            pad_token_id=self._pad_id,
+        )
+        rows = _Rows(jobs, self.tokenizer, self._eos_ids)
+        context, kwargs = self._adapter_context(jobs)
+        with torch.inference_mode(), context:
+            if first.seed is not None and not first.greedy:
+                torch.manual_seed(first.seed)  # seeded requests run alone (sampling_key)
+            self._model.generate(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                generation_config=config,
+                stopping_criteria=StoppingCriteriaList([rows]),
+                **kwargs,
+            )
+        results = []
+        for row, (job, prompt) in enumerate(zip(jobs, prompts, strict=True)):
+            if rows.reasons[row] is None:  # generate ended first (cannot happen, but be safe)
+                rows.finish(row, "length")
+            results.append(
+                GenerationResult(
+                    text=rows.decoders[row].text,
+                    prompt_tokens=len(prompt.ids),
+                    completion_tokens=len(rows.tokens[row]),
+                    finish_reason=rows.reasons[row] or "length",
+                    model=job.request.adapter or self.name,
+                    token_ids=tuple(rows.tokens[row]),
+                )
+            )
+        return results
+
+    def _adapter_context(self, jobs: Sequence[Job]) -> tuple[AbstractContextManager, dict]:
+        if not self._adapters:
+            return nullcontext(), {}
+        names = [job.request.adapter or BASE_ADAPTER for job in jobs]
+        if self._mixed_ok:
+            return nullcontext(), {"adapter_names": names}
+        if names[0] == BASE_ADAPTER:  # batches are grouped by adapter (see _batch_key)
+            return self._model.disable_adapter(), {}
+        self._model.set_adapter(names[0])
+        return nullcontext(), {}
+
+
+def _default_dtype(device: torch.device) -> torch.dtype:
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def _eos_ids(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase) -> frozenset[int]:
+    """Every id that ends a turn: the model's generation config may list several (Qwen: both
+    <|im_end|> and <|endoftext|>); the tokenizer's EOS is the chat template's end marker."""
+    configured = getattr(model.generation_config, "eos_token_id", None)
+    ids = set(configured if isinstance(configured, list) else [configured])
+    ids.add(tokenizer.eos_token_id)
+    ids.discard(None)
+    if not ids:
+        raise ValueError("모델과 토크나이저 어디에도 EOS 토큰이 없습니다.")
+    return frozenset(ids)
+
+
+def _with_adapters(
+    base: torch.nn.Module, adapters: Mapping[str, str | Path]
+) -> tuple[torch.nn.Module, bool]:
+    """The base wrapped with every adapter, and whether rows may mix adapters in one batch
+    (peft's per-row ``adapter_names`` works for plain LoRA only, not DoRA or other methods)."""
+    from peft import LoraConfig, PeftModel  # heavy; only needed when adapters are served
+
+    items = list(adapters.items())
+    first_name, first_path = items[0]
+    model = PeftModel.from_pretrained(base, str(first_path), adapter_name=first_name)
+    for adapter, path in items[1:]:
+        model.load_adapter(str(path), adapter_name=adapter)
+    mixable = all(
+        isinstance(cfg, LoraConfig) and not cfg.use_dora for cfg in model.peft_config.values()
+    )
+    return model, mixable
