@@ -64,8 +64,9 @@ NOTE_STYLES: tuple[str, ...] = ("detail", "intro", "bullets", "seo")
 check requires it in every description style."""
 ANSWER_FIELDS: tuple[str, ...] = (
     "name", "brand", "manufacturer", "origin", "net_content", "price_krw", "stock", "category",
-    "storage", "use_by", "allergens", "cross_contact", "certifications", "notice", "extra",
+    "storage", "use_by", "allergens", "cross_contact", "certifications", "notice",
 )
+"""No `extra`: unknown export columns are often internal (메모, 공급처, 원가) and not for customers."""
 
 FIELD_LABELS: dict[str, str] = {
     "name": "상품명", "brand": "브랜드", "manufacturer": "제조사", "origin": "원산지",
