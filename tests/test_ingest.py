@@ -222,3 +222,14 @@ def test_sample_catalog_imports_without_rejections(store):
     assert all(store.get_policy(shop) is not None for shop in summaries)
     again = load_samples(store)
     assert all(s.changed == 0 and s.imported == 0 for s in again.values())
+
+
+def test_row_of_another_shop_is_rejected_when_importing_for_a_shop(tmp_path):
+    header = ["상점", "상품코드", "상품명", "카테고리"]
+    path = write_csv(tmp_path / "a.csv", [["s1", "A", "두부", "가공식품"], ["s2", "B", "묵", "가공식품"]],
+                     header=header)
+    parsed = parse_rows(read_table(path), "s1")
+    assert [r.sku for _, r in parsed.records] == ["A"]
+    (rejection,) = parsed.rejections
+    assert (rejection.row, rejection.column) == (3, "상점")
+    assert rejection.reason == "다른 상점의 행입니다: 's2' (가져오는 상점: 's1')"

@@ -141,7 +141,10 @@ def _from_cells(
     def reject(attr: str, reason: str, value: str = "") -> None:
         errors.append(Rejection(row.number, headers.get(attr, attr), reason, value))
 
-    shop = values.pop("shop_id", "") or shop_id
+    row_shop = values.pop("shop_id", "")
+    shop = shop_id or row_shop
+    if shop_id and row_shop and row_shop != shop_id:
+        reject("shop_id", f"다른 상점의 행입니다: '{row_shop}' (가져오는 상점: '{shop_id}')", row_shop)
     if not shop:
         reject("shop_id", "상점이 지정되지 않음: --shop 옵션이나 '상점' 열을 채워 주세요")
     for attr, label in (("sku", "상품코드"), ("name", "상품명"), ("category", "카테고리")):

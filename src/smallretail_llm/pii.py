@@ -54,7 +54,7 @@ _LANDLINE = (rf"{_START}\(?(?:0\s?2|0\s?[3-6]\s?[1-5]|0\s?[78]\s?0|0\s?5\s?0\s?[
 # A number right before a unit is a quantity, not a house number ("택배로 3일", "가로 20cm").
 _UNITS = (r"(?:개월|개|원|일|회|번(?![길지])|명|박|시간|분|초|년|월|주|차|장|매|병|팩|봉|세트|kg|g|"
           r"ml|mL|L|l|리터|그램|킬로|cm|mm|m|인분|알|정|포|캡슐|종|가지|배|단계|등급|등|위|도|℃|"
-          r"박스|box|단|켤레|벌|입|ea|EA|인치|inch|W|V|mAh|코스|km|평)")
+          r"박스|box|단|켤레|벌|입(?!니다|니까)|ea|EA|인치|inch|W|V|mAh|코스|km|평)")
 _SPACED_UNITS = (r"(?:(?:개월|세트|리터|그램|킬로|인분|캡슐|가지|단계|등급|박스|켤레|인치|코스)"
                  r"|(?:개|원|일|회|명|년|월|시간|분|초)(?![가-힣])"
                  r"|(?:kg|g|ml|mL|L|cm|mm|m|km|ea|EA|inch|mAh|box)(?![A-Za-z]))")

@@ -1,0 +1,126 @@
+"""Typed dependencies: the app's services and the calling shop (authenticated and rate-limited).
+Routes take ``ServicesDep`` and ``ShopDep`` and never read globals."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from smallretail_llm.api.errors import ApiError, retry_after
+from smallretail_llm.api.metrics import ApiMetrics
+from smallretail_llm.api.ratelimit import RateLimiter
+from smallretail_llm.categories import UnknownCategory, get_category
+from smallretail_llm.engine import Engine
+from smallretail_llm.keys import ApiKeys
+from smallretail_llm.record import ProductRecord, ShopPolicy
+from smallretail_llm.settings import Settings
+from smallretail_llm.store import Store
+
+
+@dataclass
+class Services:
+    """Everything a request handler may use; one per app, kept on ``app.state.services``."""
+
+    settings: Settings
+    engine: Engine
+    store: Store
+    keys: ApiKeys
+    metrics: ApiMetrics
+    limiter: RateLimiter
+    started_at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class Shop:
+    """The caller: a shop, and the id of the key it used (None in keyless demo mode)."""
+
+    shop_id: str
+    key_id: str | None
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+_bearer = HTTPBearer(auto_error=False, description="`smallretail keys create --shop 상점` 으로 "
+                     "만든 API 키: `Authorization: Bearer sr_…`")
+
+
+async def current_shop(
+    request: Request,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Shop:
+    """The shop the API key belongs to; 401 without a valid key (except keyless demo mode),
+    429 with Retry-After when the key is over its rate limit."""
+    settings = services.settings
+    if credentials is not None:
+        info = await run_in_threadpool(services.keys.authenticate, credentials.credentials)
+        if info is None:
+            services.metrics.rejected.labels("unauthorized").inc()
+            raise ApiError(401, "invalid_api_key", "API 키가 올바르지 않거나 폐기되었습니다.",
+                           headers={"WWW-Authenticate": "Bearer"})
+        shop = Shop(info.shop_id, info.key_id)
+    elif settings.demo:
+        shop = Shop(settings.demo_shop, None)
+    else:
+        services.metrics.rejected.labels("unauthorized").inc()
+        raise ApiError(401, "missing_api_key",
+                       "API 키가 필요합니다. 'Authorization: Bearer <키>' 헤더를 보내세요.",
+                       headers={"WWW-Authenticate": "Bearer"})
+    request.scope.setdefault("state", {})["shop_id"] = shop.shop_id
+    wait = services.limiter.take(shop.key_id or f"demo:{shop.shop_id}")
+    if wait > 0:
+        services.metrics.rejected.labels("rate_limited").inc()
+        raise ApiError(429, "rate_limited",
+                       f"요청이 너무 많습니다. {retry_after(wait)['Retry-After']}초 후 다시 시도하세요.",
+                       {"limit_per_minute": settings.rate_limit_per_minute,
+                        "burst": settings.rate_limit_burst}, retry_after(wait))
+    return shop
+
+
+ShopDep = Annotated[Shop, Depends(current_shop)]
+
+
+def product_or_404(services: Services, shop: Shop, sku: str) -> ProductRecord:
+    """The shop's product; another shop's sku is a 404 exactly like a missing one."""
+    record = services.store.get_product(shop.shop_id, sku)
+    if record is None:
+        raise ApiError(404, "product_not_found", f"상품을 찾을 수 없습니다: 상품코드 '{sku}'",
+                       {"product_id": sku})
+    return record
+
+
+def category_code(value: str) -> str:
+    """A category code or Korean label ("가공식품") as its code; unknown is a 422."""
+    try:
+        return get_category(value).code
+    except UnknownCategory as exc:
+        raise ApiError(422, "unknown_category", str(exc.args[0]), {"category": value}) from exc
+
+
+def shop_policy(services: Services, shop: Shop) -> ShopPolicy | None:
+    return services.store.get_policy(shop.shop_id)
+
+
+def model_choice(services: Services, shop: Shop, requested: str | None) -> str | None:
+    """The adapter to run (None = the base model) for a request that may name a ``model``.
+    Only the base, the shop's own adapters and shared ones may be named; any other name is a
+    404, worded like an unknown model so adapter names of other shops do not leak."""
+    names = services.engine.model_names()
+    base = names[0]
+    if requested is None:
+        return services.settings.default_adapter(shop.shop_id, names)
+    allowed = services.settings.models_for(shop.shop_id, base, names)
+    if requested not in allowed:
+        raise ApiError(404, "model_not_found",
+                       f"모델을 찾을 수 없습니다: '{requested}' (사용 가능: {', '.join(allowed)})",
+                       {"model": requested, "available": allowed})
+    return None if requested == base else requested

@@ -1,0 +1,84 @@
+"""Prometheus metrics of one app, in the app's own CollectorRegistry (never the global one, so
+tests and multi-app processes do not collide). The engine's batcher counters, when the engine
+has them, are read at scrape time by a custom collector."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+
+from smallretail_llm.engine import Engine
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
+
+
+class ApiMetrics:
+    """Everything the API counts. Label values are bounded: routes are path templates, shops are
+    the shops that hold keys."""
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter("smallretail_http_requests", "HTTP requests by route and status",
+                                ["method", "route", "status"], registry=r)
+        self.latency = Histogram("smallretail_http_request_duration_seconds",
+                                 "Time from request to the last response byte", ["method", "route"],
+                                 buckets=LATENCY_BUCKETS, registry=r)
+        self.tokens = Counter("smallretail_tokens", "Tokens through the engine",
+                              ["direction"], registry=r)
+        self.generation_latency = Histogram(
+            "smallretail_generation_duration_seconds", "One engine.generate call, queue included",
+            ["task"], buckets=LATENCY_BUCKETS, registry=r)
+        self.grounding = Counter(
+            "smallretail_grounding", "Description outcomes: pass (first draft), regenerate "
+            "(each extra draft), fallback (deterministic renderer used)", ["outcome"], registry=r)
+        self.answers = Counter(
+            "smallretail_answers", "Customer answers per shop: automatic or handoff (needs_human)",
+            ["shop", "outcome"], registry=r)
+        self.rejected = Counter("smallretail_rejected", "Requests refused before any work",
+                                ["reason"], registry=r)
+        if engine is not None and hasattr(engine, "metrics"):
+            r.register(_BatcherCollector(engine))
+
+    def count_tokens(self, prompt_tokens: int, completion_tokens: int) -> None:
+        self.tokens.labels("in").inc(prompt_tokens)
+        self.tokens.labels("out").inc(completion_tokens)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _BatcherCollector(Collector):
+    """Queue depth, running rows and batch sizes from ``engine.metrics`` (a BatcherMetrics)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def describe(self) -> list:
+        return []  # collected lazily: the engine may not expose metrics yet
+
+    def collect(self) -> Iterator:
+        m = getattr(self.engine, "metrics", None)
+        if m is None:
+            return
+        yield GaugeMetricFamily("smallretail_queue_depth", "Generations waiting", value=m.queue_depth)
+        yield GaugeMetricFamily("smallretail_batch_running", "Rows in the running batch",
+                                value=m.running)
+        rejected = CounterMetricFamily("smallretail_queue_rejected", "Refused: queue full")
+        rejected.add_metric([], m.rejected_total)
+        yield rejected
+        sizes = dict(m.batch_sizes)
+        buckets, cumulative = [], 0
+        for bound in BATCH_BUCKETS:
+            cumulative = sum(n for size, n in sizes.items() if size <= bound)
+            buckets.append((str(bound), cumulative))
+        buckets.append(("+Inf", sum(sizes.values())))
+        total = sum(size * n for size, n in sizes.items())
+        histogram = HistogramMetricFamily("smallretail_batch_size", "Requests per model batch")
+        histogram.add_metric([], buckets, total)
+        yield histogram

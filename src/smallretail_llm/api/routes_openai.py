@@ -1,0 +1,144 @@
+"""OpenAI-compatible POST /v1/chat/completions (plain or SSE stream) and GET /v1/models.
+
+Raw model access for tools that speak the OpenAI API: no grounding here (that is what
+/v1/descriptions and /v1/answers add). ``model`` may name only the base model, the caller's own
+adapters or shared ones. Without ``temperature`` decoding is greedy (reproducible), unlike
+OpenAI's default of 1.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from smallretail_llm.api.deps import Services, ServicesDep, Shop, ShopDep, model_choice
+from smallretail_llm.api.errors import ApiError, error_body
+from smallretail_llm.api.openai_schemas import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    Choice,
+    ChunkChoice,
+    CompletionUsage,
+    Delta,
+    ModelCard,
+    ModelList,
+)
+from smallretail_llm.engine import GenerationRequest, GenerationResult
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1", tags=["OpenAI 호환"])
+
+_ERRORS = {401: {"description": "API 키 없음/오류"}, 404: {"description": "모델 없음"},
+           429: {"description": "요청 한도 초과"}, 503: {"description": "대기열 가득 참"}}
+
+
+def _finish(result: GenerationResult | None) -> str:
+    return "length" if result is not None and result.finish_reason in ("length", "timeout") \
+        else "stop"
+
+
+def _usage(result: GenerationResult) -> CompletionUsage:
+    return CompletionUsage(prompt_tokens=result.prompt_tokens,
+                           completion_tokens=result.completion_tokens,
+                           total_tokens=result.prompt_tokens + result.completion_tokens)
+
+
+def _request(body: ChatCompletionRequest, services: Services, adapter: str | None) -> GenerationRequest:
+    cap = services.settings.max_new_tokens
+    wanted = body.max_completion_tokens or body.max_tokens or cap
+    try:
+        return GenerationRequest(
+            messages=[m.as_engine_message() for m in body.messages], max_new_tokens=min(wanted, cap),
+            temperature=body.temperature or 0.0, top_p=body.top_p or 1.0, adapter=adapter,
+            stop=tuple(body.stop or ()), seed=body.seed, timeout_s=services.settings.request_timeout_s)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", str(exc)) from exc
+
+
+def _sse(payload: Any) -> str:
+    """One server-sent event. Each event is a whole JSON text, so a multi-byte character is
+    never split across events."""
+    if hasattr(payload, "model_dump"):
+        payload = payload.model_dump(exclude_none=True)
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
+
+
+@router.post("/chat/completions", response_model=ChatCompletion, responses=_ERRORS,
+             summary="OpenAI 호환 채팅 (stream: true 이면 SSE)")
+async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, shop: ShopDep):
+    """OpenAI Chat Completions 형식. `stream: true` 이면 `data: {...}` 청크를 SSE 로 보내고
+    `data: [DONE]` 으로 끝냅니다."""
+    adapter = model_choice(services, shop, body.model)
+    request = _request(body, services, adapter)
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        try:
+            stream = services.engine.stream(request)  # QueueFull etc. raise here, before any byte
+        except ValueError as exc:
+            raise ApiError(400, "invalid_request", str(exc)) from exc
+        events = _events(stream, services, shop, completion_id, created, body.model, include_usage)
+        return StreamingResponse(events, media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    try:
+        result = await services.engine.generate(request)
+    except ValueError as exc:
+        raise ApiError(400, "invalid_request", str(exc)) from exc
+    if result.finish_reason == "timeout" and not result.text:
+        raise ApiError(504, "generation_timeout", "생성 시간이 초과되었습니다. 잠시 후 다시 시도하세요.")
+    services.metrics.count_tokens(result.prompt_tokens, result.completion_tokens)
+    return ChatCompletion(
+        id=completion_id, created=created, model=body.model,
+        choices=[Choice(message=AssistantMessage(content=result.text), finish_reason=_finish(result))],
+        usage=_usage(result))
+
+
+async def _events(stream: AsyncIterator[str], services: Services, shop: Shop, completion_id: str,
+                  created: int, model: str, include_usage: bool) -> AsyncIterator[str]:
+    def chunk(delta: Delta, finish: str | None = None) -> str:
+        return _sse(ChatCompletionChunk(id=completion_id, created=created, model=model,
+                                        choices=[ChunkChoice(delta=delta, finish_reason=finish)]))
+
+    try:
+        yield chunk(Delta(role="assistant", content=""))
+        async for delta in stream:
+            if delta:
+                yield chunk(Delta(content=delta))
+        result: GenerationResult | None = getattr(stream, "result", None)
+        yield chunk(Delta(), _finish(result))
+        if result is not None:
+            services.metrics.count_tokens(result.prompt_tokens, result.completion_tokens)
+            if include_usage:
+                yield _sse(ChatCompletionChunk(id=completion_id, created=created, model=model,
+                                               choices=[], usage=_usage(result)))
+        yield "data: [DONE]\n\n"
+    except Exception:  # the status line is already sent: report the error in the stream
+        log.exception("stream failed", extra={"shop": shop.shop_id})
+        yield _sse(error_body("internal_error", "생성 중 서버 오류가 발생했습니다."))
+        yield "data: [DONE]\n\n"
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:
+            await close()  # frees the batch slot when the client went away
+
+
+@router.get("/models", response_model=ModelList, responses=_ERRORS, summary="쓸 수 있는 모델 목록")
+async def list_models(services: ServicesDep, shop: ShopDep) -> ModelList:
+    names = services.engine.model_names()
+    allowed = services.settings.models_for(shop.shop_id, names[0], names)
+    created = int(services.started_at)
+    owners = services.settings.adapter_shops
+    return ModelList(data=[
+        ModelCard(id=name, created=created,
+                  owned_by="smallretail" if i == 0 else owners.get(name, "shared"))
+        for i, name in enumerate(allowed)])

@@ -1,0 +1,60 @@
+"""Running the API: ``serve(settings)`` is what `smallretail serve` calls (and the Docker image
+runs ``python -m smallretail_llm.api.server``). It configures logging, loads the model, warms
+the grounding checker and hands the app to uvicorn."""
+
+from __future__ import annotations
+
+import logging
+
+from smallretail_llm.engine import Engine
+from smallretail_llm.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_engine(settings: Settings) -> Engine:
+    """The transformers engine for ``settings.model`` (hub id, local dir or "nano") and its
+    adapters, with the batching settings. Loading takes a while; it happens here, once."""
+    from smallretail_llm.batcher import BatchingConfig
+    from smallretail_llm.hf_engine import TransformersEngine
+    from smallretail_llm.nano import resolve_model
+
+    batching = BatchingConfig(max_batch_size=settings.batch_size, max_wait_ms=settings.batch_wait_ms,
+                              max_queue=settings.queue_size, retry_after_s=settings.retry_after_s)
+    return TransformersEngine(resolve_model(settings.model), adapters=settings.adapter or None,
+                              device=settings.device, num_threads=settings.num_threads,
+                              max_new_tokens=settings.max_new_tokens, batching=batching)
+
+
+def warm_up() -> None:
+    """Load the Korean morpheme analyzer behind the grounding check now, not on the first
+    request (it takes about a second)."""
+    from smallretail_llm.grounding import check_description
+    from smallretail_llm.record import ProductRecord
+
+    record = ProductRecord(shop_id="warmup", sku="warmup", name="두부", category="processed_food")
+    check_description("국산콩 두부입니다.", record)
+
+
+def serve(settings: Settings, engine: Engine | None = None) -> None:
+    """Run the API with uvicorn until interrupted (blocking)."""
+    import uvicorn
+
+    from smallretail_llm.api.app import create_app
+    from smallretail_llm.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_json)
+    log.info("loading model", extra={"model": settings.model, "adapters": list(settings.adapter)})
+    engine = engine or build_engine(settings)
+    warm_up()
+    app = create_app(settings, engine)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+                proxy_headers=True, timeout_graceful_shutdown=10)
+
+
+def main() -> None:  # pragma: no cover - exercised by the Docker image and the server test
+    serve(Settings())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,223 @@
+"""The two product tasks as plain async functions over an ``Engine``: the API calls them, and so
+do eval and bench, so what is measured is what is served.
+
+- ``describe``: record -> prompt -> draft -> grounding check; a failing draft is re-drafted (at
+  most ``max_regenerations`` times, sampled so the retry can differ) and then replaced by the
+  deterministic renderer. The result says which happened and carries the grounding report of
+  the text actually returned.
+- ``answer``: the question is PII-redacted first (the model never sees personal data); prompt
+  injection gets a refusal and an out-of-scope topic (discount, restock, health effect …) a
+  hand-off without calling the model; otherwise the model's answer must pass ``check_answer``,
+  else the rule-based answer is used when it can answer, else a hand-off (needs_human).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from smallretail_llm.engine import Engine, GenerationRequest, GenerationResult, QueueFull
+from smallretail_llm.grounding import (
+    Claim,
+    GroundingReport,
+    check_answer,
+    check_description,
+    is_handoff,
+)
+from smallretail_llm.intent import is_injection, match_intents, out_of_scope_topic
+from smallretail_llm.pii import redact_pii
+from smallretail_llm.prompts import render_answer, render_describe
+from smallretail_llm.qa import answer_field, answer_question, handoff_answer, refusal_answer
+from smallretail_llm.record import ProductRecord, ShopPolicy
+from smallretail_llm.renderer import render_description
+
+log = logging.getLogger(__name__)
+
+DescriptionSource = Literal["model", "fallback"]
+AnswerSource = Literal["model", "fallback", "handoff", "refusal"]
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """How the engine is asked. The first draft is greedy; re-drafts sample at
+    ``retry_temperature`` (a greedy retry would repeat the same draft), seeded from ``seed``
+    when one is given so eval runs are reproducible."""
+
+    adapter: str | None = None
+    max_new_tokens: int = 512
+    timeout_s: float | None = None
+    retry_temperature: float = 0.7
+    retry_top_p: float = 0.95
+    seed: int | None = None
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def add(self, result: GenerationResult) -> None:
+        self.prompt_tokens += result.prompt_tokens
+        self.completion_tokens += result.completion_tokens
+
+
+@dataclass
+class Description:
+    text: str
+    style: str
+    tone: str
+    source: DescriptionSource
+    grounding: GroundingReport
+    model: str
+    usage: Usage
+    drafts: list[GroundingReport] = field(default_factory=list)  # one per model draft
+
+    @property
+    def regenerations(self) -> int:
+        return max(0, len(self.drafts) - 1)
+
+
+@dataclass
+class Answer:
+    answer: str
+    needs_human: bool
+    evidence: list[str]
+    grounding: GroundingReport
+    model: str
+    usage: Usage
+    source: AnswerSource
+
+
+def fit_chars(text: str, max_chars: int | None) -> str:
+    """``text`` cut to at most ``max_chars`` characters at the last line or sentence end that
+    fits (a hard cut only when no boundary does)."""
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    head = text[:max_chars]
+    ends = [m.end() for m in re.finditer(r"[.!?。](?=\s|$)|\n", head)]
+    cut = ends[-1] if ends and ends[-1] >= max_chars // 3 else max_chars
+    return head[:cut].rstrip()
+
+
+_BROKEN = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _failed(report: GroundingReport, claim: Claim) -> GroundingReport:
+    """The report with one more failing entry (kept in unsupported_claims so the response
+    shape stays the grounding report)."""
+    return report.model_copy(update={"passed": False,
+                                     "unsupported_claims": [*report.unsupported_claims, claim]})
+
+
+def check_draft(text: str, report: GroundingReport, max_chars: int | None = None) -> GroundingReport:
+    """Checks beyond grounding: no broken characters (U+FFFD, control codes: a garbled draft
+    states no claim, yet must not reach a customer) and the length limit."""
+    broken = _BROKEN.search(text)
+    if broken:
+        report = _failed(report, Claim(start=broken.start(), end=broken.end(), text=broken.group(),
+                                       kind="malformed", reason="깨진 문자나 제어 문자가 있습니다"))
+    if max_chars is not None and len(text) > max_chars:
+        report = _failed(report, Claim(start=max_chars, end=len(text), text="", kind="length",
+                                       reason=f"최대 글자 수({max_chars}자)를 넘었습니다 ({len(text)}자)"))
+    return report
+
+
+async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
+                   tone: str | None = None, policy: ShopPolicy | None = None, *,
+                   max_chars: int | None = None, max_regenerations: int = 2,
+                   options: GenerationOptions | None = None) -> Description:
+    """A grounded description of ``record``; never returns an unchecked model draft.
+    Raises QueueFull / UnknownAdapter from the engine (the caller answers 503 / 404)."""
+    options = options or GenerationOptions()
+    tone = tone or (policy.tone if policy else "polite")
+    messages = render_describe(record, style, tone, policy)
+    usage, drafts = Usage(), []
+    model = options.adapter or engine.model_names()[0]
+    for attempt in range(max_regenerations + 1):
+        request = GenerationRequest(
+            messages=messages, max_new_tokens=options.max_new_tokens, adapter=options.adapter,
+            timeout_s=options.timeout_s,
+            temperature=0.0 if attempt == 0 else options.retry_temperature,
+            top_p=1.0 if attempt == 0 else options.retry_top_p,
+            seed=None if options.seed is None or attempt == 0 else options.seed + attempt)
+        try:
+            result = await engine.generate(request)
+        except QueueFull:
+            if attempt == 0:
+                raise  # nothing done yet: the caller answers 503 + Retry-After
+            break  # a re-draft found the queue full: the renderer answers now instead
+        except ValueError as exc:  # e.g. the prompt does not fit the model: the renderer can
+            log.warning("description draft refused by the engine: %s", exc)
+            break
+        usage.add(result)
+        model = result.model
+        text = result.text.strip()
+        report = check_draft(text, check_description(text, record, policy, style), max_chars)
+        drafts.append(report)
+        if report.passed and text and result.finish_reason in ("stop", "length"):
+            return Description(text, style, tone, "model", report, model, usage, drafts)
+        if result.finish_reason in ("timeout", "cancelled"):
+            break  # out of time: another draft would be late too
+    text = fit_chars(render_description(record, style, tone, policy), max_chars)
+    report = check_description(text, record, policy, style)
+    return Description(text, style, tone, "fallback", report, model, usage, drafts)
+
+
+def evidence_for(question: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
+    """Fields the question asks about that the record or policy can answer: the facts an
+    answer to it relies on ("use_by", "notice.ingredients", "policy.shipping_fee_krw")."""
+    fields: list[str] = []
+    for match in match_intents(question, record.category):
+        if match.field not in fields and answer_field(
+                match.field, record, policy, policy.tone, match.allergen) is not None:
+            fields.append(match.field)
+    return fields
+
+
+async def answer(engine: Engine, record: ProductRecord, question: str, policy: ShopPolicy, *,
+                 options: GenerationOptions | None = None) -> Answer:
+    """Answer a customer ``question`` from the record and policy only (see the module doc)."""
+    options = options or GenerationOptions()
+    redacted = redact_pii(question).text
+    tone = policy.tone
+    model = options.adapter or engine.model_names()[0]
+    usage = Usage()
+
+    def done(text: str, needs_human: bool, evidence: list[str], source: AnswerSource) -> Answer:
+        report = check_answer(text, redacted, record, policy)
+        return Answer(text, needs_human, evidence, report, model, usage, source)
+
+    if is_injection(redacted):
+        return done(refusal_answer(tone), False, [], "refusal")
+    topic = out_of_scope_topic(redacted)
+    if topic:
+        return done(handoff_answer(topic, tone), True, [], "handoff")
+    request = GenerationRequest(messages=render_answer(record, redacted, policy),
+                                max_new_tokens=options.max_new_tokens, adapter=options.adapter,
+                                timeout_s=options.timeout_s)
+    try:
+        result: GenerationResult | None = await engine.generate(request)
+    except ValueError as exc:  # e.g. the prompt does not fit the model: the rules answer
+        log.warning("answer refused by the engine: %s", exc)
+        result = None
+    if result is not None:
+        usage.add(result)
+        model = result.model
+        text = result.text.strip()
+        if text and result.finish_reason in ("stop", "length"):
+            report = check_draft(text, check_answer(text, redacted, record, policy))
+            if report.passed:
+                handed_off = is_handoff(text)
+                evidence = [] if handed_off else evidence_for(redacted, record, policy)
+                return Answer(text, handed_off, evidence, report, model, usage, "model")
+    # The rule-based answer: deterministic, states record values only, never repeats PII, and
+    # its hand-off names the missing field ("소비기한 정보는 등록된 상품 정보에 없습니다 …").
+    rule = answer_question(question, record, policy, tone)
+    return done(rule.answer, rule.needs_human, list(rule.evidence),
+                "handoff" if rule.needs_human else "fallback")

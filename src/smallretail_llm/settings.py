@@ -1,0 +1,118 @@
+"""Server settings from the environment (``SMALLRETAIL_*``), read once at start-up by the caller
+and passed to ``create_app`` as plain values: nothing here is read at import time."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from smallretail_llm.store import default_db_url
+
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` only accepts connections from this machine."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _pairs(value: Any, what: str) -> dict[str, str]:
+    """ "a=x,b=y" (or a JSON object, or a dict) -> {"a": "x", "b": "y"}."""
+    if value is None or value == "":
+        return {}
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    text = str(value).strip()
+    if text.startswith("{"):
+        import json
+
+        return {str(k): str(v) for k, v in json.loads(text).items()}
+    pairs: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, target = item.partition("=")
+        if not sep or not name.strip() or not target.strip():
+            raise ValueError(f"{what} 항목은 '이름=값' 형식이어야 합니다: '{item}'")
+        pairs[name.strip()] = target.strip()
+    return pairs
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told. Each field is ``SMALLRETAIL_<NAME>`` in the environment
+    (e.g. ``SMALLRETAIL_DB``, ``SMALLRETAIL_MODEL``, ``SMALLRETAIL_RATE_LIMIT_PER_MINUTE``)."""
+
+    model_config = SettingsConfigDict(env_prefix="SMALLRETAIL_", extra="ignore", env_ignore_empty=True)
+
+    db: str = Field(default_factory=default_db_url, description="SQLAlchemy URL of the product DB")
+    model: str = Field("nano", description='hub id, local model dir, or "nano" (built offline)')
+    adapter: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description='LoRA adapters: "DIR" or "name=DIR,name2=DIR2" (name defaults to the dir name)')
+    adapter_shops: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description='adapter owners: "adapter=shop,…"; an adapter not listed is shared by all shops')
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    demo: bool = Field(False, description="serve without API keys (only on a loopback host)")
+    demo_shop: str = Field("demo", description="shop used for keyless requests in demo mode")
+    rate_limit_per_minute: float = Field(120.0, gt=0, description="sustained requests per key")
+    rate_limit_burst: int = Field(30, ge=1, description="requests a key may make at once")
+    max_body_bytes: int = Field(1_048_576, ge=1024, description="JSON request body limit (413)")
+    max_upload_bytes: int = Field(20_971_520, ge=1024, description="catalog upload limit (413)")
+    max_question_chars: int = Field(1000, ge=1, description="longest customer question")
+    max_new_tokens: int = Field(512, ge=1, description="cap on generated tokens per request")
+    max_regenerations: int = Field(2, ge=0, description="re-drafts before the renderer fallback")
+    queue_size: int = Field(64, ge=1, description="waiting generations before 503")
+    batch_size: int = Field(8, ge=1)
+    batch_wait_ms: float = Field(5.0, ge=0)
+    request_timeout_s: float = Field(60.0, gt=0, description="per generation, queue included")
+    retry_after_s: float = Field(1.0, ge=0, description="Retry-After sent with 503 queue-full")
+    device: str = "auto"
+    num_threads: int | None = Field(None, ge=1)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("adapter", mode="before")
+    @classmethod
+    def _adapters(cls, value: Any) -> dict[str, str]:
+        if isinstance(value, str) and value.strip() and "=" not in value and "{" not in value:
+            from pathlib import Path
+
+            return {Path(p.strip()).name: p.strip() for p in value.split(",") if p.strip()}
+        return _pairs(value, "SMALLRETAIL_ADAPTER")
+
+    @field_validator("adapter_shops", mode="before")
+    @classmethod
+    def _adapter_shops(cls, value: Any) -> dict[str, str]:
+        return _pairs(value, "SMALLRETAIL_ADAPTER_SHOPS")
+
+    @model_validator(mode="after")
+    def _keyless_only_on_loopback(self) -> Settings:
+        if self.demo and not is_loopback(self.host):
+            raise ValueError(
+                f"API 키 없는 데모 모드는 127.0.0.1 에서만 쓸 수 있습니다 (지금 host: {self.host}). "
+                "SMALLRETAIL_DEMO 를 끄고 `smallretail keys create --shop 상점` 으로 키를 만드세요."
+            )
+        unknown = sorted(set(self.adapter_shops) - set(self.adapter))
+        if unknown:
+            raise ValueError(f"SMALLRETAIL_ADAPTER_SHOPS 에 없는 어댑터가 있습니다: {', '.join(unknown)}")
+        return self
+
+    def models_for(self, shop_id: str, base: str, loaded: list[str]) -> list[str]:
+        """Model names a shop may use: the base, its own adapters and shared ones."""
+        adapters = [a for a in loaded if a != base]
+        return [base, *(a for a in adapters if self.adapter_shops.get(a, shop_id) == shop_id)]
+
+    def default_adapter(self, shop_id: str, loaded: list[str]) -> str | None:
+        """The adapter descriptions and answers use: the shop's own, else a shared one, else none."""
+        adapters = loaded[1:]
+        own = [a for a in adapters if self.adapter_shops.get(a) == shop_id]
+        shared = [a for a in adapters if a not in self.adapter_shops]
+        return (own or shared or [None])[0]

@@ -1,0 +1,73 @@
+"""Settings from SMALLRETAIL_* variables, and the serving files that mirror them."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from smallretail_llm.settings import Settings, is_loopback
+
+SERVING = Path(__file__).resolve().parents[1] / "serving"
+COMPOSE_ONLY = {"POSTGRES_PASSWORD", "SMALLRETAIL_MODELS_DIR", "SMALLRETAIL_PUBLISH_PORT"}
+
+
+def env_example() -> dict[str, str]:
+    pairs = {}
+    for line in (SERVING / ".env.example").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def test_env_example_names_only_real_settings_and_loads(monkeypatch):
+    example = env_example()
+    fields = {f"SMALLRETAIL_{name.upper()}" for name in Settings.model_fields}
+    assert set(example) - COMPOSE_ONLY <= fields
+    for name, value in example.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert (settings.host, settings.port, settings.demo, settings.model) == (
+        "0.0.0.0", 8000, False, "/models/base")
+    assert (settings.adapter, settings.num_threads, settings.max_regenerations) == ({}, None, 2)
+
+
+def test_adapters_and_owners_from_env(monkeypatch):
+    monkeypatch.setenv("SMALLRETAIL_ADAPTER", "tone=/a/tone, s1-copy=/a/s1")
+    monkeypatch.setenv("SMALLRETAIL_ADAPTER_SHOPS", "s1-copy=s1")
+    settings = Settings()
+    assert settings.adapter == {"tone": "/a/tone", "s1-copy": "/a/s1"}
+    names = ["base", "tone", "s1-copy"]
+    assert settings.models_for("s1", "base", names) == ["base", "tone", "s1-copy"]
+    assert settings.models_for("s2", "base", names) == ["base", "tone"]
+    assert (settings.default_adapter("s1", names), settings.default_adapter("s2", names)) == (
+        "s1-copy", "tone")
+    monkeypatch.setenv("SMALLRETAIL_ADAPTER", "/adapters/shop_a")
+    monkeypatch.delenv("SMALLRETAIL_ADAPTER_SHOPS")
+    assert Settings().adapter == {"shop_a": "/adapters/shop_a"}
+    monkeypatch.setenv("SMALLRETAIL_ADAPTER_SHOPS", "ghost=s1")
+    with pytest.raises(ValidationError, match="없는 어댑터"):
+        Settings()
+
+
+def test_keyless_mode_is_refused_off_loopback():
+    assert [is_loopback(h) for h in ("127.0.0.1", "localhost", "::1", "127.0.0.2", "0.0.0.0",
+                                     "192.168.0.10", "example.com")] == [
+        True, True, True, True, False, False, False]
+    assert Settings(demo=True, host="127.0.0.1").demo is True
+    with pytest.raises(ValidationError, match="127.0.0.1 에서만"):
+        Settings(demo=True, host="0.0.0.0")
+
+
+def test_images_run_non_root_with_a_readiness_healthcheck():
+    for name in ("Dockerfile", "Dockerfile.gpu"):
+        text = (SERVING / name).read_text(encoding="utf-8")
+        assert "torch==2.13.0" in text and "USER app" in text
+        assert "HEALTHCHECK" in text and "/readyz" in text
+        assert 'CMD ["python", "-m", "smallretail_llm.api.server"]' in text
+    compose = yaml.safe_load((SERVING / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert set(compose["services"]) == {"db", "api", "api-gpu"}
+    assert compose["services"]["db"]["image"].startswith("postgres:")
+    assert compose["services"]["api"]["environment"]["SMALLRETAIL_DB"].startswith(
+        "postgresql+psycopg://")
