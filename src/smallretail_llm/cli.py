@@ -254,3 +254,39 @@ def data_corpus(
             fh.write(line + "\n")
             lines += 1
     emit({"out": str(out), "lines": lines, "bytes": out.stat().st_size})
+
+
+keys_app = typer.Typer(no_args_is_help=True, help="API 키: 상점별 발급 (해시로 저장, 원문은 한 번만 표시)")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(shop: Annotated[str, typer.Option("--shop")], db: DbOpt = None) -> None:
+    """Create an API key for a shop; the key is printed once and stored only as a hash."""
+    from .keys import create_key, key_id_of
+
+    key = create_key(_store(db), shop)
+    emit({"shop": shop, "key_id": key_id_of(key), "key": key})
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+    db: DbOpt = None,
+    model: Annotated[str | None, typer.Option("--model", help='hub id, 로컬 폴더, 또는 "nano"')] = None,
+    adapter: Annotated[str | None, typer.Option("--adapter", help='"DIR" 또는 "이름=DIR,..."')] = None,
+    demo: Annotated[bool | None, typer.Option("--demo/--no-demo", help="키 없이 (127.0.0.1 전용)")] = None,
+) -> None:
+    """Run the HTTP API (FastAPI + uvicorn). Settings also come from SMALLRETAIL_* variables."""
+    from pydantic import ValidationError
+
+    from .api.server import serve as run_server
+    from .settings import Settings
+
+    overrides = {"host": host, "port": port, "db": db, "model": model, "adapter": adapter, "demo": demo}
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        fail("; ".join(e["msg"] for e in exc.errors()), 2)
+    run_server(settings)
