@@ -14,10 +14,10 @@ from smallretail_llm.qa import (
     QAExample,
     answer_field,
     answer_question,
-    generate_qa,
     handoff_answer,
     refusal_answer,
 )
+from smallretail_llm.qa_examples import generate_qa
 from smallretail_llm.record import DateFact, NetContent, ProductRecord, ShopPolicy
 
 HAS_GROUNDING = importlib.util.find_spec("smallretail_llm.grounding") is not None

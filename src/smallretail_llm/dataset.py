@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .pii import redact_pii
 from .prompts import ANSWER_VERSION, DESCRIBE_VERSION, render_answer, render_describe
-from .qa import generate_qa
+from .qa_examples import generate_qa
 from .record import STYLE_LABELS, TONE_LABELS, ProductRecord, ShopPolicy
 from .renderer import render_description
 
