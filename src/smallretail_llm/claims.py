@@ -1,0 +1,575 @@
+"""Claim extraction: the checkable facts a Korean product text states, as shops write them.
+
+`extract_claims` finds numbers with units, prices, percentages, dates and periods, origins,
+brands, allergens (present or absent), certifications, rankings and guarantees, each with its
+span in the original text and comparison `keys` (normalized values: "1.5L" and "1,500mL" give the
+same key). Grounding runs the same extractor over the record's own strings to build the facts a
+claim must match, so text and record are always read by one set of rules.
+
+Regexes run over NFKC text ("１２,９００원" -> "12,900원", "㎖" -> "ml"); spans map back to the
+original characters. Morphological analysis is left to `compliance`, where inflection matters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from smallretail_llm.normalize import ALLERGEN_SYNONYMS, parse_korean_number, parse_quantity
+from smallretail_llm.record import ALLERGENS
+
+KINDS: tuple[str, ...] = (
+    "quantity", "price", "percent", "date", "origin", "brand", "allergen_presence",
+    "allergen_absence", "certification", "ranking", "guarantee",
+)
+"""Stable claim kinds, as reported in `Claim.kind`."""
+
+Key = tuple
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """One claim in a text. Supported when every entry of `keys` shares a key with the facts
+    (a range "1~2일" has two entries), or, for phrase kinds, when `needle` occurs in the facts."""
+
+    start: int
+    end: int
+    kind: str
+    keys: tuple[frozenset[Key], ...] = ()
+    needle: str | None = None
+    negated: bool = False
+
+
+# ------------------------------------------------------------------ text normalization
+def _nfkc_map(text: str) -> tuple[str, list[int], list[int]]:
+    """NFKC text plus, per output character, the start and end of its source characters."""
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text, list(range(len(text))), list(range(1, len(text) + 1))
+    out, starts, ends = [], [], []
+    i = 0
+    while i < len(text):
+        j = i + 1  # a chunk is one base character and the combining marks/jamo that follow it
+        while j < len(text) and (unicodedata.combining(text[j])
+                                  or 0x1160 <= ord(text[j]) <= 0x11FF):
+            j += 1
+        piece = unicodedata.normalize("NFKC", text[i:j])
+        out.append(piece)
+        starts.extend([i] * len(piece))
+        ends.extend([j] * len(piece))
+        i = j
+    return "".join(out), starts, ends
+
+
+@functools.lru_cache(maxsize=16384)
+def squash(text: str) -> str:
+    """Comparison form of a phrase: NFKC, lower case, no spaces ("1년간"/"1년" read the same)."""
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    text = re.sub(r"\(주\)|주식회사|농업회사법인|영농조합법인|\s+", "", text)
+    return re.sub(r"(년|개월)간", r"\1", text)
+
+
+# ------------------------------------------------------------------ vocabularies
+_COUNTRIES: dict[str, tuple[str, ...]] = {
+    "대한민국": ("대한민국", "한국", "국내", "korea", "코리아"),
+    "중국": ("중국", "china"), "미국": ("미국", "usa", "u.s.a"), "일본": ("일본", "japan"),
+    "베트남": ("베트남", "vietnam"), "태국": ("태국",), "호주": ("호주", "australia"),
+    "뉴질랜드": ("뉴질랜드",), "캐나다": ("캐나다",), "칠레": ("칠레",), "브라질": ("브라질",),
+    "스페인": ("스페인",), "프랑스": ("프랑스", "france"), "이탈리아": ("이탈리아", "italy"),
+    "독일": ("독일", "germany"), "영국": ("영국",), "인도": ("인도",), "인도네시아": ("인도네시아",),
+    "필리핀": ("필리핀",), "말레이시아": ("말레이시아",), "대만": ("대만", "taiwan"),
+    "러시아": ("러시아",), "노르웨이": ("노르웨이",), "덴마크": ("덴마크",), "네덜란드": ("네덜란드",),
+    "벨기에": ("벨기에",), "스위스": ("스위스",), "튀르키예": ("튀르키예", "터키"), "멕시코": ("멕시코",),
+    "페루": ("페루",), "아르헨티나": ("아르헨티나",), "폴란드": ("폴란드",), "몽골": ("몽골",),
+    "미얀마": ("미얀마",), "캄보디아": ("캄보디아",), "방글라데시": ("방글라데시",), "헝가리": ("헝가리",),
+    "체코": ("체코",), "그리스": ("그리스",), "포르투갈": ("포르투갈",), "스웨덴": ("스웨덴",),
+    "핀란드": ("핀란드",), "에콰도르": ("에콰도르",), "콜롬비아": ("콜롬비아",),
+    "남아프리카공화국": ("남아프리카공화국", "남아공"), "우즈베키스탄": ("우즈베키스탄",),
+}
+_KOREA = "대한민국"
+_IMPORTED = "수입"  # "수입산", "외국산": any country but Korea
+_ORIGIN_WORDS = {"국산": _KOREA, "국내산": _KOREA, "수입산": _IMPORTED, "외국산": _IMPORTED,
+                 "해외산": _IMPORTED}
+_REGIONS = (
+    "제주", "강원", "경기", "충북", "충남", "전북", "전남", "경북", "경남", "충청", "전라", "경상",
+    "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "영주", "청송", "상주", "성주",
+    "나주", "고창", "해남", "완도", "영광", "의성", "안동", "보성", "이천", "횡성", "평창", "충주",
+    "영덕", "통영", "여수", "진도", "신안", "문경", "영동", "제천", "정선", "홍천", "봉화", "하동",
+    "순창", "담양", "무안", "김해", "밀양", "거창", "예산", "논산", "금산", "서산", "청양", "태안",
+)
+_CERTS: dict[str, tuple[str, ...]] = {
+    "HACCP": (r"haccp", "해썹", r"식품\s?안전\s?관리\s?인증"),
+    "유기농": (r"유기농(?:산물)?", r"유기\s?가공\s?식품", "오가닉", r"organic", r"usda"),
+    "무농약": ("무농약", "저농약"),
+    "GAP": (r"gap", r"우수\s?농산물(?:\s?관리)?"),
+    "KC": (r"kcc?(?:\s?(?:인증|마크|안전\s?인증|전기\s?안전\s?인증))?", r"전기\s?안전\s?인증"),
+    "GMP": (r"c?gmp", r"우수\s?건강기능식품\s?제조기준"),
+    "기능성 인증": (r"식약처\s?(?:인증|인정|허가|승인)", r"기능성\s?(?:인증|인정)",
+                 r"식품의약품안전처\s?(?:인증|인정|허가|승인)"),
+    "FDA": (r"fda(?:\s?(?:승인|인증|등록))?",),
+    "ISO": (r"iso\s?\d{0,5}",),
+    "친환경": (r"친환경\s?인증",),
+    "무항생제": ("무항생제",),
+    "동물복지": ("동물복지",),
+    "할랄": ("할랄", "halal"),
+    "비건": (r"비건(?:\s?인증)?", "vegan"),
+    "특허": (r"특허(?:\s?(?:받은|출원|등록|기술|인증))?",),
+    "기능성 화장품": (r"기능성\s?화장품",),
+}
+
+
+@functools.cache
+def _cert_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """(canonical name, pattern over squashed text) per certification spelling."""
+    return tuple((canon, re.compile(p.replace(r"\s?", "")))
+                 for canon, ps in _CERTS.items() for p in ps)
+
+
+def _cert_canon(text: str) -> str | None:
+    """Canonical certification of a name as written ("해썹 인증" -> "HACCP")."""
+    low = squash(text)
+    found = next((c for c, p in _cert_patterns() if p.fullmatch(low)), None)
+    # "HACCP 인증 획득": search inside
+    return found or next((c for c, p in _cert_patterns() if p.search(low)), None)
+
+
+def cert_keys(name: str) -> frozenset[Key]:
+    """Fact keys for one certification name from the record ("유기농 인증" -> {("cert", "유기농")})."""
+    canon = _cert_canon(name)
+    return frozenset({("cert", canon)} if canon else set())
+
+
+# ------------------------------------------------------------------ regex building blocks
+_PART = "이가을를은는의에로으와과만씩짜당입간동까부정기후전내및중도인예야라뿐밖째차마산분"
+_HANGUL_END = rf"(?=[^가-힣]|$|[{_PART}])"  # a Korean unit ends a word or takes a particle
+_DIG = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+_DNUM = rf"(?:(?:{_DIG})\s?[억만천]\s?){{0,3}}(?:{_DIG})(?:\s?[억만천백])?"  # bounded: linear scan
+_KNUM = r"(?<![가-힣])[일이삼사오육칠팔구십백천만억]+"
+_NUM = rf"(?:(?<![A-Za-z0-9.,_])(?<![A-Za-z]-){_DNUM}|{_KNUM})"
+_QTY_LATIN = ("°c", "brix", "kcal", "mcg", "mah", "cfu", "kg", "mg", "ml", "cc", "μg", "oz", "lb",
+              "iu", "kw", "wh", "gb", "tb", "mb", "cm", "mm", "g", "l", "w", "v", "m")
+_QTY_HANGUL = ("킬로그램", "밀리그램", "밀리리터", "센티미터", "그램", "킬로", "리터", "미터", "인치",
+               "개입", "개", "입", "매", "장", "팩", "봉지", "봉", "포", "정", "캡슐", "병", "박스",
+               "상자", "통", "캔", "알", "롤", "종", "세트", "인분", "회", "벌", "켤레", "구", "와트",
+               "볼트", "칼로리", "브릭스", "과")  # 과: fruit count ("사과 14~16과")
+_PERIOD_UNITS = {"개월": "개월", "주일": "주", "시간": "시간", "년": "년", "주": "주", "일": "일",
+                 "분": "분"}
+_PCT_UNITS = ("%", "퍼센트", "프로")
+
+
+def _alt(words: Iterable[str]) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_UNIT = (rf"(?:{_alt(_QTY_LATIN)})(?![a-wyz])"
+         rf"|(?:{_alt((*_QTY_HANGUL, *_PERIOD_UNITS, '퍼센트', '프로'))}){_HANGUL_END}"
+         r"|%|원(?=[^가-힣]|$|[이을은의에으입부까대짜씩만도과와상어인])")
+_NUM_UNIT = re.compile(rf"(?P<a>{_NUM})(?:\s?[~∼-]\s?(?P<b>{_NUM}))?\s?(?P<unit>{_UNIT})",
+                       re.IGNORECASE)
+_DISCOUNT_AFTER = re.compile(r"\s?(?:추가\s?|즉시\s?|특별\s?)?(?:할인|세일|off|dc|적립)",
+                             re.IGNORECASE)
+
+_DATE_YMD = re.compile(
+    r"(?<![\d.])(?P<y>\d{4})\s?(?:년\s?|[./-]\s?)(?P<m>\d{1,2})\s?(?:월\s?|[./-]\s?)(?P<d>\d{1,2})"
+    r"(?:\s?일)?(?![\d])"
+    r"|(?<![\d.])(?P<y2>\d{2})\.(?P<m2>\d{1,2})\.(?P<d2>\d{1,2})(?![\d.])")
+_DATE_YM = re.compile(
+    r"(?<![\d.])(?P<y>\d{4})\s?(?:년\s?(?P<m>\d{1,2})\s?월|[./](?P<m2>\d{1,2})(?![\d./]))")
+_DATE_MD = re.compile(r"(?<![\d.])(?P<m>\d{1,2})\s?월\s?(?P<d>\d{1,2})\s?일")
+_LEAD_TIME = re.compile(r"(?:당일|익일|다음\s?날|오늘|내일|주문\s?즉시)\s?(?:출고|발송|배송|도착)")
+
+_FREE_SHIPPING = re.compile(r"무료\s?배송|배송비(?:는|가|도)?\s?무료|배송\s?무료|free\s?shipping",
+                            re.IGNORECASE)
+_PROMO = re.compile(r"(?<![\d+])\d\s?\+\s?\d(?![\d+])")
+
+_RANKING = re.compile(
+    r"(?:(?:판매량?|매출|인기|만족도|랭킹|순위|검색어?|업계|국내|세계|브랜드)\s?)?(?<![\d,.])\d+\s?위"
+    r"(?!생|해|치|험|원|반|기|로운|협)"
+    r"|no\.?\s?1(?!\d)|넘버\s?원|(?<![가-힣])[1일]등(?!급)(?:\s?(?:상품|제품|브랜드))?"
+    r"|최고급|최고|최상급|최상(?!단)|최초(?!\s?(?:구매|주문|가입|개봉|1회))"
+    r"|유일무이|유일한|유일|최저가|최다|최강"
+    r"|베스트\s?셀러|독보적|압도적|(?:가장|제일)\s(?!먼저|최근|가까운|기본)[가-힣]+"
+    r"|주문\s?폭주|완판|품절\s?대란|인기\s?폭발|초대박|판매\s?(?:돌파|신화)"
+    r"|(?:누적\s?)?판매(?:량)?\s?\d[\d,.]*\s?[만억]?\s?(?:(?:개|병|팩|봉|세트|건|장)\s?(?:돌파)?|돌파)"
+    r"|(?<![\d,.])\d[\d,.]*\s?[만억]?\s?(?:개|병|팩|봉|세트|건|장)\s?(?:판매|돌파)"
+    r"|재구매율\s?\d+\s?%|(?<!\d)\d+\s?관왕|[가-힣]{0,8}상\s?수상|수상\s?(?:경력|작|제품|내역)"
+    r"|어워드|award",
+    re.IGNORECASE)
+_GUARANTEE = re.compile(
+    r"100\s?%\s?(?:환불|교환|반품|만족|보장|보상)(?:\s?(?:보장|보증|책임))?"
+    r"|(?:(?<!\d)\d+\s?(?:년|개월)간?\s?)?무상\s?(?:a/?s|수리|교체|보증)"
+    r"|(?<!\d)\d+\s?(?:년|개월)간?\s?(?:품질\s?)?(?:보증|보장)(?!\s?기준)"
+    r"|(?:환불|교환|반품|품질|효과|만족|성능|효능|정품)\s?(?:을\s|를\s)?(?:보장|보증)(?!\s?기준)"
+    r"|무조건\s?(?:환불|교환|반품)|평생\s?(?:보증|a/?s|무상\s?수리)|전액\s?환불"
+    r"|(?:불만족|효과\s?없으면|마음에\s?안\s?들면)\s?(?:시\s)?(?:전액\s)?환불"
+    r"|무료\s?(?:반품|교환)",
+    re.IGNORECASE)
+
+_CERT_RE = re.compile(rf"(?<![a-z가-힣])(?:{_alt(p for ps in _CERTS.values() for p in ps)})"
+                      r"(?![a-z])(?:\s?인증)?", re.IGNORECASE)
+_NEGATION_AFTER = re.compile(
+    r"[^.!?\n,]{0,12}?(?:아님|아닙|아니|아닌|않|없|미인증|해당\s?없|비대상|대상\s?외|미해당)",
+    re.IGNORECASE)
+
+
+def negated_after(text: str, end: int) -> bool:
+    """True when the clause denies what ends at `end` ("KC 인증 대상 아님", "1kg짜리는 없습니다",
+    "수입산이 아닌"), but not for "…뿐 아니라" (not only)."""
+    m = _NEGATION_AFTER.match(text, end)
+    return m is not None and not re.search(r"뿐\s?아니", m.group())
+
+
+_BRAND_CUE = re.compile(
+    r"(?:브랜드|제조사|제조원|제조업체|제조업소|제조자|판매원|판매사|수입원|수입사|수입자|생산자|메이커)"
+    r"(?:\s?(?:는|은|:|-)\s?|\s)(?P<name>(?:\(주\)\s?)?[가-힣A-Za-z&][가-힣A-Za-z0-9&.]*(?:\s?\(주\))?)")
+_WORD_START = r"(?<![가-힣A-Za-z0-9&])"  # names start at a word start (keeps the scan linear)
+_BRAND_CORP = re.compile(r"(?:\(주\)|주식회사|농업회사법인|영농조합법인)\s?(?P<name>[가-힣A-Za-z0-9&]+)"
+                         rf"|{_WORD_START}(?P<name2>[가-힣A-Za-z0-9&]+)\s?\(주\)"
+                         r"(?=[.,!?)\n]|\s*$|에서|의|은|는|이|가|을|를|와|과|제품|\s(?:제품|상품))")
+# "(주)" right before a name prefixes that name ("판매업자는 (주)소담랩", where the name may be
+# blanked as protected): the word before is then no company, so the suffix form "소담랩(주)" counts
+# only when punctuation, a particle or the end follows.
+_COMPANY = (r"식품|제과|제약|농원|농장|농협|축협|수협|농산|수산|축산|전자|산업|물산|상사|상회|헬스|바이오|랩"
+            r"|코스메틱|화장품|생활|푸드|팜|컴퍼니|코리아|그룹|제당|유업|양행")
+# "X에서 만든" names a maker only when X looks like a company ("가마솥에서 만든" does not).
+_BRAND_MADE = re.compile(rf"{_WORD_START}(?P<name>[가-힣A-Za-z][가-힣A-Za-z0-9&]*(?:{_COMPANY}))"
+                         r"에서\s(?:직접\s)?(?:만든|만들었|제조한|생산한|나온)")
+_BRAND_TAIL = re.compile(r"(?:에서|의|이|가|은|는|을|를|와|과|제품|상품|입니다|이며|이고)$")
+_NOT_BRANDS = {  # words that follow a brand cue but name no brand ("제조사 정보는 아래와 같습니다")
+    "저희", "우리", "직접", "농장", "공장", "현지", "자체", "국내", "해외", "산지", "매장", "본사", "전문",
+    "정식", "국내외", "해당", "동일", "같은", "정보", "가치", "이미지", "제품", "상품", "소개", "확인",
+    "문의", "이름", "정책", "로고", "스토리", "철학", "공식", "직영", "미상", "별도", "표기", "참조",
+    "상세", "하단", "아래", "시설", "농가", "마을", "지역", "바다", "청정지역", "주방", "가정", "한국",
+    "실명제", "직거래", "직송", "표시", "안내", "기재", "상세페이지", "파워", "인지도",
+    "및", "또는", "연락처", "전화번호", "주소", "소재지", "측", "명", "그대로", "믿을", "자부심", "신뢰"}
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
+_PHONE = re.compile(r"(?<![\d-])(?:0\d{1,2}[-.)\s]\s?\d{3,4}[-.\s]\d{4}|01[016789]-?\d{3,4}-?\d{4}"
+                    r"|1[5-9]\d{2}-\d{4}|0\d{9,10})(?![\d-])")
+_URL = re.compile(r"(?:https?://|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+", re.IGNORECASE)
+
+
+# ------------------------------------------------------------------ allergens
+_STRICT_ALLERGENS = {"대하", "대게", "황도", "백도", "돼지", "전란", "호도", "소맥"}
+
+
+@functools.cache
+def _allergen_re() -> re.Pattern[str]:
+    names = {n: n for n in ALLERGENS}
+    names |= {k: v for k, v in ALLERGEN_SYNONYMS.items() if v in ALLERGENS}
+    names.pop("알", None)  # "알 수 없는": far too ambiguous on its own
+    loose = [n for n in names if len(n) > 1 and n not in _STRICT_ALLERGENS]
+    strict = [n for n in names if len(n) == 1 or n in _STRICT_ALLERGENS]
+    strict_end = r"(?=[^가-힣]|$|이|가|을|를|은|는|의|와|과|만|로|으로|랑|가루|살|즙|분말|추출물|류|고기)"
+    return re.compile(rf"(?P<loose>{_alt(loose)})|(?<![가-힣])(?P<strict>{_alt(strict)}){strict_end}")
+
+
+def _allergen_canon(word: str) -> str:
+    return word if word in ALLERGENS else ALLERGEN_SYNONYMS[word]
+
+
+_ABSENCE_CUE = re.compile(
+    r"무첨가|무함유|미함유|미첨가|불포함|프리|free|대신|없(?:이|는|음|어|습|고|다|으며|도록)|(?<!\d)0\s?%|빼고|뺀"
+    r"|(?:사용|첨가|함유|포함|넣|쓰|섞)(?:하|되|돼|되어|해)?지\s?않|들어\s?(?:있|가)지\s?않"
+    r"|(?:함유|포함)(?:돼|되어)\s?있지\s?않|안\s?(?:들어|넣|써|씀|씁)|not\s?contain",
+    re.IGNORECASE)
+_SERVING_CUE = re.compile(r"^(?:(?:와|과|랑|이랑|에|에다|에다가)?\s?(?:함께|같이|곁들|타\s?(?:서|먹|드)|부어|말아|찍어)"
+                          r"|(?:와|과|랑|이랑)\s?(?:먹|드시|드세))")
+_GAP_WORDS = re.compile(r"성분|원료|재료|전혀|일절|절대|등|또는|그리고|이나|및|와|과|[을를은는이가도의나]|[\s,·/()]")
+
+
+def _absent(text: str, end: int, sentence_end: int, allergens: re.Pattern[str]) -> bool:
+    """True when an absence cue follows the allergen with only other allergens, separators and
+    particles between ("우유, 대두를 사용하지 않았습니다", "대두 무첨가")."""
+    window = text[end:min(sentence_end, end + 30)]
+    cue = _ABSENCE_CUE.search(window)
+    if cue is None:
+        return False
+    gap = allergens.sub("", window[:cue.start()])
+    return not _GAP_WORDS.sub("", gap)
+
+
+# ------------------------------------------------------------------ extraction
+def _number(text: str) -> float | None:
+    body = re.sub(r"[\s,]", "", text)
+    try:
+        return float(body)
+    except ValueError:
+        value = parse_korean_number(body)
+        return float(value) if value is not None else None
+
+
+def _knum_ok(text: str, unit: str) -> bool:
+    """A Korean numeral counts only when it is clearly a number ("오백", "삼십"), not a word."""
+    if not re.fullmatch(r"[일이삼사오육칠팔구십백천만억]+", text):
+        return True
+    if len(text) == 1:
+        return text in "천만" and unit == "원"
+    return bool(re.search("[십백천만억]", text))
+
+
+def _num_unit(match: re.Match[str]) -> tuple[str, tuple[frozenset[Key], ...], str] | None:
+    """(kind, keys, sub-kind) of one number+unit match, or None when it is not a claim."""
+    unit = match["unit"].lower()
+    if match["unit"] == "G" and match["a"] in ("2", "3", "4", "5", "6") and match["b"] is None:
+        return None  # "5G": a network generation, not five grams
+    values = []
+    for group in ("a", "b"):
+        if match[group] is None:
+            continue
+        if not _knum_ok(match[group], unit):
+            return None
+        value = _number(match[group])
+        if value is None:
+            return None
+        values.append((value, match[group]))
+    if unit == "원":
+        return "price", tuple(frozenset({("krw", round(v))}) for v, _ in values), "krw"
+    if unit in _PCT_UNITS:
+        return "percent", tuple(frozenset({("pct", v)}) for v, _ in values), "pct"
+    if unit in _PERIOD_UNITS:
+        return "date", tuple(period_keys(v, _PERIOD_UNITS[unit]) for v, _ in values), "period"
+    keys = []
+    for value, raw in values:
+        found = {("raw", value, unit)}
+        base = _base_quantity(f"{raw}{match['unit']}")
+        if base is not None:
+            found.add(("qty", round(base[0], 3), base[1]))
+        keys.append(frozenset(found))
+    return "quantity", tuple(keys), "qty"
+
+
+@functools.lru_cache(maxsize=4096)
+def _base_quantity(text: str) -> tuple[float, str] | None:
+    return parse_quantity(text)
+
+
+def period_keys(value: float, unit: str) -> frozenset[Key]:
+    """Keys of a period, so 1년 = 12개월 and 2주 = 14일."""
+    keys: set[Key] = {("period", value, unit)}
+    if unit in ("년", "개월"):
+        keys.add(("months", value * (12 if unit == "년" else 1)))
+    elif unit in ("주", "일"):
+        keys.add(("days", value * (7 if unit == "주" else 1)))
+    return frozenset(keys)
+
+
+def date_keys(day: dt.date) -> frozenset[Key]:
+    """Keys a full date supports: itself, its year-month and its month-day."""
+    return frozenset({("date", day.isoformat()), ("ym", day.year, day.month),
+                      ("md", day.month, day.day)})
+
+
+def _date(match: re.Match[str], pattern: re.Pattern[str]) -> Key | None:
+    try:
+        if pattern is _DATE_YMD:
+            year = int(match["y"]) if match["y"] else 2000 + int(match["y2"])
+            day = dt.date(year, int(match["m"] or match["m2"]), int(match["d"] or match["d2"]))
+            return ("date", day.isoformat())
+        if pattern is _DATE_YM:
+            month = int(match["m"] or match["m2"])
+            return ("ym", int(match["y"]), month) if 1 <= month <= 12 else None
+        dt.date(2024, int(match["m"]), int(match["d"]))  # validity only (2024 has 2월 29일)
+        return ("md", int(match["m"]), int(match["d"]))
+    except ValueError:
+        return None
+
+
+def _country_pattern(bare: bool) -> re.Pattern[str]:
+    names = _alt(n for ns in _COUNTRIES.values() for n in ns)
+    regions = _alt(_REGIONS)
+    made = rf"(?:{names}|{regions})(?:도|시|군)?\s?산(?!업|림|물|악|맥|소|책)"
+    place = rf"{_alt(_ORIGIN_WORDS)}|{made}|{names}|{regions}"
+    cue_before = (r"(?:원산지|제조국|생산국|생산지|산지|made\s?in|메이드\s?인)\s?(?:는|은|:|-)?\s?"
+                  rf"(?P<cued>{place})")
+    cue_after = (rf"(?P<acted>{names}|{regions})\s?(?:에서\s?)?"
+                 r"(?=생산|제조|재배|수확|가공|양식|어획|사육|만든|만들|키운|자란)")
+    parts = [rf"(?P<word>(?:100\s?%\s?)?(?:{_alt(_ORIGIN_WORDS)}|{made})(?:\s?100\s?%)?)",
+             cue_before, cue_after]
+    if bare:
+        parts.append(rf"(?P<bare>{names}|{regions})")
+    return re.compile(rf"(?<![가-힣A-Za-z])(?:{'|'.join(parts)})", re.IGNORECASE)
+
+
+_ORIGIN_TEXT = _country_pattern(bare=False)
+_ORIGIN_FACT = _country_pattern(bare=True)
+
+
+def _place_keys(place: str) -> frozenset[Key]:
+    """Keys of a place as written: "미국산" -> 미국, "제주도산" -> 제주 (and 대한민국)."""
+    place = re.sub(r"\s|100%", "", place.lower())
+    if place in _ORIGIN_WORDS:
+        return frozenset({("country", _ORIGIN_WORDS[place])})
+    for stem in (place, re.sub(r"산$", "", place), re.sub(r"(?:도|시|군)?산$", "", place)):
+        for canon, names in _COUNTRIES.items():
+            if stem in names:
+                return frozenset({("country", canon)})
+        if stem in _REGIONS:
+            return frozenset({("region", stem)})
+    return frozenset()
+
+
+def _origin_mentions(norm: str, corpus: bool) -> list[Mention]:
+    out = []
+    for m in (_ORIGIN_FACT if corpus else _ORIGIN_TEXT).finditer(norm):
+        group = next(g for g in ("word", "cued", "acted", "bare") if g in m.re.groupindex and m[g])
+        start, end = m.span(group)
+        keys, negated = _place_keys(m[group]), negated_after(norm, end)
+        if corpus and any(k[0] == "region" for k in keys):  # a region fact is also a Korea fact
+            keys |= {("country", _KOREA)}
+        if keys and (corpus or not negated):
+            out.append(Mention(start, end, "origin", (keys,), negated=negated))
+    return out
+
+
+def _brand_mentions(norm: str) -> list[Mention]:
+    out = []
+    for pattern in (_BRAND_CUE, _BRAND_CORP, _BRAND_MADE):
+        for m in pattern.finditer(norm):
+            group = "name" if m["name"] else "name2"
+            start, name = m.start(group), m[group]
+            if pattern is _BRAND_CORP:  # keep "(주)" in the span: the shop writes it that way
+                start, name = m.start(), m.group()
+            name = name.rstrip(".")
+            while (tail := _BRAND_TAIL.search(name)) and tail.start() > 0:
+                name = name[:tail.start()]
+            core = squash(name)
+            if (_BRAND_TAIL.fullmatch(name) or len(core) < 2 or core in _NOT_BRANDS
+                    or _place_keys(core) or core[0].isdigit()):
+                continue
+            out.append(Mention(start, start + len(name.rstrip()), "brand", needle=core))
+    return out
+
+
+def _allergen_mentions(norm: str, corpus: bool) -> list[Mention]:
+    pattern = _allergen_re()
+    out = []
+    for sentence in _SENTENCE.finditer(norm):
+        for m in pattern.finditer(norm, sentence.start(), sentence.end()):
+            word = m["loose"] or m["strict"]
+            if word == "게" and not re.match(r"[,·/)\]]|살|류|장|와|과|를|\s?(?:함유|포함|무첨가)",
+                                             norm[m.end():]):
+                continue  # "게" is mostly "것이" ("좋은 게 아니라"): only clear list uses count
+            canon = _allergen_canon(word)
+            if not corpus and _SERVING_CUE.match(norm[m.end():m.end() + 12]):
+                continue  # "우유와 함께 드세요": a serving tip, not an ingredient claim
+            # "외국산 콩은 쓰지 않아요" denies an origin, not the allergen
+            qualified = re.search(r"산\s?$", norm[max(0, m.start() - 4):m.start()])
+            absent = not qualified and _absent(norm, m.end(), sentence.end(), pattern)
+            kind = "allergen_absence" if absent else "allergen_presence"
+            key = ("allergen_absent" if absent else "allergen", canon)
+            out.append(Mention(m.start(), m.end(), kind, (frozenset({key}),)))
+    return out
+
+
+def _number_mentions(norm: str) -> list[Mention]:
+    out = []
+    for m in _NUM_UNIT.finditer(norm):
+        parsed = _num_unit(m)
+        if parsed is None:
+            continue
+        kind, keys, sub = parsed
+        end = m.end()
+        if sub in ("krw", "pct") and (cue := _DISCOUNT_AFTER.match(norm, end)):
+            kind, end = "price", cue.end()
+            keys = tuple(frozenset({("discount_" + sub, k[1]) for k in ks}) for ks in keys)
+        out.append(Mention(m.start(), end, kind, keys))
+    for pattern in (_DATE_YMD, _DATE_YM, _DATE_MD):
+        for m in pattern.finditer(norm):
+            key = _date(m, pattern)
+            if key is not None:
+                out.append(Mention(m.start(), m.end(), "date", (frozenset({key}),)))
+    for m in _LEAD_TIME.finditer(norm):
+        out.append(Mention(m.start(), m.end(), "date", needle=squash(m.group())))
+    for m in _FREE_SHIPPING.finditer(norm):
+        out.append(Mention(m.start(), m.end(), "price", (frozenset({("free_shipping",)}),)))
+    for m in _PROMO.finditer(norm):
+        promo = ("promo", re.sub(r"\s", "", m.group()))
+        out.append(Mention(m.start(), m.end(), "price", (frozenset({promo}),)))
+    return out
+
+
+def _phrase_mentions(norm: str, corpus: bool) -> list[Mention]:
+    out = []
+    for kind, pattern in (("guarantee", _GUARANTEE), ("ranking", _RANKING)):
+        for m in pattern.finditer(norm):
+            keys = (frozenset({("free_return",)}),) if m.group().startswith("무료") else ()
+            out.append(Mention(m.start(), m.end(), kind, keys, needle=squash(m.group())))
+    for m in _CERT_RE.finditer(norm):
+        canon = _cert_canon(m.group())
+        negated = negated_after(norm, m.end())
+        if canon is not None and (corpus or not negated):
+            out.append(Mention(m.start(), m.end(), "certification", (frozenset({("cert", canon)}),),
+                               negated=negated))
+    return out
+
+
+# Where two mentions overlap, the kind earlier here wins (then the longer span).
+_PRIORITY = {"guarantee": 0, "ranking": 1, "certification": 2, "brand": 3, "date": 4,
+             "price": 5, "allergen_presence": 6, "allergen_absence": 6, "origin": 7, "percent": 8,
+             "quantity": 9}
+
+
+def _blank(norm: str, spans: Iterable[tuple[int, int]]) -> str:
+    chars = list(norm)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def _protected_spans(norm: str, protect: Iterable[str]) -> list[tuple[int, int]]:
+    """Spans of record strings quoted verbatim (the product name "비타민C 1000", a model code),
+    plus phone numbers and URLs: numbers inside them are identifiers, not claims."""
+    spans = [m.span() for p in (_PHONE, _URL) for m in p.finditer(norm)]
+    for value in protect:
+        pattern = _verbatim(value or "")
+        if pattern is not None:
+            spans += [m.span() for m in pattern.finditer(norm)]
+    return spans
+
+
+@functools.lru_cache(maxsize=4096)
+def _verbatim(value: str) -> re.Pattern[str] | None:
+    """Pattern for a record string quoted in copy; an ASCII letter or digit at either end must
+    not continue into the text ("500g" is not inside "1,500g")."""
+    value = unicodedata.normalize("NFKC", value).strip()
+    if len(value) < 2:
+        return None
+    head = r"(?<![A-Za-z0-9.,])" if value[0].isalnum() and value[0].isascii() else ""
+    tail = r"(?![A-Za-z0-9])" if value[-1].isalnum() and value[-1].isascii() else ""
+    return re.compile(head + re.escape(value) + tail, re.IGNORECASE)
+
+
+def extract_claims(text: str, *, protect: Iterable[str] = (),
+                   corpus: bool = False) -> list[Mention]:
+    """Every claim in `text`, non-overlapping, in order of position, spans in `text`'s characters.
+
+    `protect`: record strings whose verbatim occurrences are skipped (names, model codes).
+    `corpus=True` reads a record field rather than copy: bare place names count as origins
+    ("중국"), and negated certifications are kept, marked `negated`, so facts can skip them."""
+    if not text:
+        return []
+    norm, starts, ends = _nfkc_map(text)
+    norm = _blank(norm, _protected_spans(norm, protect))
+    found = (_phrase_mentions(norm, corpus) + _brand_mentions(norm) + _number_mentions(norm)
+             + _allergen_mentions(norm, corpus)
+             + _origin_mentions(norm, corpus))
+    found.sort(key=lambda c: (_PRIORITY[c.kind], -(c.end - c.start), c.start))
+    kept: list[Mention] = []
+    taken = bytearray(len(norm))
+    for claim in found:
+        if claim.end <= claim.start or any(taken[claim.start:claim.end]):
+            continue
+        taken[claim.start:claim.end] = b"\x01" * (claim.end - claim.start)
+        kept.append(claim)
+    kept.sort(key=lambda c: c.start)
+    return [Mention(starts[c.start], ends[c.end - 1], c.kind, c.keys, c.needle, c.negated)
+            for c in kept]
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence: split after . ! ? and at line breaks."""
+    return [m.span() for m in _SENTENCE.finditer(text or "")]
