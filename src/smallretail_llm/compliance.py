@@ -363,9 +363,12 @@ def _violations(text: str, record: ProductRecord, category: str) -> list[Complia
                     continue
                 found.append((priority, start, end, rule))
     kept: list[ComplianceViolation] = []
+    taken: list[tuple[int, int]] = []  # kept spans, sorted and disjoint: overlap test by bisect
     for _, start, end, rule in sorted(found, key=lambda f: (f[0], f[1])):
-        if any(v.start < end and start < v.end for v in kept):
+        i = bisect.bisect_left(taken, (start, -1))
+        if (i < len(taken) and taken[i][0] < end) or (i > 0 and taken[i - 1][1] > start):
             continue
+        taken.insert(i, (start, end))
         kept.append(ComplianceViolation(start=start, end=end, text=text[start:end],
                                         rule=rule.rule, law=rule.law))
     if category == "health_food" and not _STATEMENT_RE.search(re.sub(r"[^가-힣]", "", text)):
