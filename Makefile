@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS := ml,serve,eval,dev
+EXTRAS := ml,serve,eval,postgres,dev
 
 .PHONY: install demo test test-slow lint bench samples clean
 

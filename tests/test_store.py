@@ -13,8 +13,10 @@ def make(shop="s1", sku="A1", **kw):
 
 
 @pytest.fixture
-def store(tmp_path):
-    return Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def store(db_url):
+    store = Store(db_url)
+    yield store
+    store.engine.dispose()
 
 
 def test_upsert_counts_and_idempotence(store):
@@ -63,9 +65,8 @@ def test_interrupted_transaction_leaves_db_unchanged(store):
         yield make(sku="A9")
         raise KeyboardInterrupt  # the import is killed midway
 
-    with pytest.raises(KeyboardInterrupt):
-        with store.transaction() as s:
-            store.upsert(s, records())
+    with pytest.raises(KeyboardInterrupt), store.transaction() as s:
+        store.upsert(s, records())
     assert store.get_product("s1", "A1").price_krw == 3500
     assert store.get_product("s1", "A9") is None
 

@@ -74,7 +74,10 @@ def import_catalog(store: Store, path: str | Path, shop_id: str | None,
     summary = _summary(parsed, rows, encoding, rejects_path)
     with store.transaction() as session:
         counts = store.upsert(session, (record for _, record in parsed.records))
-    summary.imported, summary.updated, summary.changed = counts.imported, counts.updated, counts.changed
+        summary.imported, summary.updated, summary.changed = (
+            counts.imported, counts.updated, counts.changed)
+        if shop_id:  # the audit row exists exactly when the imported rows do
+            store.record_import(session, shop_id, summary, source=Path(path).name)
     assert summary.rows == summary.imported + summary.updated + summary.rejected, summary
     return summary
 

@@ -86,6 +86,12 @@ def parse_rows(
     result = ParsedRows()
     seen_skus: dict[str, int] = {}
     for row in table.rows:
+        control = [Rejection(row.number, header, "보이지 않는 제어 문자(NUL)가 들어 있음: 값을 다시 입력해 주세요",
+                             value.replace("\x00", "")[:100])
+                   for header, value in row.cells.items() if "\x00" in value]
+        if control:  # PostgreSQL text cannot hold NUL, and no shop means to type one
+            result.rejections.extend(control)
+            continue
         record, errors = (
             _from_record_json(row, shop_id) if row.record is not None
             else _from_cells(row, shop_id, mapping)

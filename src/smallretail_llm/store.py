@@ -1,5 +1,10 @@
-"""The product database: SQLAlchemy 2, SQLite by default, PostgreSQL-compatible. Every product
-query takes a shop id; there is no way to read a product without saying whose it is."""
+"""The product database: SQLAlchemy 2, SQLite by default, PostgreSQL when hosted. Every product
+query takes a shop id; there is no way to read a product without saying whose it is.
+
+The schema comes from the Alembic migrations (smallretail_llm.migrate), applied when a Store
+opens a database. Writers of one shop are serialized (PostgreSQL: a row lock on the shop; SQLite:
+``BEGIN IMMEDIATE``), so two imports of the same shop at once never duplicate rows or fail: the
+second waits for the first and then sees its rows as updates."""
 
 from __future__ import annotations
 
@@ -9,11 +14,23 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint, create_engine
-from sqlalchemy import delete, func, select
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from .record import ProductRecord, ShopPolicy
@@ -28,8 +45,21 @@ def default_db_url() -> str:
     return os.environ.get("SMALLRETAIL_DB") or f"sqlite:///{home_dir() / 'smallretail.db'}"
 
 
+# Named constraints, so later migrations can drop or alter them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLITE_BUSY_TIMEOUT_S = 60  # a second writer waits this long for the first (a big import)
+
+
 class Base(DeclarativeBase):
-    pass
+    """Every table of the product DB. A new table here needs a migration (migrate.py)."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def _now() -> dt.datetime:
@@ -56,6 +86,22 @@ class ProductRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
+class ImportRunRow(Base):
+    """One catalog import and its summary (migration 0002), for the shop's audit trail."""
+
+    __tablename__ = "import_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shop_id: Mapped[str | None] = mapped_column(ForeignKey("shops.shop_id"), index=True)
+    source: Mapped[str | None] = mapped_column(String(255))
+    rows: Mapped[int] = mapped_column(Integer)
+    imported: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
 @dataclass
 class UpsertCounts:
     imported: int = 0
@@ -72,18 +118,27 @@ class Store:
     """One database. Use `with store.transaction() as tx:` for writes that must be all-or-nothing."""
 
     def __init__(self, url: str | None = None):
+        from .migrate import upgrade_engine
+
         self.url = url or default_db_url()
+        self._sqlite = self.url.startswith("sqlite")
         if self.url.startswith("sqlite:///") and self.url != "sqlite:///:memory:":
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(self.url)
-        Base.metadata.create_all(self.engine)
+        connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S} if self._sqlite else {}
+        self.engine = create_engine(self.url, connect_args=connect_args)
+        upgrade_engine(self.engine)  # a no-op read when the schema is already at head
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """Commit on success; roll back on any exception, including KeyboardInterrupt."""
+        """Commit on success; roll back on any exception, including KeyboardInterrupt. A killed
+        process commits nothing either: the database discards its open transaction."""
         with self._sessions() as session:
             try:
+                if self._sqlite:
+                    # Take the write lock now: a deferred transaction that reads, then writes,
+                    # fails with "database is locked" when another writer got there first.
+                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
                 yield session
                 session.commit()
             except BaseException:
@@ -92,9 +147,28 @@ class Store:
 
     # --- shops -----------------------------------------------------------------------------
     def ensure_shop(self, session: Session, shop_id: str) -> None:
-        if session.get(ShopRow, shop_id) is None:
+        """Create the shop row if missing; safe when another transaction creates it at once."""
+        if session.get(ShopRow, shop_id) is not None:
+            return
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
             session.add(ShopRow(shop_id=shop_id))
             session.flush()
+            return
+        session.execute(insert(ShopRow).values(shop_id=shop_id, created_at=_now())
+                        .on_conflict_do_nothing(index_elements=["shop_id"]))
+
+    def _lock_shop(self, session: Session, shop_id: str) -> None:
+        """Hold the shop's row until commit, so one writer of a shop runs at a time. NO KEY
+        UPDATE still lets inserts that only reference the shop (API keys) through. SQLite
+        ignores it: BEGIN IMMEDIATE in transaction() already serialized the writers."""
+        self.ensure_shop(session, shop_id)
+        session.execute(select(ShopRow.shop_id).where(ShopRow.shop_id == shop_id)
+                        .with_for_update(key_share=True))
 
     def put_policy(self, policy: ShopPolicy) -> None:
         with self.transaction() as s:
@@ -119,7 +193,7 @@ class Store:
         for record in records:
             rows = known.get(record.shop_id)
             if rows is None:
-                self.ensure_shop(session, record.shop_id)
+                self._lock_shop(session, record.shop_id)  # before reading what exists
                 rows = known[record.shop_id] = {r.sku: r for r in session.scalars(
                     select(ProductRow).where(ProductRow.shop_id == record.shop_id))}
             digest = record_hash(record)
@@ -138,6 +212,32 @@ class Store:
                     record.model_dump(mode="json"), digest, _now())
                 counts.changed += 1
         return counts
+
+    def record_import(self, session: Session, shop_id: str | None, summary: Any,
+                      source: str | None = None) -> int:
+        """Add an import's summary (a dataclass such as catalog.ImportSummary, or a dict with
+        rows/imported/updated/changed/rejected) to import_runs, inside the import's own
+        transaction: the audit row exists exactly when the imported rows do. Returns its id."""
+        data = asdict(summary) if is_dataclass(summary) else dict(summary)
+        if shop_id is not None:
+            self.ensure_shop(session, shop_id)
+        row = ImportRunRow(
+            shop_id=shop_id, source=str(source)[-255:] if source else None,
+            summary=json.loads(json.dumps(data, ensure_ascii=False, default=str)),
+            **{k: int(data.get(k) or 0) for k in ("rows", "imported", "updated", "changed",
+                                                   "rejected")})
+        session.add(row)
+        session.flush()
+        return row.id
+
+    def import_runs(self, shop_id: str, limit: int = 20) -> list[dict]:
+        """The shop's latest imports, newest first: each the stored summary plus id, source and
+        created_at."""
+        with self._sessions() as s:
+            rows = s.scalars(select(ImportRunRow).where(ImportRunRow.shop_id == shop_id)
+                             .order_by(ImportRunRow.id.desc()).limit(limit))
+            return [r.summary | {"id": r.id, "source": r.source,
+                                 "created_at": r.created_at.isoformat()} for r in rows]
 
     def put_product(self, record: ProductRecord) -> UpsertCounts:
         with self.transaction() as s:
