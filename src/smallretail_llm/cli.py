@@ -139,11 +139,19 @@ def catalog_policy(path: Path, db: DbOpt = None) -> None:
 
 
 @app.command("demo")
-def demo(db: DbOpt = None) -> None:
-    """The main job on the embedded defaults: import the sample catalog and summarize it."""
+def demo(
+    db: DbOpt = None,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="준비 후 서버 실행")] = True,
+    port: Annotated[int, typer.Option("--port")] = 8000,
+) -> None:
+    """The main job on the embedded defaults: sample catalog -> data -> nano model -> LoRA ->
+    the API on 127.0.0.1 (each step cached after the first run)."""
     from .demo import run_demo
 
-    run_demo(db)
+    assets = run_demo(db, serve=serve, port=port)
+    if not serve:
+        emit({"db": assets.db_url, "data": str(assets.data_dir), "model": str(assets.model_dir),
+              "adapter": str(assets.adapter_dir)})
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -1,17 +1,25 @@
-"""`make demo`: build what is missing from the embedded defaults and show the result."""
+"""`make demo`: build what is missing from the embedded defaults (sample DB, SFT data, the nano
+model, its LoRA adapter — each cached under SMALLRETAIL_HOME after the first run), then serve
+the API on 127.0.0.1:8000 in keyless demo mode and print ready-to-paste Korean curl examples."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from .catalog import import_catalog
+from .catalog import ImportSummary, import_catalog
 from .categories import CATEGORIES
 from .record import ShopPolicy
-from .store import Store
+from .store import Store, home_dir
+
+DEMO_SHOP = "hanbat_food"
+DEMO_SKU = "HB-AG-001"
+ADAPTER_NAME = "nano-lora"
 
 
 def sample_files() -> tuple[list, object]:
@@ -21,7 +29,7 @@ def sample_files() -> tuple[list, object]:
         root / "shops.json")
 
 
-def load_samples(store: Store) -> dict[str, dict]:
+def load_samples(store: Store) -> dict[str, ImportSummary]:
     """Import every sample shop export and policy; returns the summary per shop."""
     csvs, shops = sample_files()
     for policy in json.loads(shops.read_text(encoding="utf-8")):
@@ -29,15 +37,63 @@ def load_samples(store: Store) -> dict[str, dict]:
     summaries = {}
     for path in csvs:
         shop_id = path.name.removesuffix(".csv")
-        summary = import_catalog(store, path.name, shop_id, data=path.read_bytes())
-        summaries[shop_id] = summary
+        summaries[shop_id] = import_catalog(store, path.name, shop_id, data=path.read_bytes())
     return summaries
 
 
-def run_demo(db: str | None = None) -> None:
-    console = Console()
+def catalog_pairs(store: Store) -> list:
+    """(record, policy) for every product of every shop that has a policy."""
+    pairs = []
+    for shop in store.shops():
+        policy = store.get_policy(shop)
+        if policy is not None:
+            pairs.extend((p, policy) for p in store.list_products(shop))
+    return pairs
+
+
+@dataclass
+class DemoAssets:
+    db_url: str
+    data_dir: Path
+    model_dir: Path
+    adapter_dir: Path
+
+
+def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets:
+    """Everything the demo server needs, built once and reused (each step is cached)."""
+    from .dataset import build_examples, corpus_lines, save
+    from .nano import build_nano, default_nano_dir
+    from .train_config import TrainConfig
+    from .training import ADAPTER_META, train
+
+    console = console or Console()
+    home = home_dir()
     store = Store(db)
-    summaries = load_samples(store)
+    summarize(store, load_samples(store), console)
+
+    data_dir = home / "data" / "sample"
+    corpus = data_dir / "corpus.txt"
+    if not (data_dir / "dataset_card.json").is_file() or not corpus.is_file():
+        console.print("[bold]1/3[/] 학습 데이터 만드는 중 (상품 설명 + 고객 문답)...")
+        built = build_examples(catalog_pairs(store), seed=0)
+        save(built, data_dir)
+        corpus.write_text("".join(line + "\n" for line in corpus_lines(built)), encoding="utf-8")
+    console.print("[bold]2/3[/] nano 모델 (처음 한 번만, 2코어 CPU에서 몇 분)...")
+    model_dir = build_nano(corpus.read_text(encoding="utf-8").splitlines(), default_nano_dir())
+
+    run_dir = home / "train" / "nano-cpu"
+    adapter_dir = run_dir / "adapter"
+    if not (adapter_dir / ADAPTER_META).is_file():
+        console.print("[bold]3/3[/] nano 모델에 LoRA 학습 중 (처음 한 번만)...")
+        recipe = resources.files("smallretail_llm") / "recipes" / "nano-cpu.yaml"
+        config = TrainConfig.from_yaml(str(recipe))
+        config.data, config.output_dir, config.base_model = (
+            str(data_dir / "hf"), str(run_dir), str(model_dir))
+        adapter_dir = train(config)
+    return DemoAssets(store.url, data_dir, model_dir, adapter_dir)
+
+
+def summarize(store: Store, summaries: dict[str, ImportSummary], console: Console) -> None:
     table = Table(title=f"샘플 카탈로그 ({store.url})")
     for column in ("상점", "행", "신규", "기존", "변경", "거부", "필수항목 누락"):
         table.add_column(column, justify="right")
@@ -45,14 +101,49 @@ def run_demo(db: str | None = None) -> None:
         table.add_row(shop, str(s.rows), str(s.imported), str(s.updated), str(s.changed),
                       str(s.rejected), str(s.missing_required))
     console.print(table)
-    counts = store.category_counts()
     by_category = Table(title="카테고리별 상품 수")
     by_category.add_column("카테고리")
     by_category.add_column("상품 수", justify="right")
-    for code, n in counts.items():
+    for code, n in store.category_counts().items():
         label = CATEGORIES[code].label if code in CATEGORIES else code
         by_category.add_row(f"{label} ({code})", str(n))
     console.print(by_category)
     total = {k: sum(getattr(s, k) for s in summaries.values())
              for k in ("rows", "imported", "updated", "changed", "rejected")}
     console.print(json.dumps({"shops": len(summaries), **total, "db": store.url}, ensure_ascii=False))
+
+
+def curl_examples(base: str = "http://127.0.0.1:8000") -> str:
+    describe = json.dumps({"product_id": DEMO_SKU, "style": "detail", "tone": "friendly"},
+                          ensure_ascii=False)
+    answer = json.dumps({"product_id": DEMO_SKU, "question": "보관은 어떻게 해요? 제 번호 010-1234-5678"},
+                        ensure_ascii=False)
+    chat = json.dumps({"model": ADAPTER_NAME, "messages": [
+        {"role": "user", "content": "청송 꿀사과 한 줄 소개 부탁해요"}], "stream": True}, ensure_ascii=False)
+    return "\n".join([
+        f"# 상품 설명 만들기 ({DEMO_SHOP} 상점의 {DEMO_SKU})",
+        f"curl -s {base}/v1/descriptions -H 'Content-Type: application/json' -d '{describe}'",
+        "# 고객 질문에 답하기 (전화번호는 가려서 처리됩니다)",
+        f"curl -s {base}/v1/answers -H 'Content-Type: application/json' -d '{answer}'",
+        "# OpenAI 호환 스트리밍",
+        f"curl -sN {base}/v1/chat/completions -H 'Content-Type: application/json' -d '{chat}'",
+        f"# 상품 목록, API 문서: {base}/v1/products , {base}/docs",
+    ])
+
+
+def run_demo(db: str | None = None, serve: bool = True, port: int = 8000) -> DemoAssets:
+    console = Console()
+    assets = prepare(db, console)
+    if not serve:
+        return assets
+    from .api.server import serve as run_server
+    from .settings import Settings
+
+    settings = Settings(db=assets.db_url, model=str(assets.model_dir),
+                        adapter=f"{ADAPTER_NAME}={assets.adapter_dir}", host="127.0.0.1", port=port,
+                        demo=True, demo_shop=DEMO_SHOP)
+    console.print("\n[bold green]데모 서버를 시작합니다[/] (키 없는 데모 모드, 127.0.0.1 전용). "
+                  "nano 모델은 이 카탈로그로만 학습한 오프라인용 작은 모델입니다.\n")
+    console.print(curl_examples(f"http://127.0.0.1:{port}"), soft_wrap=True, highlight=False)
+    run_server(settings)
+    return assets
