@@ -4,8 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 EXTRAS := ml,serve,eval,postgres,dev
+SR_HOME ?= $(or $(SMALLRETAIL_HOME),$(HOME)/.cache/smallretail)
 
-.PHONY: install demo test test-slow lint bench samples clean
+.PHONY: install demo train eval bench test test-slow lint samples clean
 
 # torch==2.13.0 resolves to the CPU wheel on local disk; constraints.txt pins every other package.
 $(STAMP): pyproject.toml constraints.txt
@@ -18,6 +19,19 @@ install: $(STAMP)
 
 demo: install
 	$(BIN)/smallretail demo
+
+# The nano recipe end to end on the sample catalog: data -> nano base -> LoRA (cached steps).
+train: install
+	$(BIN)/smallretail demo --no-serve
+	cat $(SR_HOME)/train/nano-cpu/train_report.json
+
+# renderer vs nano base vs nano+LoRA on held-out products (CPU, < 15 min).
+eval: train
+	$(BIN)/smallretail eval --systems renderer,base,lora --split test,hard \
+		--adapter $(SR_HOME)/train/nano-cpu/adapter --out eval/reports/nano
+
+bench: train
+	$(BIN)/smallretail bench --out eval/reports
 
 test: install
 	$(BIN)/python -m pytest

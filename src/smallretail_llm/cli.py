@@ -298,3 +298,101 @@ def serve(
     except ValidationError as exc:
         fail("; ".join(e["msg"] for e in exc.errors()), 2)
     run_server(settings)
+
+
+model_app = typer.Typer(no_args_is_help=True, help="모델: 오프라인 nano 기본 모델")
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("build-nano")
+def model_build_nano(
+    out: Annotated[Path | None, typer.Option("--out", help="기본: $SMALLRETAIL_HOME/models/nano")] = None,
+    corpus: Annotated[Path | None, typer.Option("--corpus", help="smallretail data corpus의 출력")] = None,
+    db: DbOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="캐시가 있어도 다시 만들기")] = False,
+) -> None:
+    """Train the offline nano tokenizer + model from the catalog text (cached by fingerprint)."""
+    from .dataset import build_examples, corpus_lines
+    from .nano import build_nano, read_corpus
+
+    if corpus is not None:
+        if not corpus.is_file():
+            fail(f"말뭉치 파일이 없습니다: {corpus}", 2)
+        texts = read_corpus(corpus)
+    else:
+        texts = list(corpus_lines(build_examples(_catalog_with_policies(db))))
+    path = build_nano(texts, out, force=force)
+    emit({"model": str(path), "corpus_lines": len(texts)})
+
+
+@app.command("train")
+def train_command(
+    config: Annotated[Path, typer.Argument(help="training/configs/*.yaml")],
+    resume: Annotated[bool, typer.Option("--resume", help="마지막 체크포인트에서 이어서")] = False,
+) -> None:
+    """LoRA SFT from a YAML recipe; writes the adapter, resolved config and train_report.json."""
+    from .train_config import TrainConfig
+    from .training import train
+
+    try:
+        cfg = TrainConfig.from_yaml(config)
+    except (OSError, ValueError, TypeError) as exc:
+        fail(f"학습 설정을 읽을 수 없습니다: {config} ({exc})", 2)
+    adapter = train(cfg, resume=resume)
+    emit({"adapter": str(adapter), "report": str(Path(cfg.output_dir) / "train_report.json")})
+
+
+@app.command("export")
+def export_command(
+    base: Annotated[str, typer.Option("--base", help='hub id, 로컬 폴더, 또는 "nano"')],
+    adapter: Annotated[Path, typer.Option("--adapter")],
+    out: Annotated[Path, typer.Option("--out")],
+    gguf: Annotated[bool, typer.Option("--gguf/--no-gguf", help="llama.cpp 변환기가 있으면 GGUF도")] = False,
+) -> None:
+    """Merge a LoRA adapter into its base (safetensors + tokenizer), optionally GGUF."""
+    from .export import export_gguf, export_merged
+
+    merged = export_merged(base, adapter, out)
+    gguf_file = export_gguf(merged) if gguf else None
+    emit({"merged": str(merged), "gguf": str(gguf_file) if gguf_file else None})
+
+
+@app.command("eval")
+def eval_command(
+    out: Annotated[Path, typer.Option("--out")],
+    systems: Annotated[str, typer.Option("--systems")] = "renderer,base,lora",
+    split: Annotated[str, typer.Option("--split", help="test, hard, 또는 test,hard")] = "test,hard",
+    model: Annotated[str | None, typer.Option("--model")] = None,
+    adapter: Annotated[str | None, typer.Option("--adapter")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="분할·작업별 예제 수 (0 = 전부)")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Evaluate systems side by side on held-out products; writes metrics.json, report.md, plots."""
+    from .evaluate import run_eval
+
+    try:
+        result = run_eval([s.strip() for s in systems.split(",") if s.strip()], split, out,
+                          model=model, adapter=adapter, limit=limit, db=db)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    emit({"out": str(out), "systems": list(result.get("systems", {}))})
+
+
+db_app = typer.Typer(no_args_is_help=True, help="데이터베이스 스키마 (Alembic)")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOpt = None) -> None:
+    """Bring the database schema to the newest revision, in place."""
+    from .migrate import upgrade
+
+    emit(upgrade(db))
+
+
+@db_app.command("current")
+def db_current(db: DbOpt = None) -> None:
+    """Print the database's schema revision."""
+    from .migrate import current
+
+    emit({"revision": current(db)})
