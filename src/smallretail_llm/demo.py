@@ -14,8 +14,9 @@ from rich.table import Table
 
 from .catalog import ImportSummary, import_catalog
 from .categories import CATEGORIES
+from .paths import home_dir
 from .record import ShopPolicy
-from .store import Store, home_dir
+from .store import Store
 
 DEMO_SHOP = "hanbat_food"
 DEMO_SKU = "HB-AG-001"
@@ -61,10 +62,11 @@ class DemoAssets:
 
 def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets:
     """Everything the demo server needs, built once and reused (each step is cached)."""
+    from .adapter import ADAPTER_META
     from .dataset import build_examples, corpus_lines, save
     from .nano import build_nano, default_nano_dir
     from .train_config import TrainConfig
-    from .training import ADAPTER_META, train
+    from .training import train
 
     console = console or Console()
     home = home_dir()

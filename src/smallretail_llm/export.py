@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from smallretail_llm.training import ADAPTER_META
+from smallretail_llm.adapter import ADAPTER_META
 
 logger = logging.getLogger(__name__)
 

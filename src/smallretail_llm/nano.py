@@ -14,7 +14,6 @@ import io
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from collections.abc import Iterable, Sequence
@@ -24,6 +23,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # heavy imports stay inside the functions that need them
     from transformers import LlamaForCausalLM, PreTrainedTokenizerBase
+
+from smallretail_llm.paths import home_dir
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +75,8 @@ class NanoTraining:
     seed: int = 0
 
 
-def smallretail_home() -> Path:
-    """Cache root for built models: $SMALLRETAIL_HOME, default ~/.cache/smallretail."""
-    env = os.environ.get("SMALLRETAIL_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "smallretail"
-
-
 def default_nano_dir() -> Path:
-    return smallretail_home() / "models" / NANO_NAME
+    return home_dir() / "models" / NANO_NAME
 
 
 def resolve_model(name_or_path: str) -> str:

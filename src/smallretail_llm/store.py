@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
@@ -33,17 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
+from .paths import default_db_url, home_dir  # noqa: F401 - home_dir re-exported
 from .record import ProductRecord, ShopPolicy
-
-
-def home_dir() -> Path:
-    """SMALLRETAIL_HOME: where built models, the demo DB and caches live."""
-    return Path(os.environ.get("SMALLRETAIL_HOME") or Path.home() / ".cache" / "smallretail")
-
-
-def default_db_url() -> str:
-    return os.environ.get("SMALLRETAIL_DB") or f"sqlite:///{home_dir() / 'smallretail.db'}"
-
 
 # Named constraints, so later migrations can drop or alter them on every backend.
 NAMING_CONVENTION = {
