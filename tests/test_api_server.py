@@ -95,3 +95,22 @@ def test_real_server_with_the_openai_client(server):
     assert len(records) >= 4 and all("ts" in r and "level" in r for r in records)
     assert "010-2222-3333" not in log_path.read_text(encoding="utf-8")
     assert any(r.get("msg") == "answer" and "[전화번호]" in r.get("question", "") for r in records)
+
+
+def test_adapter_with_another_prompt_version_is_refused_at_startup(tmp_path):
+    import json
+
+    import pytest
+
+    from smallretail_llm.adapter import ADAPTER_META, AdapterMismatch
+    from smallretail_llm.api.server import check_adapters
+
+    good, old = tmp_path / "good", tmp_path / "old"
+    for path, versions in ((good, ["answer.v1", "describe.v1"]), (old, ["answer.v0", "describe.v1"])):
+        path.mkdir()
+        (path / ADAPTER_META).write_text(json.dumps({"prompt_versions": versions}), encoding="utf-8")
+    check_adapters({"good": str(good)})
+    with pytest.raises(AdapterMismatch, match="answer.v1"):
+        check_adapters({"good": str(good), "old": str(old)})
+    with pytest.raises(AdapterMismatch, match="메타데이터가 없습니다"):
+        check_adapters({"bare": str(tmp_path)})

@@ -19,11 +19,23 @@ def build_engine(settings: Settings) -> Engine:
     from smallretail_llm.hf_engine import TransformersEngine
     from smallretail_llm.nano import resolve_model
 
+    check_adapters(settings.adapter)
     batching = BatchingConfig(max_batch_size=settings.batch_size, max_wait_ms=settings.batch_wait_ms,
                               max_queue=settings.queue_size, retry_after_s=settings.retry_after_s)
     return TransformersEngine(resolve_model(settings.model), adapters=settings.adapter or None,
                               device=settings.device, num_threads=settings.num_threads,
                               max_new_tokens=settings.max_new_tokens, batching=batching)
+
+
+def check_adapters(adapters: dict[str, str]) -> None:
+    """Refuse, at start-up, any adapter trained on other prompt versions than the ones this
+    server renders (STYLE §7): a mismatch gives endless or off-format text, not an error."""
+    from smallretail_llm.adapter import check_adapter
+    from smallretail_llm.prompts import PROMPT_VERSIONS
+
+    expected = [f"{task}.{version}" for task, version in PROMPT_VERSIONS.items()]
+    for directory in adapters.values():
+        check_adapter(directory, expected)
 
 
 def warm_up() -> None:
