@@ -23,7 +23,7 @@ demo: install
 # The nano recipe end to end on the sample catalog: data -> nano base -> LoRA (cached steps).
 train: install
 	$(BIN)/smallretail demo --no-serve
-	cat $(SR_HOME)/train/nano-cpu/train_report.json
+	cat $(SR_HOME)/train/nano-cpu/adapter/train_report.json
 
 # renderer vs nano base vs nano+LoRA on held-out products (CPU, < 15 min).
 eval: train
