@@ -176,3 +176,15 @@ def test_garbled_draft_is_never_returned():
     reply = run(answer(FakeEngine(["소비기한은 2026-03-01까지입니다.\x00"]), tofu(),
                        "소비기한 언제까지예요?", shop_policy()))
     assert (reply.source, reply.answer) == ("fallback", "소비기한은 2026-03-01까지입니다.")
+
+
+def test_runaway_repetition_fails_the_draft_check():
+    from smallretail_llm.assistant import check_draft
+    from smallretail_llm.grounding import GroundingReport
+
+    ok = GroundingReport(passed=True, unsupported_claims=[], missing_required=[], compliance_violations=[])
+    for junk in ("배송: 결제 결제 결제 결제 결제 결제 결제", "출고 10000000000원", "\n\n\n\n\n\n\n교환"):
+        report = check_draft(junk, ok)
+        assert not report.passed and report.unsupported_claims[-1].kind == "malformed"
+    for fine in ("1,000,000원 상당, 500g x 2개", "맛있어요!! 추천합니다~~", "• 용량: 1.5L\n• 원산지: 국내산"):
+        assert check_draft(fine, ok).passed

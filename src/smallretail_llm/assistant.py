@@ -106,6 +106,9 @@ def fit_chars(text: str, max_chars: int | None) -> str:
 
 
 _BROKEN = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Runaway repetition: one unit of 1-4 characters six or more times in a row ("결제 결제 …",
+# "0000000", blank lines). Such a draft states no false claim, yet is no copy to serve.
+_RUNAWAY = re.compile(r"(.{1,4}?)\1{5,}", re.DOTALL)
 
 
 def _failed(report: GroundingReport, claim: Claim) -> GroundingReport:
@@ -117,11 +120,17 @@ def _failed(report: GroundingReport, claim: Claim) -> GroundingReport:
 
 def check_draft(text: str, report: GroundingReport, max_chars: int | None = None) -> GroundingReport:
     """Checks beyond grounding: no broken characters (U+FFFD, control codes: a garbled draft
-    states no claim, yet must not reach a customer) and the length limit."""
+    states no claim, yet must not reach a customer), no runaway repetition, and the length
+    limit."""
     broken = _BROKEN.search(text)
     if broken:
         report = _failed(report, Claim(start=broken.start(), end=broken.end(), text=broken.group(),
                                        kind="malformed", reason="깨진 문자나 제어 문자가 있습니다"))
+    runaway = _RUNAWAY.search(text)
+    if runaway:
+        report = _failed(report, Claim(start=runaway.start(), end=runaway.end(),
+                                       text=runaway.group()[:40], kind="malformed",
+                                       reason="같은 글자나 말이 계속 반복됩니다"))
     if max_chars is not None and len(text) > max_chars:
         report = _failed(report, Claim(start=max_chars, end=len(text), text="", kind="length",
                                        reason=f"최대 글자 수({max_chars}자)를 넘었습니다 ({len(text)}자)"))
