@@ -375,7 +375,9 @@ def eval_command(
                           model=model, adapter=adapter, limit=limit, db=db)
     except ValueError as exc:
         fail(str(exc), 2)
-    emit({"out": str(out), "systems": list(result.get("systems", {}))})
+    config = result.get("config", {})
+    emit({"out": str(out), "systems": config.get("systems"), "examples": config.get("examples"),
+          "wall_s": round(config.get("wall_s", 0), 1)})
 
 
 db_app = typer.Typer(no_args_is_help=True, help="데이터베이스 스키마 (Alembic)")
