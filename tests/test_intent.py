@@ -14,6 +14,9 @@ from smallretail_llm.intent import (
 # (question, category or None, expected primary field). Spelled as customers type: 존댓말, 반말,
 # 구어체, typos, no spaces, slang.
 CASES = [
+    # found by the hard evaluation set
+    ("개봉하고 얼마 안에 써야돼요?", "cosmetics", "use_by"),
+    ("택배 어디꺼 써요?", None, "policy.courier"),
     # price
     ("가격이 얼마인가요?", None, "price_krw"),
     ("이거 얼마예요?", None, "price_krw"),
