@@ -30,8 +30,11 @@ eval: train
 	$(BIN)/smallretail eval --systems renderer,base,lora --split test,hard \
 		--adapter $(SR_HOME)/train/nano-cpu/adapter --out eval/reports/nano
 
+# Speed figures (run alone: timings on 2 shared cores swing 2x). JSON lands in eval/reports/.
 bench: train
-	$(BIN)/smallretail bench --out eval/reports
+	$(BIN)/python eval/bench_import.py --out eval/reports/import_bench.json
+	$(BIN)/python eval/bench_grounding.py
+	$(BIN)/python eval/bench_server.py --clients 1,8 --out eval/reports/server_bench.json
 
 test: install
 	$(BIN)/python -m pytest
