@@ -16,6 +16,7 @@ from smallretail_llm.api.errors import install_error_handlers
 from smallretail_llm.api.metrics import ApiMetrics
 from smallretail_llm.api.middleware import Guard
 from smallretail_llm.api.ratelimit import RateLimiter
+from smallretail_llm.api.routes_console import install_console
 from smallretail_llm.engine import Engine
 from smallretail_llm.keys import ApiKeys
 from smallretail_llm.settings import Settings, is_loopback
@@ -63,4 +64,5 @@ def create_app(settings: Settings, engine: Engine, store: Store | None = None, *
                        limits={IMPORT_PATH: settings.max_upload_bytes})
     for module in (routes_generation, routes_catalog, routes_openai, routes_ops):
         app.include_router(module.router)
+    install_console(app)  # the shop console page (/console) and its counters
     return app
