@@ -165,7 +165,7 @@ def _facts(record: ProductRecord, policy: ShopPolicy | None) -> _Facts:
     return facts
 
 
-def _protect(record: ProductRecord, policy: ShopPolicy | None) -> list[str]:
+def protected_strings(record: ProductRecord, policy: ShopPolicy | None) -> list[str]:
     """Record strings whose verbatim numbers are identifiers (name, brand, model codes), and the
     labels of yes/no notice fields ("KC 인증 필 유무"): a question, not a claim."""
     out = [record.name, record.brand or "", record.manufacturer or ""]
@@ -345,7 +345,7 @@ def check_description(text: str, record: ProductRecord, policy: ShopPolicy | Non
 
     def run() -> GroundingReport:
         body = text if isinstance(text, str) else ""
-        mentions = extract_claims(body, protect=_protect(record, policy))
+        mentions = extract_claims(body, protect=protected_strings(record, policy))
         facts = _facts(record, policy)
         return _report(_unsupported(body, mentions, facts, record),
                        _missing_required(body, record, style, mentions),
@@ -373,7 +373,7 @@ def check_answer(answer: str, question: str, record: ProductRecord,
         body = answer if isinstance(answer, str) else ""
         asked = squash(question) if isinstance(question, str) else ""
         handoff = [(s, e) for s, e in sentences(body) if is_handoff(body[s:e])]
-        mentions = [m for m in extract_claims(body, protect=_protect(record, policy))
+        mentions = [m for m in extract_claims(body, protect=protected_strings(record, policy))
                     if not (m.kind == "date" and any(s <= m.start < e for s, e in handoff))
                     and not _denied_echo(body, m, asked)]
         facts = _facts(record, policy)

@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from smallretail_llm.api.deps import ServicesDep, ShopDep, product_or_404, shop_policy
 from smallretail_llm.api.errors import ApiError
 from smallretail_llm.claims import extract_claims
-from smallretail_llm.grounding import _protect  # the exact strings check_description skips
+from smallretail_llm.grounding import protected_strings  # what check_description skips
 from smallretail_llm.qa import field_label, spec_fields
 from smallretail_llm.record import ProductRecord
 
@@ -173,7 +173,7 @@ def console_explain(body: ExplainRequest, services: ServicesDep, shop: ShopDep) 
     """문구에서 근거 검사가 읽는 주장(수치, 가격, 원산지, 알레르기, 인증 …)과, 필드 키의 한국어 이름을
     돌려줍니다. 어느 주장이 근거가 없는지는 설명·답변 응답의 grounding 에 있습니다."""
     record = product_or_404(services, shop, body.product_id)
-    mentions = extract_claims(body.text, protect=_protect(record, shop_policy(services, shop)))
+    mentions = extract_claims(body.text, protect=protected_strings(record, shop_policy(services, shop)))
     claims = [CheckedClaim(start=m.start, end=m.end, text=body.text[m.start:m.end], kind=m.kind,
                            label=CLAIM_LABELS.get(m.kind, m.kind)) for m in mentions]
     fields = [FieldName(key=key, label=_field_label(key, record)) for key in body.fields]
