@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 EXTRAS := ml,serve,eval,postgres,dev
 SR_HOME ?= $(or $(SMALLRETAIL_HOME),$(HOME)/.cache/smallretail)
 
-.PHONY: install demo train eval bench test test-slow lint samples clean
+.PHONY: install llama demo train eval bench test test-slow lint samples clean
 
 # torch==2.13.0 resolves to the CPU wheel on local disk; constraints.txt pins every other package.
 $(STAMP): pyproject.toml constraints.txt
@@ -16,6 +16,18 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Optional llama.cpp engine: llama-cpp-python (builds from source, ~11 min on 2 cores, then
+# cached by pip) and the GGUF converter from the same release, unpacked under $(SR_HOME)/llama.cpp.
+LLAMA_CPP := llama_cpp_python-0.3.36
+llama: install
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[$(EXTRAS),llama]"
+	mkdir -p $(SR_HOME)/llama.cpp
+	test -f $(SR_HOME)/llama.cpp/$(LLAMA_CPP).tar.gz || $(BIN)/python -m pip download -q \
+		--no-deps --no-binary :all: -d $(SR_HOME)/llama.cpp llama-cpp-python==0.3.36
+	tar -xzf $(SR_HOME)/llama.cpp/$(LLAMA_CPP).tar.gz -C $(SR_HOME)/llama.cpp --strip-components=3 \
+		$(LLAMA_CPP)/vendor/llama.cpp/convert_hf_to_gguf.py \
+		$(LLAMA_CPP)/vendor/llama.cpp/conversion $(LLAMA_CPP)/vendor/llama.cpp/gguf-py
 
 demo: install
 	$(BIN)/smallretail demo
@@ -30,11 +42,12 @@ eval: train
 	$(BIN)/smallretail eval --systems renderer,base,lora --split test,hard \
 		--adapter $(SR_HOME)/train/nano-cpu/adapter --out eval/reports/nano
 
-# Speed figures (run alone: timings on 2 shared cores swing 2x). JSON lands in eval/reports/.
+# Speed figures (run alone: timings on 2 shared cores swing 2x). JSON + markdown land in
+# eval/reports/. llama.cpp rows need `make llama` first; without it they are skipped, with why.
 bench: train
 	$(BIN)/python eval/bench_import.py --out eval/reports/import_bench.json
 	$(BIN)/python eval/bench_grounding.py
-	$(BIN)/python eval/bench_server.py --clients 1,8 --out eval/reports/server_bench.json
+	$(BIN)/smallretail bench --out eval/reports
 
 test: install
 	$(BIN)/python -m pytest

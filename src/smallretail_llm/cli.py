@@ -380,6 +380,29 @@ def eval_command(
           "wall_s": round(config.get("wall_s", 0), 1)})
 
 
+@app.command("bench")
+def bench_command(
+    out: Annotated[Path, typer.Option("--out")] = Path("eval/reports"),
+    quick: Annotated[bool, typer.Option("--quick", help="목표 확인에 필요한 행만, 짧게")] = False,
+    parts: Annotated[str, typer.Option("--parts", help="engine,server,training 중 일부")] = (
+        "engine,server,training"),
+) -> None:
+    """Speed and memory bench (engines vs the bandwidth ceiling, server, LoRA training); writes
+    bench.json and bench.md. Run it alone: timings on shared cores swing 2x."""
+    import logging
+
+    from .bench import run_bench
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        report = run_bench(out, quick, parts=[p.strip() for p in parts.split(",") if p.strip()])
+    except ValueError as exc:
+        fail(str(exc), 2)
+    emit({"out": str(out), "bench_s": report["bench_s"], "targets": report["targets"],
+          "skipped": report["skipped"]})
+
+
 db_app = typer.Typer(no_args_is_help=True, help="데이터베이스 스키마 (Alembic)")
 app.add_typer(db_app, name="db")
 

@@ -58,7 +58,10 @@ def export_merged(base: str, adapter: str | Path, out: str | Path, *, dtype: str
 
 
 def find_gguf_converter() -> Path | None:
-    """llama.cpp's convert_hf_to_gguf.py: $LLAMA_CPP_CONVERTER, else on PATH, else None."""
+    """llama.cpp's convert_hf_to_gguf.py: $LLAMA_CPP_CONVERTER, else on PATH, else the copy
+    `make llama` unpacks under SMALLRETAIL_HOME/llama.cpp, else None."""
+    from smallretail_llm.paths import home_dir
+
     configured = os.environ.get(GGUF_CONVERTER_ENV)
     if configured:
         return Path(configured) if Path(configured).is_file() else None
@@ -66,7 +69,8 @@ def find_gguf_converter() -> Path | None:
         found = shutil.which(name)
         if found:
             return Path(found)
-    return None
+    unpacked = home_dir() / "llama.cpp" / _CONVERTER_NAMES[0]
+    return unpacked if unpacked.is_file() else None
 
 
 def export_gguf(model_dir: str | Path, outfile: str | Path | None = None, outtype: str = "f16") -> Path | None:

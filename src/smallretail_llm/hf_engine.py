@@ -12,7 +12,11 @@ number of LoRA adapters, served through the dynamic ``Batcher``.
   EOS (``eos_token_id=[]``) so that ``ignore_eos`` rows can share a batch with ordinary rows.
 - Streaming works for batched rows too: the same per-token hook feeds an ``IncrementalDecoder``.
 - fp32 on CPU (bf16 is several times slower on the target CPUs), bf16 on CUDA (fp16 without bf16
-  support). Settings not exposed by ``GenerationRequest`` (top_k, repetition_penalty) come from the
+  support); ``quantize="int8"`` puts int8 weights on CPU (``quantize.py``).
+- Prompt KV is reused across requests (``prefix_cache.py``): a batch whose rows start with a
+  stored prompt prefills only the rest (``[cached][pad][rest]`` layout); after each batch every
+  row's prompt KV is stored. ``prefix_cache_mb=0`` turns it off.
+- Settings not exposed by ``GenerationRequest`` (top_k, repetition_penalty) come from the
   model's own ``generation_config.json``.
 """
 
@@ -45,6 +49,7 @@ from smallretail_llm.engine import (
     TextStream,
     UnknownAdapter,
 )
+from smallretail_llm.prefix_cache import PrefixCache, pad_rows, supports
 
 logger = logging.getLogger(__name__)
 
@@ -189,11 +194,17 @@ class TransformersEngine:
         batching: BatchingConfig | None = None,
         chat_template_kwargs: Mapping[str, object] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        quantize: str | None = None,
+        prefix_cache_mb: float = 256,
+        tokenizer: str | Path | None = None,
     ) -> None:
         """``model``: hub id or local dir (a dir that exists is loaded with local_files_only).
         ``adapters``: adapter name -> adapter dir. ``max_new_tokens``: engine-wide cap on every
         request. ``chat_template_kwargs`` go to the template (default: ``enable_thinking=False``,
-        which turns off Qwen3's thinking mode and is ignored by other templates)."""
+        which turns off Qwen3's thinking mode and is ignored by other templates).
+        ``quantize``: ``"int8"`` for int8 weights (CPU only). ``prefix_cache_mb``: memory for
+        reused prompt KV (0: off; models with sliding-window layers never use it).
+        ``tokenizer``: load the tokenizer from this dir instead of ``model``."""
         local = Path(model).exists()
         self.name = name or (Path(model).name if local else str(model))
         self.device = torch.device(
@@ -210,16 +221,8 @@ class TransformersEngine:
         if num_threads:
             torch.set_num_threads(num_threads)
 
-        self.tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local)
-        base = AutoModelForCausalLM.from_pretrained(model, dtype=self.dtype, local_files_only=local)
-        self._eos_ids = _eos_ids(base, self.tokenizer)
-        pad = self.tokenizer.pad_token_id
-        self._pad_id = pad if pad is not None else min(self._eos_ids)
-        text_config = base.config.get_text_config()
-        self._context = getattr(text_config, "max_position_embeddings", None)
-
-        self._model, self._mixed_ok = _with_adapters(base, adapters) if adapters else (base, False)
-        self._model.to(self.device).eval()
+        source = tokenizer if tokenizer is not None else model
+        self.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=Path(source).exists())
         self._batcher = Batcher(
             self._run_batch,
             model_name=self.name,
@@ -227,10 +230,35 @@ class TransformersEngine:
             batch_key=self._batch_key,
             clock=clock,
         )
+        # Loaded in the worker thread that will run it (see Batcher.run_in_worker).
+        base = self._batcher.run_in_worker(self._load, model, adapters, quantize, local)
+        self._eos_ids = _eos_ids(base, self.tokenizer)
+        pad = self.tokenizer.pad_token_id
+        self._pad_id = pad if pad is not None else min(self._eos_ids)
+        text_config = base.config.get_text_config()
+        self._context = getattr(text_config, "max_position_embeddings", None)
+        self.quantize = quantize
+        self.prefix_cache: PrefixCache | None = None
+        if prefix_cache_mb > 0 and supports(text_config):
+            self.prefix_cache = PrefixCache(max_bytes=int(prefix_cache_mb * 2**20))
         self._ready = True
         logger.info(
             "loaded %s on %s (%s), adapters: %s", self.name, self.device, self.dtype, self._adapters
         )
+
+    def _load(self, model: str | Path, adapters: Mapping[str, str | Path] | None,
+              quantize: str | None, local: bool) -> torch.nn.Module:
+        """Load the base, wrap the adapters, quantize; sets ``_model``, returns the base."""
+        if self._num_threads:
+            torch.set_num_threads(self._num_threads)
+        base = AutoModelForCausalLM.from_pretrained(model, dtype=self.dtype, local_files_only=local)
+        self._model, self._mixed_ok = _with_adapters(base, adapters) if adapters else (base, False)
+        self._model.to(self.device).eval()
+        if quantize:
+            from smallretail_llm.quantize import quantize_model
+
+            quantize_model(self._model, quantize)
+        return base
 
     # -- Engine protocol --------------------------------------------------------------------
 
@@ -259,6 +287,11 @@ class TransformersEngine:
     async def aclose(self) -> None:
         self._ready = False
         await self._batcher.aclose()
+
+    def clear_prefix_cache(self) -> None:
+        """Forget all stored prompt KV (call while no batch runs, e.g. between bench runs)."""
+        if self.prefix_cache is not None:
+            self.prefix_cache.clear()
 
     # -- preparing (event loop thread) --------------------------------------------------------
 
@@ -295,13 +328,13 @@ class TransformersEngine:
         if self._num_threads and torch.get_num_threads() != self._num_threads:
             torch.set_num_threads(self._num_threads)  # OpenMP keeps a count per thread
         prompts: list[_Prompt] = [job.data for job in jobs]  # type: ignore[misc]
-        width = max(len(p.ids) for p in prompts)
-        input_ids = torch.tensor(
-            [[self._pad_id] * (width - len(p.ids)) + p.ids for p in prompts], device=self.device
-        )
-        attention_mask = torch.tensor(
-            [[0] * (width - len(p.ids)) + [1] * len(p.ids) for p in prompts], device=self.device
-        )
+        keys = [(job.request.adapter or BASE_ADAPTER, p.ids) for job, p in zip(jobs, prompts)]
+        cached, past = 0, None
+        if self.prefix_cache is not None:
+            cached, past = self.prefix_cache.batch_prefix(keys)
+        ids, mask = pad_rows([p.ids for p in prompts], self._pad_id, cached)
+        input_ids = torch.tensor(ids, device=self.device)
+        attention_mask = torch.tensor(mask, device=self.device)
         first = jobs[0].request  # the batch key makes sampling settings equal across rows
         config = GenerationConfig(
             max_new_tokens=max(p.limit for p in prompts),
@@ -311,18 +344,24 @@ class TransformersEngine:
             top_p=1.0 if first.greedy else first.top_p,
             eos_token_id=[],
             pad_token_id=self._pad_id,
+            return_dict_in_generate=self.prefix_cache is not None,  # to store the prompt KV
         )
         rows = _Rows(jobs, self.tokenizer, self._eos_ids)
         context, kwargs = self._adapter_context(jobs)
         with torch.inference_mode(), context:
             if first.seed is not None and not first.greedy:
                 torch.manual_seed(first.seed)  # seeded requests run alone (sampling_key)
-            self._model.generate(
+            out = self._model.generate(
                 input_ids=input_ids,
                 attention_mask=attention_mask,
                 generation_config=config,
                 stopping_criteria=StoppingCriteriaList([rows]),
+                cache=past,
                 **kwargs,
+            )
+        if self.prefix_cache is not None and out.cache is not None:
+            self.prefix_cache.add_from_batch(
+                out.cache, attention_mask, input_ids.shape[1], keys
             )
         results = []
         for row, (job, prompt) in enumerate(zip(jobs, prompts, strict=True)):

@@ -1,0 +1,193 @@
+"""Server part of the bench: throughput and p50/p95 latency of /v1/descriptions and /v1/answers
+under 1, 4 and 16 concurrent clients, dynamic batching on (batch 16) vs off (batch 1).
+
+The server is what `smallretail serve` runs (``api.server.build_engine`` + ``create_app`` +
+uvicorn) with the nano model and its LoRA adapter, in a child process on a free 127.0.0.1 port;
+the clients are httpx in this process, each draining a fixed list of requests (bounded loop,
+loopback only). ``max_regenerations=0``: each request is one generation, so the figures are
+the serving path's, not the grounding retry policy's; ``max_new_tokens=128`` bounds the nano's
+run-on drafts (an "intro" of 400 tokens otherwise) so one run takes minutes, not tens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+CLIENTS = (1, 4, 16)
+QUESTIONS = ("보관 방법 알려주세요", "배송비 얼마예요?", "소비기한이 어떻게 되나요?",
+             "알레르기 성분 있나요?")
+ON_BATCH = 16
+MAX_NEW_TOKENS = 128  # the nano often runs on past one sentence; bound every request
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def load(base: str, route: str, bodies: list[dict], clients: int) -> dict[str, Any]:
+    """``clients`` concurrent workers drain the request list; every request is awaited."""
+    import httpx
+
+    queue: asyncio.Queue[dict] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    tokens = 0
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal tokens
+        while not queue.empty():
+            body = queue.get_nowait()
+            start = time.perf_counter()
+            response = await client.post(f"{base}{route}", json=body)
+            latencies.append(time.perf_counter() - start)
+            statuses[str(response.status_code)] = statuses.get(str(response.status_code), 0) + 1
+            if response.status_code == 200:
+                tokens += (response.json().get("usage") or {}).get("completion_tokens", 0)
+
+    async with httpx.AsyncClient(timeout=900) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(clients)))
+        wall = time.perf_counter() - start
+    return {"route": route, "clients": clients, "requests": len(bodies), "statuses": statuses,
+            "req_s": round(len(bodies) / wall, 3), "completion_tok_s": round(tokens / wall, 1),
+            "p50_s": round(percentile(latencies, 0.5), 3),
+            "p95_s": round(percentile(latencies, 0.95), 3),
+            "mean_s": round(statistics.mean(latencies), 3)}
+
+
+def _start_server(port: int, batch: int, nano_dir: Path, adapter_dir: Path, db: str
+                  ) -> subprocess.Popen:
+    command = [sys.executable, "-m", "smallretail_llm.bench_server", "--port", str(port),
+               "--batch", str(batch), "--model", str(nano_dir), "--adapter", str(adapter_dir),
+               "--db", db]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_ready(base: str, process: subprocess.Popen, timeout_s: float = 600) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"서버가 시작하지 못했습니다: {process.stderr.read()[-1500:]}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"서버가 {timeout_s:.0f}초 안에 준비되지 않았습니다")
+
+
+def run_server_bench(quick: bool = False, nano_dir: Path | None = None) -> dict[str, Any]:
+    """The server table, or {"skipped": reason} when the demo assets are missing."""
+    from smallretail_llm.demo import ADAPTER_NAME, DEMO_SHOP
+    from smallretail_llm.paths import default_db_url, home_dir
+    from smallretail_llm.store import Store
+
+    nano_dir = nano_dir or home_dir() / "models" / "nano"
+    adapter_dir = home_dir() / "train" / "nano-cpu" / "adapter"
+    if not (adapter_dir / "adapter_config.json").is_file():
+        return {"skipped": f"LoRA 어댑터({adapter_dir})가 없음: make train 을 먼저 실행하세요."}
+    db = default_db_url()
+    skus = [p.sku for p in Store(db).list_products(DEMO_SHOP)]
+    if not skus:
+        return {"skipped": f"{db} 에 {DEMO_SHOP} 상품이 없음: make train 을 먼저 실행하세요."}
+    requests = 16 if quick else 32
+    picks = [skus[i % len(skus)] for i in range(requests)]
+    bodies = {
+        "/v1/descriptions": [{"product_id": s, "style": "intro", "tone": "polite"} for s in picks],
+        "/v1/answers": [{"product_id": s, "question": QUESTIONS[i % len(QUESTIONS)]}
+                        for i, s in enumerate(picks)],
+    }
+    runs = []
+    for batch in (ON_BATCH, 1):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        process = _start_server(port, batch, nano_dir, adapter_dir, db)
+        try:
+            _wait_ready(base, process)
+            for route, route_bodies in bodies.items():  # warm-up: first-call costs
+                asyncio.run(load(base, route, route_bodies[:2], 1))
+            for clients in CLIENTS:
+                for route, route_bodies in bodies.items():
+                    run = asyncio.run(load(base, route, route_bodies, clients))
+                    run.update(batching=batch > 1, max_batch_size=batch)
+                    logger.info("server %s", run)
+                    runs.append(run)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a generation still running: no graceful exit
+                process.kill()
+                process.wait()
+    return {"model": f"nano + {ADAPTER_NAME} (fp32, prefix cache on, max_new_tokens "
+                     f"{MAX_NEW_TOKENS})", "requests_per_run": requests,
+            "runs": runs, "speedup_16_vs_1": _speedups(runs)}
+
+
+def _speedups(runs: list[dict]) -> dict[str, dict[str, float]]:
+    """Per route: throughput at 16 clients with batching / 1 client, and / 16 clients without."""
+    def rate(route: str, clients: int, batching: bool) -> float | None:
+        found = [r["req_s"] for r in runs
+                 if (r["route"], r["clients"], r["batching"]) == (route, clients, batching)]
+        return found[0] if found else None
+
+    out = {}
+    for route in sorted({r["route"] for r in runs}):
+        top, one, off = rate(route, 16, True), rate(route, 1, True), rate(route, 16, False)
+        out[route] = {"vs_one_client": round(top / one, 2) if top and one else None,
+                      "vs_batching_off": round(top / off, 2) if top and off else None}
+    return out
+
+
+def serve_main(argv: list[str] | None = None) -> None:
+    """Child process: the API as `smallretail serve` builds it, on 127.0.0.1."""
+    import uvicorn
+
+    from smallretail_llm.api.app import create_app
+    from smallretail_llm.api.server import build_engine, warm_up
+    from smallretail_llm.demo import ADAPTER_NAME, DEMO_SHOP
+    from smallretail_llm.settings import Settings
+
+    parser = argparse.ArgumentParser()
+    for flag in ("--port", "--batch", "--model", "--adapter", "--db"):
+        parser.add_argument(flag, required=True)
+    args = parser.parse_args(argv)
+    settings = Settings(db=args.db, model=args.model, demo=True, demo_shop=DEMO_SHOP,
+                        adapter=f"{ADAPTER_NAME}={args.adapter}", batch_size=int(args.batch),
+                        queue_size=256, rate_limit_per_minute=1e6, rate_limit_burst=100_000,
+                        max_regenerations=0, request_timeout_s=900, log_json=False,
+                        max_new_tokens=MAX_NEW_TOKENS,
+                        log_level="WARNING", port=int(args.port))
+    engine = build_engine(settings)
+    warm_up()
+    app = create_app(settings, engine)
+    uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    serve_main()

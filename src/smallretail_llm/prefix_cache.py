@@ -1,0 +1,202 @@
+"""Shared-prefix KV reuse for the transformers engine (automatic prefix caching).
+
+Why: every request starts with the same system prompt, and questions about one product share the
+whole product and shop-policy block; recomputing that prefill for every request is most of the
+time to first token on CPU. After each batch the engine stores every row's prompt KV here; a new
+request looks up the longest stored prompt it starts with (token by token) and only the rest of
+its prompt is prefilled.
+
+How it stays correct:
+- An entry belongs to one adapter: LoRA changes the K/V projections, so the same text under
+  another adapter is another entry.
+- A hit always leaves at least one prompt token uncached: ``generate`` needs one new token to
+  produce the first logits.
+- One batch uses one cached length ``L`` (the shortest hit over its rows); every row's first ``L``
+  prompt tokens come from the cache, the rest is placed after padding in the middle
+  (``[cached L][pad][rest]``) with the attention mask zero on the padding. Position ids come
+  from the mask (``cumsum``), so each row sees the same positions as without padding.
+- Stored tensors are never handed out: a batch gets fresh copies, and ``DynamicLayer.update``
+  concatenates into new tensors anyway.
+- Only caches made of plain full-attention layers are supported (sliding-window or linear
+  attention layers cannot be cut at an arbitrary token); ``supports`` says so up front.
+
+Outputs: the cached KV is the same computation on a different matrix shape, so logits can differ
+in the last bits (~1e-6 relative on fp32); greedy outputs are tested to be identical on the nano
+and test models.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import torch
+from transformers import DynamicCache
+from transformers.cache_utils import DynamicLayer
+
+logger = logging.getLogger(__name__)
+
+KV = tuple[torch.Tensor, torch.Tensor]  # keys, values: [1, kv_heads, tokens, head_dim]
+_Key = tuple[Hashable, tuple[int, ...]]  # (adapter, prompt ids)
+
+
+@dataclass
+class PrefixCacheStats:
+    """Counters for metrics and the bench (updated in the worker thread)."""
+
+    lookups: int = 0  # batches looked up
+    hits: int = 0  # batches that reused a prefix
+    reused_tokens: int = 0  # prompt tokens not prefilled thanks to the cache (all rows)
+    entries: int = 0
+    bytes: int = 0
+    evictions: int = 0
+
+
+@dataclass(frozen=True)
+class _Entry:
+    ids: torch.Tensor  # int64 [tokens]
+    layers: tuple[KV, ...]
+    nbytes: int
+
+
+def supports(config: object) -> bool:
+    """Whether a model with this config gets a cache of plain full-attention layers."""
+    try:
+        layers = DynamicCache(config=config).layers
+    except Exception:  # an unusual config: play safe
+        logger.debug("prefix cache: cannot build a DynamicCache for this config", exc_info=True)
+        return False
+    return bool(layers) and all(type(layer) is DynamicLayer for layer in layers)
+
+
+def common_prefix(a: torch.Tensor, b: torch.Tensor) -> int:
+    """Length of the common prefix of two 1-D id tensors."""
+    n = min(len(a), len(b))
+    if n == 0:
+        return 0
+    differ = (a[:n] != b[:n]).nonzero()
+    return int(differ[0, 0]) if len(differ) else n
+
+
+def pad_rows(rows: Sequence[Sequence[int]], pad_id: int, cached: int = 0
+             ) -> tuple[list[list[int]], list[list[int]]]:
+    """Input ids and attention mask of one batch: left padding, or with a cached prefix of
+    ``cached`` tokens, padding between the prefix and the rest of each row."""
+    width = max(len(r) for r in rows)
+    ids, mask = [], []
+    for row in rows:
+        pad = width - len(row)
+        ids.append([*row[:cached], *[pad_id] * pad, *row[cached:]])
+        mask.append([1] * cached + [0] * pad + [1] * (len(row) - cached))
+    return ids, mask
+
+
+class PrefixCache:
+    """LRU store of prompt KV states, bounded in bytes. Used from the engine's single worker
+    thread only (no locking)."""
+
+    def __init__(self, max_bytes: int = 256 * 2**20, min_tokens: int = 8) -> None:
+        """``min_tokens``: shorter matches are not worth a cache copy and are ignored."""
+        if max_bytes < 0 or min_tokens < 1:
+            raise ValueError("max_bytes 는 0 이상, min_tokens 는 1 이상이어야 합니다.")
+        self.max_bytes = max_bytes
+        self.min_tokens = min_tokens
+        self.stats = PrefixCacheStats()
+        self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.stats.entries = self.stats.bytes = 0
+
+    # -- lookup --------------------------------------------------------------------------------
+
+    def match(self, adapter: Hashable, ids: Sequence[int]) -> tuple[int, _Key | None]:
+        """The longest usable cached prefix of ``ids`` under ``adapter``: (length, entry key).
+        The length leaves at least the last prompt token uncached; (0, None) on a miss."""
+        query = torch.as_tensor(list(ids), dtype=torch.long)
+        best, found = 0, None
+        for key, entry in self._entries.items():
+            if key[0] != adapter:
+                continue
+            n = min(common_prefix(entry.ids, query), len(query) - 1)
+            if n > best:
+                best, found = n, key
+        if best < self.min_tokens:
+            return 0, None
+        return best, found
+
+    def batch_prefix(
+        self, rows: Sequence[tuple[Hashable, Sequence[int]]]
+    ) -> tuple[int, DynamicCache | None]:
+        """A fresh cache holding the first ``L`` tokens of every row, for one batch; ``L`` is
+        the shortest hit over the rows. (0, None) when any row misses."""
+        self.stats.lookups += 1
+        hits = [self.match(adapter, ids) for adapter, ids in rows]
+        length = min(n for n, _ in hits)
+        if length < self.min_tokens:
+            return 0, None
+        entries = []
+        for _, key in hits:
+            self._entries.move_to_end(key)  # type: ignore[arg-type]  # recently used
+            entries.append(self._entries[key])  # type: ignore[index]
+        layers = [  # cat copies: the stored tensors are never handed out
+            (
+                torch.cat([e.layers[i][0][:, :, :length] for e in entries]),
+                torch.cat([e.layers[i][1][:, :, :length] for e in entries]),
+            )
+            for i in range(len(entries[0].layers))
+        ]
+        self.stats.hits += 1
+        self.stats.reused_tokens += length * len(rows)
+        return length, DynamicCache(ddp_cache_data=layers)
+
+    # -- storing -------------------------------------------------------------------------------
+
+    def add(self, adapter: Hashable, ids: Sequence[int], layers: Sequence[KV]) -> None:
+        """Store one prompt's KV (tensors of shape [1, kv_heads, len(ids), head_dim], owned by
+        the cache from now on). A prompt already stored is only marked as recently used."""
+        key = (adapter, tuple(ids))
+        if key in self._entries:
+            self._entries.move_to_end(key)
+            return
+        nbytes = sum(k.nbytes + v.nbytes for k, v in layers)
+        if nbytes > self.max_bytes or len(ids) < self.min_tokens:
+            return
+        self._entries[key] = _Entry(torch.as_tensor(list(ids), dtype=torch.long), tuple(layers), nbytes)
+        self.stats.bytes += nbytes
+        while self.stats.bytes > self.max_bytes:
+            _, old = self._entries.popitem(last=False)
+            self.stats.bytes -= old.nbytes
+            self.stats.evictions += 1
+        self.stats.entries = len(self._entries)
+
+    def add_from_batch(
+        self,
+        cache: DynamicCache,
+        attention_mask: torch.Tensor,
+        prompt_width: int,
+        rows: Sequence[tuple[Hashable, Sequence[int]]],
+    ) -> None:
+        """Store each row's prompt KV out of the cache a batched ``generate`` returned: the row's
+        prompt sits at the positions where its mask is 1 among the first ``prompt_width``."""
+        for row, (adapter, ids) in enumerate(rows):
+            if (adapter, tuple(ids)) in self._entries or len(ids) < self.min_tokens:
+                continue
+            where = attention_mask[row, :prompt_width].nonzero().flatten()
+            if len(where) != len(ids):  # should not happen; never store a misaligned state
+                logger.warning("prefix cache: row %d has %d masked tokens for %d ids",
+                               row, len(where), len(ids))
+                continue
+            layers = [
+                (
+                    layer.keys[row : row + 1].index_select(2, where),
+                    layer.values[row : row + 1].index_select(2, where),
+                )
+                for layer in cache.layers
+            ]
+            self.add(adapter, ids, layers)

@@ -1,0 +1,237 @@
+"""The bench: prompt choice, measurements on a tiny model, ceilings, targets, the report, and the
+llama.cpp engine against the transformers engine (when llama-cpp-python and the converter are
+installed)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from smallretail_llm import bench, bench_cases, nano
+from smallretail_llm.bench_report import check_targets, render_markdown
+from smallretail_llm.engine import GenerationRequest, UnknownAdapter
+from smallretail_llm.hf_engine import TransformersEngine
+
+TINY = nano.NanoShape(vocab_size=600, hidden_size=64, intermediate_size=128, num_layers=2,
+                      num_heads=4, num_kv_heads=2, context=256)
+SYSTEM = "너는 쇼핑몰 고객 상담원이다. 상품 정보에 있는 사실로만 답한다."
+CORPUS = [f"상품명: 사과 {i}kg 가격: {i * 1000}원 보관: 냉장 배송비: 3,000원 문의: 고객센터"
+          for i in range(1, 60)]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """A random-weight nano-style model (SentencePiece tokenizer, so llama.cpp can convert it)."""
+    out = tmp_path_factory.mktemp("bench") / "tiny"
+    tokenizer = nano.train_tokenizer(CORPUS, out, vocab_size=TINY.vocab_size)
+    torch.manual_seed(0)
+    nano.new_model(tokenizer, TINY).save_pretrained(out)
+    return out
+
+
+def row(product: str, question: str, task: str = "answer") -> dict:
+    user = f"[상품 정보]\n상품명: {product}\n\n[고객 질문] {question}"
+    return {"task": task, "product_key": f"shop/{product}", "messages": [
+        {"role": "system", "content": SYSTEM}, {"role": "user", "content": user},
+        {"role": "assistant", "content": "답"}]}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory) -> Path:
+    rows = [row("사과 1kg", "배송비 얼마예요?"), row("사과 1kg", "배송비 얼마예요? 빨리요"),
+            row("배", "보관?"), row("현미 4kg", "원산지가 어디인가요? 국산인가요?"),
+            row("사과 1kg", "설명", task="describe")]
+    out = tmp_path_factory.mktemp("data")
+    (out / "test.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
+    return out
+
+
+def test_pick_prompts_takes_the_median_and_its_real_neighbours(tiny, dataset):
+    picked = bench.pick_prompts(dataset, tiny)
+    messages = picked["messages"]
+    assert picked["rows"] == 5 and picked["task"] == "answer"
+    assert all(m["role"] != "assistant" for m in messages["median"])
+    assert "사과 1kg" in messages["median"][1]["content"]
+    assert "사과 1kg" in messages["same_product"][1]["content"]
+    assert messages["same_product"] != messages["median"]
+    assert "사과" not in messages["same_system"][1]["content"]
+    assert 0 < picked["shared_tokens_same_system"] < picked["shared_tokens_same_product"]
+    assert picked["shared_tokens_same_product"] < picked["median_tokens"]
+
+
+def test_measure_engine_on_a_tiny_model(tiny, dataset):
+    prompts = bench.pick_prompts(dataset, tiny)["messages"]
+    spec = {"label": "tiny", "engine": "transformers", "model_dir": str(tiny),
+            "tokenizer_dir": str(tiny), "batches": [1, 2], "repeats": 1, "new_tokens": 6,
+            "prompts": prompts}
+    engine = bench_cases.load_engine(spec)
+    result = asyncio.run(bench_cases.measure_engine(engine, spec))
+    assert result["prompt_tokens"] > 10 and result["ttft_s"] > 0
+    assert set(result["decode_tok_s"]) == {"1", "2"} and all(
+        v > 0 for v in result["decode_tok_s"].values())
+    assert len(result["greedy_tokens"]) == 6
+    assert result["ttft_cached_same_product_ratio"] > 0
+    assert engine.prefix_cache.stats.hits > 0
+    assert bench_cases.weight_bytes(engine, spec) == sum(
+        p.numel() * 4 for p in engine._model.parameters())
+
+
+def test_training_and_profile_cases_on_a_tiny_model(tiny, dataset):
+    trained = bench_cases.training_case(
+        {"model_dir": str(tiny), "batch": 2, "seq": 16, "steps": 1, "token_range": 500})
+    assert trained["tokens_per_s"] > 0 and trained["peak_rss_mb"] > 0
+    assert (trained["device"], trained["dtype"], trained["lora_rank"]) == ("cpu", "float32", 16)
+    prompts = bench.pick_prompts(dataset, tiny)["messages"]
+    profile = bench_cases.profile_case(
+        {"engine": "transformers", "model_dir": str(tiny), "tokenizer_dir": str(tiny),
+         "batches": [1], "prompts": prompts, "steps": 2})
+    assert profile["forward_loop_tok_s"] > 0 and len(profile["top_ops"]) == 8
+    assert profile["top_ops"][0]["self_pct"] >= profile["top_ops"][-1]["self_pct"]
+
+
+def test_ceiling_and_ratios():
+    result = {"weight_bytes": 900_000_000, "kv_bytes_per_step": 100_000_000,
+              "decode_tok_s": {"1": 15.0, "4": 40.0}, "greedy_tokens": [1, 2, 3, 9]}
+    baseline = {"decode_tok_s": {"1": 5.0}, "greedy_tokens": [1, 2, 3, 4]}
+    summary = bench.summarize_engine({}, result, bandwidth=30.0, baseline=baseline)
+    assert summary["ceiling_tok_s"] == 30.0
+    assert summary["fraction_of_ceiling"] == {"1": 0.5, "4": round(40 / 120, 3)}
+    assert summary["x_fp32_b1"] == 3.0 and summary["greedy_same_tokens"] == "3/4"
+
+
+def test_engine_plan_without_llama_keeps_transformers_rows_only():
+    plan = bench.engine_plan(quick=True, llama=False)
+    assert {p["variant"] for p in plan} == {"fp32", "int8"}
+    assert {p["model"] for p in plan} == {"nano", *bench.SHAPES}
+    full = bench.engine_plan(quick=False, llama=True)
+    assert {"q8_0", "q4_0"} <= {p["variant"] for p in full} and len(full) > len(plan)
+
+
+def sample_report() -> dict:
+    shape = "Qwen/Qwen2.5-0.5B-Instruct"
+    engines = [
+        {"model": shape, "engine": "transformers", "variant": "fp32", "decode_tok_s": {"1": 5.0},
+         "fraction_of_ceiling": {"1": 0.35}, "ttft_s": 2.0, "ttft_cached_same_product_ratio": 0.2,
+         "ttft_cached_same_system_ratio": 0.9, "bytes_per_token_mb": 1900, "ceiling_tok_s": 14.0,
+         "prefill_tok_s": 200, "peak_rss_mb": 3000},
+        {"model": shape, "engine": "llama.cpp", "variant": "q8_0", "decode_tok_s": {"1": 37.0},
+         "fraction_of_ceiling": {"1": 0.69}, "x_fp32_b1": 7.4, "ttft_s": 1.8,
+         "bytes_per_token_mb": 510, "ceiling_tok_s": 54.0, "prefill_tok_s": 240, "peak_rss_mb": 1300,
+         "greedy_same_tokens": "3/16"},
+        {"model": shape, "engine": "llama.cpp", "variant": "q4_0", "skipped": "없음"},
+    ]
+    server = {"model": "nano", "requests_per_run": 16, "runs": [
+        {"route": "/v1/answers", "clients": c, "batching": b, "req_s": r, "completion_tok_s": 1.0,
+         "p50_s": 1.0, "p95_s": 2.0, "statuses": {"200": 16}}
+        for c, b, r in ((1, True, 1.0), (16, True, 5.0), (16, False, 1.1))]}
+    server["speedup_16_vs_1"] = {"/v1/answers": {"vs_one_client": 5.0, "vs_batching_off": 4.55}}
+    return {"quick": True, "machine": {"cpu": "cpu", "cores": 2, "simd": ["avx2"], "torch": "2",
+            "transformers": "5", "llama_cpp": None}, "engines": engines, "server": server,
+            "training": [{"model": "*", "device": "cuda", "skipped": "GPU 없음"}],
+            "bandwidth_gb_s": {"start": 30.0, "end": 29.0}, "prompts": {"median_tokens": 445}}
+
+
+def test_targets_are_judged_from_the_report():
+    targets = check_targets(sample_report())
+    assert targets["decode_b1"]["met"] and targets["decode_b1"]["rows"] == [
+        {"engine": "llama.cpp q8_0", "tok_s": 37.0, "fraction_of_ceiling": 0.69, "x_fp32": 7.4,
+         "met": True}]
+    assert targets["batching_16_clients"] == {
+        "rule": ">= 4x the throughput of one client", "speedups": {"/v1/answers": 5.0}, "met": True}
+    cached = targets["cached_ttft"]
+    assert cached["met_same_product"] and not cached["met_same_system"]
+
+
+def test_markdown_report_has_every_section():
+    report = sample_report()
+    report["targets"] = check_targets(report)
+    text = render_markdown(report)
+    for heading in ("## Targets", "## Engines", "## Shared-prefix reuse", "## Server",
+                    "## LoRA training"):
+        assert heading in text
+    assert "| Qwen/Qwen2.5-0.5B-Instruct | llama.cpp q8_0 | 510 | 54.0 |" in text
+    assert "| Qwen/Qwen2.5-0.5B-Instruct | llama.cpp q4_0 | 없음 |" in text
+    assert "GPU 없음" in text and "**met**" in text and "missed" in text
+
+
+def test_run_bench_without_assets_writes_a_report_that_says_why(tmp_path):
+    report = bench.run_bench(tmp_path / "out", quick=True, nano_dir=tmp_path / "none",
+                             data_dir=tmp_path / "none")
+    assert "engines" not in report and "server" not in report
+    assert "make train" in report["skipped"][0]
+    assert json.loads((tmp_path / "out" / "bench.json").read_text())["skipped"] == report["skipped"]
+    assert "make train" in (tmp_path / "out" / "bench.md").read_text()
+    with pytest.raises(ValueError, match="알 수 없는 벤치 항목"):
+        bench.run_bench(tmp_path / "out", parts=["gpu"])
+
+
+# -- llama.cpp ---------------------------------------------------------------------------------
+
+needs_llama = pytest.mark.skipif(
+    not os.environ.get("LLAMA_CPP_CONVERTER") or importlib.util.find_spec("llama_cpp") is None,
+    reason="llama-cpp-python 과 LLAMA_CPP_CONVERTER(convert_hf_to_gguf.py)가 필요함")
+
+
+@needs_llama
+def test_llama_engine_matches_transformers_greedy(tiny, tmp_path):
+    from smallretail_llm.bench_models import gguf_file
+    from smallretail_llm.llama_engine import LlamaCppEngine
+
+    gguf = gguf_file(tiny, "f32", tmp_path)
+    llama = LlamaCppEngine(gguf, tokenizer=tiny, name="tiny-gguf", num_threads=1)
+    hf = TransformersEngine(tiny, num_threads=1, prefix_cache_mb=0)
+    requests = [GenerationRequest(messages=[{"role": "system", "content": SYSTEM},
+                                            {"role": "user", "content": q}], max_new_tokens=12,
+                                  ignore_eos=True) for q in ("배송비 얼마예요?", "보관 방법은요?")]
+
+    async def run(engine):
+        return [await engine.generate(r) for r in requests]
+
+    ours, theirs = asyncio.run(run(llama)), asyncio.run(run(hf))
+    assert [r.token_ids for r in ours] == [r.token_ids for r in theirs]
+    assert [r.text for r in ours] == [r.text for r in theirs]
+    assert ours[0].prompt_tokens == theirs[0].prompt_tokens
+    assert llama.model_names() == ["tiny-gguf"]
+    with pytest.raises(UnknownAdapter):
+        llama._prepare(GenerationRequest(prompt="a", adapter="other"))
+
+
+def test_cli_bench_reports_unknown_parts_and_missing_assets(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from smallretail_llm.cli import app
+
+    monkeypatch.setenv("SMALLRETAIL_HOME", str(tmp_path / "home"))
+    runner = CliRunner()
+    bad = runner.invoke(app, ["bench", "--parts", "gpu", "--out", str(tmp_path / "o")])
+    assert bad.exit_code == 2 and "알 수 없는 벤치 항목: gpu" in bad.output
+    done = runner.invoke(app, ["bench", "--quick", "--out", str(tmp_path / "o")])
+    assert done.exit_code == 0, done.output
+    assert "make train" in json.loads(done.output)["skipped"][0]
+    assert (tmp_path / "o" / "bench.md").is_file()
+
+
+def test_export_finds_the_converter_that_make_llama_unpacks(tmp_path, monkeypatch):
+    from smallretail_llm.export import find_gguf_converter
+
+    monkeypatch.delenv("LLAMA_CPP_CONVERTER", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setenv("SMALLRETAIL_HOME", str(tmp_path))
+    assert find_gguf_converter() is None
+    (tmp_path / "llama.cpp").mkdir()
+    (tmp_path / "llama.cpp" / "convert_hf_to_gguf.py").write_text("")
+    assert find_gguf_converter() == tmp_path / "llama.cpp" / "convert_hf_to_gguf.py"
