@@ -104,13 +104,15 @@ def test_adapter_with_another_prompt_version_is_refused_at_startup(tmp_path):
 
     from smallretail_llm.adapter import ADAPTER_META, AdapterMismatch
     from smallretail_llm.api.server import check_adapters
+    from smallretail_llm.prompts import ANSWER_VERSION, DESCRIBE_VERSION
 
     good, old = tmp_path / "good", tmp_path / "old"
-    for path, versions in ((good, ["answer.v1", "describe.v1"]), (old, ["answer.v0", "describe.v1"])):
+    current = [f"answer.{ANSWER_VERSION}", f"describe.{DESCRIBE_VERSION}"]
+    for path, versions in ((good, current), (old, ["answer.v0", f"describe.{DESCRIBE_VERSION}"])):
         path.mkdir()
         (path / ADAPTER_META).write_text(json.dumps({"prompt_versions": versions}), encoding="utf-8")
     check_adapters({"good": str(good)})
-    with pytest.raises(AdapterMismatch, match="answer.v1"):
+    with pytest.raises(AdapterMismatch, match=f"answer.{ANSWER_VERSION}"):
         check_adapters({"good": str(good), "old": str(old)})
     with pytest.raises(AdapterMismatch, match="메타데이터가 없습니다"):
         check_adapters({"bare": str(tmp_path)})

@@ -43,9 +43,9 @@ def tiny(tmp_path_factory) -> Path:
     return out
 
 
-def row(product: str, question: str, task: str = "answer") -> dict:
-    user = f"[상품 정보]\n상품명: {product}\n\n[고객 질문] {question}"
-    return {"task": task, "product_key": f"shop/{product}", "messages": [
+def row(product: str, question: str, task: str = "answer", shop: str = "shop") -> dict:
+    user = f"[쇼핑몰 정책]\n쇼핑몰: {shop}\n\n[상품 정보]\n상품명: {product}\n\n[고객 질문] {question}"
+    return {"task": task, "shop_id": shop, "product_key": f"{shop}/{product}", "messages": [
         {"role": "system", "content": SYSTEM}, {"role": "user", "content": user},
         {"role": "assistant", "content": "답"}]}
 
@@ -53,7 +53,7 @@ def row(product: str, question: str, task: str = "answer") -> dict:
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory) -> Path:
     rows = [row("사과 1kg", "배송비 얼마예요?"), row("사과 1kg", "배송비 얼마예요? 빨리요"),
-            row("배", "보관?"), row("현미 4kg", "원산지가 어디인가요? 국산인가요?"),
+            row("배", "보관?", shop="다른상점"), row("현미 4kg", "원산지가 어디인가요? 국산인가요?"),
             row("사과 1kg", "설명", task="describe")]
     out = tmp_path_factory.mktemp("data")
     (out / "test.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows))
@@ -64,12 +64,13 @@ def test_pick_prompts_takes_the_median_and_its_real_neighbours(tiny, dataset):
     picked = bench.pick_prompts(dataset, tiny)
     messages = picked["messages"]
     assert picked["rows"] == 5 and picked["task"] == "answer"
+    assert "쇼핑몰: shop" in messages["same_shop"][1]["content"]  # not the other shop's 배
     assert all(m["role"] != "assistant" for m in messages["median"])
     assert "사과 1kg" in messages["median"][1]["content"]
     assert "사과 1kg" in messages["same_product"][1]["content"]
     assert messages["same_product"] != messages["median"]
-    assert "사과" not in messages["same_system"][1]["content"]
-    assert 0 < picked["shared_tokens_same_system"] < picked["shared_tokens_same_product"]
+    assert "사과" not in messages["same_shop"][1]["content"]
+    assert 0 < picked["shared_tokens_same_shop"] < picked["shared_tokens_same_product"]
     assert picked["shared_tokens_same_product"] < picked["median_tokens"]
 
 
@@ -126,7 +127,7 @@ def sample_report() -> dict:
     engines = [
         {"model": shape, "engine": "transformers", "variant": "fp32", "decode_tok_s": {"1": 5.0},
          "fraction_of_ceiling": {"1": 0.35}, "ttft_s": 2.0, "ttft_cached_same_product_ratio": 0.2,
-         "ttft_cached_same_system_ratio": 0.9, "bytes_per_token_mb": 1900, "ceiling_tok_s": 14.0,
+         "ttft_cached_same_shop_ratio": 0.9, "bytes_per_token_mb": 1900, "ceiling_tok_s": 14.0,
          "prefill_tok_s": 200, "peak_rss_mb": 3000},
         {"model": shape, "engine": "llama.cpp", "variant": "q8_0", "decode_tok_s": {"1": 37.0},
          "fraction_of_ceiling": {"1": 0.69}, "x_fp32_b1": 7.4, "ttft_s": 1.8,
@@ -153,7 +154,7 @@ def test_targets_are_judged_from_the_report():
     assert targets["batching_16_clients"] == {
         "rule": ">= 4x the throughput of one client", "speedups": {"/v1/answers": 5.0}, "met": True}
     cached = targets["cached_ttft"]
-    assert cached["met_same_product"] and not cached["met_same_system"]
+    assert cached["met_same_product"] and not cached["met_same_shop"]
 
 
 def test_markdown_report_has_every_section():

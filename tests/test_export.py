@@ -81,9 +81,11 @@ def test_export_refuses_a_folder_without_an_adapter(base_dir, tmp_path):
         export.export_merged(str(base_dir), base_dir, tmp_path / "m")
 
 
-def test_gguf_is_skipped_with_a_reason_without_the_converter(merged_dir, monkeypatch, caplog):
+def test_gguf_is_skipped_with_a_reason_without_the_converter(merged_dir, tmp_path, monkeypatch,
+                                                             caplog):
     monkeypatch.delenv(export.GGUF_CONVERTER_ENV, raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setenv("SMALLRETAIL_HOME", str(tmp_path / "home"))  # no `make llama` copy there
     with caplog.at_level(logging.WARNING, logger="smallretail_llm.export"):
         assert export.export_gguf(merged_dir) is None
     assert "GGUF 변환을 건너뜁니다" in caplog.text and export.GGUF_CONVERTER_ENV in caplog.text

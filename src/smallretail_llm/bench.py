@@ -108,8 +108,9 @@ def run_case(spec: dict[str, Any], timeout_s: float = CASE_TIMEOUT_S) -> dict[st
 
 def pick_prompts(data_dir: Path, tokenizer_dir: Path) -> dict[str, Any]:
     """The median-length prompt of the dataset (test split, chat template applied) and two
-    real neighbours: another product's prompt of the same task, and the same product's prompt
-    with the longest shared start (another question or tone)."""
+    real neighbours: another product of the same shop, same task (shares the system prompt and
+    the shop policy: answer.v2 puts the policy first), and the same product's prompt with the
+    longest shared start (another question or tone)."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir, local_files_only=True)
@@ -126,20 +127,21 @@ def pick_prompts(data_dir: Path, tokenizer_dir: Path) -> dict[str, Any]:
     median_len, median_i = lengths[len(lengths) // 2]
     median = rows[median_i]
     others = [i for i, r in enumerate(rows) if r["task"] == median["task"]
+              and r.get("shop_id") == median.get("shop_id")
               and r["product_key"] != median["product_key"]]
     other = min(others, key=lambda i: abs(len(ids[i]) - median_len), default=None)
     siblings = [i for i, r in enumerate(rows) if r["task"] == median["task"]
                 and r["product_key"] == median["product_key"] and ids[i] != ids[median_i]]
     sibling = max(siblings, key=lambda i: shared(ids[i], ids[median_i]), default=None)
     messages = {"median": prompt_of(median),
-                "same_system": None if other is None else prompt_of(rows[other]),
+                "same_shop": None if other is None else prompt_of(rows[other]),
                 "same_product": None if sibling is None else prompt_of(rows[sibling])}
     return {
         "split": str(split), "rows": len(rows), "task": median["task"],
         "median_tokens": median_len, "median_chars": sum(len(m["content"])
                                                         for m in prompt_of(median)),
         "p10_tokens": lengths[len(lengths) // 10][0], "p90_tokens": lengths[9 * len(lengths) // 10][0],
-        "shared_tokens_same_system": None if other is None else shared(ids[other], ids[median_i]),
+        "shared_tokens_same_shop": None if other is None else shared(ids[other], ids[median_i]),
         "shared_tokens_same_product": None if sibling is None else shared(ids[sibling],
                                                                           ids[median_i]),
         "messages": messages,

@@ -5,9 +5,9 @@ An engine case loads one engine and measures, through the ``Engine`` protocol on
 transformers and llama.cpp engines are measured the same way):
 - time to first token (TTFT) of the median prompt: a 1-token generation, prefix cache emptied
   first; prefill tokens/s is prompt tokens / TTFT;
-- TTFT with a cached prefix, for two real neighbours of that prompt: another product's prompt
-  of the same task (shares the system prompt) and the same product's prompt with another
-  question or tone (shares the product and shop-policy block);
+- TTFT with a cached prefix, for two real neighbours of that prompt: another product of the
+  same shop, same task (shares the system prompt and the shop policy) and the same product's
+  prompt with another question or tone (shares the policy and the product block);
 - decode tokens/s at each batch size: B identical concurrent requests of N tokens (``ignore_eos``)
   against the same with 1 token, so the prefill and the first token cancel out:
   ``B (N - 1) / (T_N - T_1)``. Identical prompts hit the prefix cache, so T_1 is one step;
@@ -105,7 +105,7 @@ async def measure_engine(engine, spec: Mapping[str, Any]) -> dict[str, Any]:
     out["prompt_tokens"] = uncached[0][1]
     out["ttft_s"] = _median([t for t, _ in uncached])
     out["prefill_tok_s"] = round(out["prompt_tokens"] / out["ttft_s"], 1)
-    for label in ("same_system", "same_product"):
+    for label in ("same_shop", "same_product"):
         if prompts.get(label):
             times = [(await ttft(prompts["median"], prompts[label]))[0] for _ in range(repeats)]
             out[f"ttft_cached_{label}_s"] = _median(times)

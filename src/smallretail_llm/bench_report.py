@@ -40,7 +40,7 @@ def check_targets(report: dict[str, Any]) -> dict[str, Any]:
             "met": all(v is not None and v >= MIN_BATCH_SPEEDUP for v in speedups.values())}
     cached = []
     for r in rows:
-        for label in ("same_product", "same_system"):
+        for label in ("same_product", "same_shop"):
             ratio = r.get(f"ttft_cached_{label}_ratio")
             if ratio is not None:
                 cached.append({"engine": f"{r['engine']} {r['variant']}", "prefix": label,
@@ -50,8 +50,8 @@ def check_targets(report: dict[str, Any]) -> dict[str, Any]:
                                   "rows": cached,
                                   "met_same_product": any(c["met"] for c in cached
                                                           if c["prefix"] == "same_product"),
-                                  "met_same_system": any(c["met"] for c in cached
-                                                         if c["prefix"] == "same_system")}
+                                  "met_same_shop": any(c["met"] for c in cached
+                                                         if c["prefix"] == "same_shop")}
     return targets
 
 
@@ -87,15 +87,15 @@ def _engine_table(rows: list[dict]) -> list[str]:
 
 def _prefix_table(rows: list[dict], prompts: dict) -> list[str]:
     lines = [(f"Shared tokens with the median prompt ({prompts.get('median_tokens')} tokens): "
-             f"another product, same task {prompts.get('shared_tokens_same_system')}; "
+             f"another product of the same shop, same task {prompts.get('shared_tokens_same_shop')}; "
              f"same product, another question/tone {prompts.get('shared_tokens_same_product')}."),
-             "", ("| model | engine | TTFT uncached s | cached: other product (ratio) | "
+             "", ("| model | engine | TTFT uncached s | cached: other product, same shop (ratio) | "
              "cached: same product (ratio) |"), "|---|---|---|---|---|"]
     for r in rows:
         if "ttft_s" not in r:
             continue
         cells = [f"{_fmt(r.get(f'ttft_cached_{k}_s'), 2)} ({_fmt(r.get(f'ttft_cached_{k}_ratio'), 2)})"
-                 for k in ("same_system", "same_product")]
+                 for k in ("same_shop", "same_product")]
         lines.append(f"| {r['model']} | {r['engine']} {r['variant']} | {_fmt(r['ttft_s'], 2)} | "
                      f"{cells[0]} | {cells[1]} |")
     return lines

@@ -75,7 +75,11 @@ def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets
 
     data_dir = home / "data" / "sample"
     corpus = data_dir / "corpus.txt"
-    if not (data_dir / "dataset_card.json").is_file() or not corpus.is_file():
+    expected = current_prompt_versions()
+    stale = (data_dir / "dataset_card.json").is_file() and dataset_versions(data_dir) != expected
+    if stale:
+        console.print(f"프롬프트 버전이 바뀌어 ({', '.join(expected)}) 학습 데이터와 어댑터를 다시 만듭니다.")
+    if stale or not (data_dir / "dataset_card.json").is_file() or not corpus.is_file():
         console.print("[bold]1/3[/] 학습 데이터 만드는 중 (상품 설명 + 고객 문답)...")
         built = build_examples(catalog_pairs(store), seed=0)
         save(built, data_dir)
@@ -85,7 +89,7 @@ def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets
 
     run_dir = home / "train" / "nano-cpu"
     adapter_dir = run_dir / "adapter"
-    if not (adapter_dir / ADAPTER_META).is_file():
+    if not (adapter_dir / ADAPTER_META).is_file() or adapter_versions(adapter_dir) != expected:
         console.print("[bold]3/3[/] nano 모델에 LoRA 학습 중 (처음 한 번만)...")
         recipe = resources.files("smallretail_llm") / "recipes" / "nano-cpu.yaml"
         config = TrainConfig.from_yaml(str(recipe))
@@ -93,6 +97,29 @@ def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets
             str(data_dir / "hf"), str(run_dir), str(model_dir))
         adapter_dir = train(config)
     return DemoAssets(store.url, data_dir, model_dir, adapter_dir)
+
+
+def current_prompt_versions() -> list[str]:
+    from .prompts import PROMPT_VERSIONS
+
+    return sorted(f"{task}.{version}" for task, version in PROMPT_VERSIONS.items())
+
+
+def dataset_versions(data_dir: Path) -> list[str]:
+    """Prompt versions a built dataset was rendered with (read from its train split)."""
+    found: set[str] = set()
+    train = data_dir / "train.jsonl"
+    if train.is_file():
+        with train.open(encoding="utf-8") as lines:
+            found = {json.loads(line)["prompt_version"] for line in lines if line.strip()}
+    return sorted(found)
+
+
+def adapter_versions(adapter_dir: Path) -> list[str]:
+    from .adapter import ADAPTER_META
+
+    meta = json.loads((adapter_dir / ADAPTER_META).read_text(encoding="utf-8"))
+    return sorted(meta.get("prompt_versions", []))
 
 
 def summarize(store: Store, summaries: dict[str, ImportSummary], console: Console) -> None:

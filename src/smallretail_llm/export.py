@@ -81,7 +81,7 @@ def export_gguf(model_dir: str | Path, outfile: str | Path | None = None, outtyp
     if converter is None:
         logger.warning(
             "GGUF 변환을 건너뜁니다: llama.cpp의 convert_hf_to_gguf.py를 찾을 수 없습니다. "
-            "llama.cpp를 받아 %s=<경로>/convert_hf_to_gguf.py 로 지정하세요 (gguf 패키지 필요). "
+            "`make llama` 로 받거나 %s=<경로>/convert_hf_to_gguf.py 로 지정하세요. "
             "병합된 safetensors 모델은 %s 에 있습니다.",
             GGUF_CONVERTER_ENV,
             model_dir,

@@ -37,7 +37,7 @@ from smallretail_llm.korean import (
 from smallretail_llm.record import STYLE_LABELS, DateFact, ProductRecord, ShopPolicy
 
 DESCRIBE_VERSION = "v1"
-ANSWER_VERSION = "v1"
+ANSWER_VERSION = "v2"
 PROMPT_VERSIONS: dict[str, str] = {"describe": DESCRIBE_VERSION, "answer": ANSWER_VERSION}
 """The version each task uses unless a caller (or a saved adapter) asks for another."""
 
