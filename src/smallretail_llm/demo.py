@@ -5,6 +5,7 @@ the API on 127.0.0.1:8000 in keyless demo mode and print ready-to-paste Korean c
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -89,13 +90,16 @@ def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets
 
     run_dir = home / "train" / "nano-cpu"
     adapter_dir = run_dir / "adapter"
-    if not (adapter_dir / ADAPTER_META).is_file() or adapter_versions(adapter_dir) != expected:
+    if (adapter_dir / ADAPTER_META).is_file() and adapter_versions(adapter_dir) != expected:
+        shutil.rmtree(run_dir)  # trained on other prompts: its checkpoints cannot be resumed
+    if not (adapter_dir / ADAPTER_META).is_file():
         console.print("[bold]3/3[/] nano 모델에 LoRA 학습 중 (처음 한 번만)...")
         recipe = resources.files("smallretail_llm") / "recipes" / "nano-cpu.yaml"
         config = TrainConfig.from_yaml(str(recipe))
         config.data, config.output_dir, config.base_model = (
             str(data_dir / "hf"), str(run_dir), str(model_dir))
-        adapter_dir = train(config)
+        # checkpoints without an adapter: an interrupted first run, continued where it stopped
+        adapter_dir = train(config, resume=any((run_dir / "checkpoints").glob("checkpoint-*")))
     return DemoAssets(store.url, data_dir, model_dir, adapter_dir)
 
 
