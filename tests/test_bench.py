@@ -236,3 +236,25 @@ def test_export_finds_the_converter_that_make_llama_unpacks(tmp_path, monkeypatc
     (tmp_path / "llama.cpp").mkdir()
     (tmp_path / "llama.cpp" / "convert_hf_to_gguf.py").write_text("")
     assert find_gguf_converter() == tmp_path / "llama.cpp" / "convert_hf_to_gguf.py"
+
+
+def test_cached_gguf_is_rebuilt_when_the_weights_change(tmp_path, monkeypatch):
+    from smallretail_llm import bench_models, export
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.safetensors").write_bytes(b"old weights")
+    made = []
+
+    def fake_export(model_dir, outfile, outtype):
+        made.append(outtype)
+        Path(outfile).write_bytes(b"gguf")
+        return Path(outfile)
+
+    monkeypatch.setattr(export, "export_gguf", fake_export)
+    first = bench_models.gguf_file(model, "f16", tmp_path / "gguf")
+    assert bench_models.gguf_file(model, "f16", tmp_path / "gguf") == first and made == ["f16"]
+    os.utime(model / "model.safetensors", ns=(1, 1))  # a rebuilt model: other weights
+    (model / "model.safetensors").write_bytes(b"new weights!")
+    assert bench_models.gguf_file(model, "f16", tmp_path / "gguf") == first
+    assert made == ["f16", "f16"]

@@ -79,11 +79,17 @@ def gguf_file(model_dir: str | Path, kind: str, out_dir: str | Path | None = Non
     model_dir = Path(model_dir)
     folder = Path(out_dir) if out_dir else model_dir
     target = folder / f"model-{kind}.gguf"
-    if target.is_file():
+    stamp = target.with_name(target.name + ".source")
+    source_id = weights_id(model_dir)
+    if target.is_file() and stamp.is_file() and stamp.read_text("utf-8") == source_id:
         return target
+    target.unlink(missing_ok=True)  # made from other weights (e.g. a rebuilt nano model)
     folder.mkdir(parents=True, exist_ok=True)
     if kind in _CONVERTER_TYPES:
-        return export_gguf(model_dir, target, outtype=kind)
+        made = export_gguf(model_dir, target, outtype=kind)
+        if made is not None:
+            stamp.write_text(source_id, "utf-8")
+        return made
     source = gguf_file(model_dir, "f16", folder)
     if source is None:
         return None
@@ -98,7 +104,15 @@ def gguf_file(model_dir: str | Path, kind: str, out_dir: str | Path | None = Non
         tmp.unlink(missing_ok=True)
         raise RuntimeError(f"GGUF {kind} 양자화 실패: {source}: {done.stderr.strip()[-1500:]}")
     tmp.rename(target)
+    stamp.write_text(source_id, "utf-8")
     return target
+
+
+def weights_id(model_dir: Path) -> str:
+    """Names, sizes and modification times of a model folder's weight files: a cached GGUF
+    made from other weights is rebuilt, not silently reused."""
+    files = sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin"))
+    return json.dumps([[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files])
 
 
 _QUANTIZE = """

@@ -105,15 +105,21 @@ def _server_table(server: dict) -> list[str]:
     if "runs" not in server:
         return [f"Skipped: {server.get('skipped', 'not run')}"]
     lines = [f"Model: {server['model']}, {server['requests_per_run']} requests per run.", "",
-             "| route | batching | clients | req/s | completion tok/s | p50 s | p95 s | statuses |",
-             "|---|---|---|---|---|---|---|---|"]
+             ("| route | batching | clients | req/s | completion tok/s | tokens/request mean (max) "
+             "| p50 s | p95 s | statuses |"),
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in server["runs"]:
+        lengths = (f"{_fmt(r.get('completion_tokens_mean'))} ({r.get('completion_tokens_max')})"
+                   if r.get("completion_tokens_mean") is not None else "–")
         lines.append(f"| {r['route']} | {'on (16)' if r['batching'] else 'off (1)'} | "
                      f"{r['clients']} | {_fmt(r['req_s'], 2)} | {_fmt(r['completion_tok_s'])} | "
-                     f"{_fmt(r['p50_s'], 2)} | {_fmt(r['p95_s'], 2)} | {r['statuses']} |")
+                     f"{lengths} | {_fmt(r['p50_s'], 2)} | {_fmt(r['p95_s'], 2)} | "
+                     f"{r['statuses']} |")
     lines += ["", "Throughput at 16 clients with batching: "
               + "; ".join(f"{route} {s['vs_one_client']}x one client, {s['vs_batching_off']}x "
-                          "batching off" for route, s in server["speedup_16_vs_1"].items())]
+                          "batching off" for route, s in server["speedup_16_vs_1"].items()),
+              "", ("A batch is one `generate` call: it runs until its longest row ends, so when "
+              "request lengths differ (mean well below max) rows that ended early wait for it.")]
     return lines
 
 

@@ -53,6 +53,7 @@ async def load(base: str, route: str, bodies: list[dict], clients: int) -> dict[
     latencies: list[float] = []
     statuses: dict[str, int] = {}
     tokens = 0
+    lengths: list[int] = []  # completion tokens per request: a static batch runs to its longest
 
     async def worker(client: httpx.AsyncClient) -> None:
         nonlocal tokens
@@ -63,7 +64,8 @@ async def load(base: str, route: str, bodies: list[dict], clients: int) -> dict[
             latencies.append(time.perf_counter() - start)
             statuses[str(response.status_code)] = statuses.get(str(response.status_code), 0) + 1
             if response.status_code == 200:
-                tokens += (response.json().get("usage") or {}).get("completion_tokens", 0)
+                lengths.append((response.json().get("usage") or {}).get("completion_tokens", 0))
+                tokens += lengths[-1]
 
     async with httpx.AsyncClient(timeout=900) as client:
         start = time.perf_counter()
@@ -73,7 +75,9 @@ async def load(base: str, route: str, bodies: list[dict], clients: int) -> dict[
             "req_s": round(len(bodies) / wall, 3), "completion_tok_s": round(tokens / wall, 1),
             "p50_s": round(percentile(latencies, 0.5), 3),
             "p95_s": round(percentile(latencies, 0.95), 3),
-            "mean_s": round(statistics.mean(latencies), 3)}
+            "mean_s": round(statistics.mean(latencies), 3),
+            "completion_tokens_mean": round(statistics.mean(lengths), 1) if lengths else None,
+            "completion_tokens_max": max(lengths, default=None)}
 
 
 def _start_server(port: int, batch: int, nano_dir: Path, adapter_dir: Path, db: str
