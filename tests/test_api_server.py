@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,6 +15,7 @@ import pytest
 
 from fake_engine import shop_policy, tofu
 from smallretail_llm.keys import create_key
+from smallretail_llm.server_process import stop, wait_ready
 from smallretail_llm.store import Store
 
 TESTS = Path(__file__).parent
@@ -52,24 +52,10 @@ def server(tmp_path):
                                 stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log_path.read_text(errors="replace")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "server did not start in 60 s"
-            time.sleep(0.1)
+        wait_ready(base, proc, 60, lambda: log_path.read_text(errors="replace"))
         yield base, key, log_path
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop(proc)
 
 
 def test_real_server_with_the_openai_client(server):

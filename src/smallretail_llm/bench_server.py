@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from smallretail_llm.server_process import stop, wait_ready
+
 logger = logging.getLogger(__name__)
 
 CLIENTS = (1, 4, 16)
@@ -88,22 +90,6 @@ def _start_server(port: int, batch: int, nano_dir: Path, adapter_dir: Path, db: 
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_ready(base: str, process: subprocess.Popen, timeout_s: float = 600) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"서버가 시작하지 못했습니다: {process.stderr.read()[-1500:]}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"서버가 {timeout_s:.0f}초 안에 준비되지 않았습니다")
-
-
 def run_server_bench(quick: bool = False, nano_dir: Path | None = None) -> dict[str, Any]:
     """The server table, or {"skipped": reason} when the demo assets are missing."""
     from smallretail_llm.demo import ADAPTER_NAME, DEMO_SHOP
@@ -131,7 +117,7 @@ def run_server_bench(quick: bool = False, nano_dir: Path | None = None) -> dict[
         base = f"http://127.0.0.1:{port}"
         process = _start_server(port, batch, nano_dir, adapter_dir, db)
         try:
-            _wait_ready(base, process)
+            wait_ready(base, process, 600, process.stderr.read)
             for route, route_bodies in bodies.items():  # warm-up: first-call costs
                 asyncio.run(load(base, route, route_bodies[:2], 1))
             for clients in CLIENTS:
@@ -141,12 +127,7 @@ def run_server_bench(quick: bool = False, nano_dir: Path | None = None) -> dict[
                     logger.info("server %s", run)
                     runs.append(run)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # a generation still running: no graceful exit
-                process.kill()
-                process.wait()
+            stop(process, timeout_s=30)
     return {"model": f"nano + {ADAPTER_NAME} (fp32, prefix cache on, max_new_tokens "
                      f"{MAX_NEW_TOKENS})", "requests_per_run": requests,
             "runs": runs, "speedup_16_vs_1": _speedups(runs)}

@@ -421,3 +421,7 @@ def db_current(db: DbOpt = None) -> None:
     from .migrate import current
 
     emit({"revision": current(db)})
+
+
+if __name__ == "__main__":  # `python -m smallretail_llm.cli …` (e.g. under `accelerate launch`)
+    app()
