@@ -283,11 +283,6 @@ def test_engine_failing_mid_stream_ends_with_an_error_event(tmp_path):
     assert sse(after.text)[-1] == "[DONE]" and "error" not in after.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "defect: a stream whose generation task ends cancelled (what Batcher.aclose does to running "
-    "requests) re-raises CancelledError from TextStream.__anext__ (engine.py), which "
-    "routes_openai._events does not catch (except Exception): the response is cut with no "
-    "error event and no [DONE]"))
 def test_stream_whose_generation_is_cancelled_ends_with_an_error_event(tmp_path):
     api = ApiHarness(tmp_path, DyingEngine("cancel"))
 

@@ -135,6 +135,8 @@ class TextStream:
             self._task.cancel()
             raise
         if item is _END:
+            if self._task.cancelled():  # by the engine (e.g. shutting down), not by our consumer
+                raise RuntimeError("생성이 중단되었습니다 (엔진 종료 중). 잠시 후 다시 시도하세요.")
             self.result = self._task.result()  # re-raises the generation's error, if any
             raise StopAsyncIteration
         return item
