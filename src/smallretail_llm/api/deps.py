@@ -90,8 +90,9 @@ ShopDep = Annotated[Shop, Depends(current_shop)]
 
 
 def product_or_404(services: Services, shop: Shop, sku: str) -> ProductRecord:
-    """The shop's product; another shop's sku is a 404 exactly like a missing one."""
-    record = services.store.get_product(shop.shop_id, sku)
+    """The shop's product; another shop's sku is a 404 exactly like a missing one, and so is a
+    sku with a NUL character (none is ever stored, and PostgreSQL refuses it in a query)."""
+    record = None if "\x00" in sku else services.store.get_product(shop.shop_id, sku)
     if record is None:
         raise ApiError(404, "product_not_found", f"상품을 찾을 수 없습니다: 상품코드 '{sku}'",
                        {"product_id": sku})

@@ -7,12 +7,14 @@ the server; the catch-all lives in ``middleware.Guard``).
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from smallretail_llm.engine import QueueFull, UnknownAdapter
@@ -34,13 +36,59 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+class ErrorJSONResponse(JSONResponse):
+    """An error answer may echo the caller's text, and a JSON or YAML escape such as "\\ud800"
+    gives text UTF-8 cannot encode: such a character is sent as "?" instead of ending in a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False,
+                          separators=(",", ":")).encode("utf-8", errors="replace")
+
+
 def error_response(status: int, code: str, message: str, details: Any = None,
                    headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+    return ErrorJSONResponse(error_body(code, message, details), status_code=status,
+                             headers=headers)
 
 
 def retry_after(seconds: float) -> dict[str, str]:
     return {"Retry-After": str(max(1, math.ceil(seconds)))}
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="오류 코드 (예: product_not_found, validation_error)")
+    message: str = Field(description="무엇이 어디서 잘못됐는지 설명하는 한국어 문장")
+    details: Any = Field(description="오류별 추가 정보 (없으면 null)")
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error answer (what ``error_body`` builds), for the OpenAPI schema."""
+
+    error: ErrorInfo
+
+
+_SECONDS = {"description": "다시 시도하기 전에 기다릴 초", "required": True,
+            "schema": {"type": "integer", "minimum": 1}}
+_ERROR_HEADERS: dict[int, dict[str, dict[str, Any]]] = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "required": True,
+                               "schema": {"type": "string"}}},
+    429: {"Retry-After": _SECONDS},
+    503: {"Retry-After": _SECONDS},
+}
+
+
+AUTH_ERRORS = {401: "API 키 없음/오류", 429: "요청 한도 초과 (Retry-After)"}
+"""What every route behind an API key may answer."""
+BODY_ERRORS = {400: "본문이 올바른 JSON 이 아님", 413: "요청 본문이 너무 큼", 422: "요청 값 오류"}
+"""What every route that reads a JSON body may answer."""
+
+
+def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """A route's ``responses=``: each status with the error body and the headers that status
+    always carries, so clients (and schema checks) see every answer the route can give."""
+    return {status: {"model": ErrorResponse, "description": text,
+                     **({"headers": _ERROR_HEADERS[status]} if status in _ERROR_HEADERS else {})}
+            for status, text in descriptions.items()}
 
 
 # Starlette's own HTTP errors (unknown route, wrong method …) in Korean.

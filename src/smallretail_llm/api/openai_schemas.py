@@ -4,7 +4,7 @@ servers do."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -46,7 +46,8 @@ class ChatCompletionRequest(BaseModel):
     stream: bool = False
     stream_options: StreamOptions | None = None
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1,
+                             description="샘플링 재현용 64비트 정수 (더 큰 수는 torch 가 거부)")
     n: int = Field(default=1, ge=1, le=1, description="1만 지원")
 
     @field_validator("stop")
@@ -116,3 +117,25 @@ class ModelCard(BaseModel):
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelCard]
+
+
+def stream_event_schema(error_ref: str) -> dict[str, Any]:
+    """One server-sent event of a streamed completion, for OpenAPI's ``itemSchema``: its ``data``
+    is a ChatCompletionChunk (or the error body at ``error_ref``) as JSON, or the final
+    ``[DONE]``. The chunk schema is inlined, since it is not a component of the app's schema."""
+    chunk = ChatCompletionChunk.model_json_schema(mode="serialization")
+    payload = {"anyOf": [_inline(chunk, chunk.get("$defs", {})), {"$ref": error_ref}]}
+    data = {"anyOf": [{"const": "[DONE]"}, {"type": "string", "contentMediaType": "application/json",
+                                            "contentSchema": payload}]}
+    return {"type": "object", "required": ["data"], "properties": {"data": data}}
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """``schema`` with each ``#/$defs/…`` reference replaced by its definition (none is recursive)."""
+    if isinstance(schema, dict):
+        if "$ref" in schema:
+            return _inline(defs[schema["$ref"].rsplit("/", 1)[-1]], defs)
+        return {key: _inline(value, defs) for key, value in schema.items() if key != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(value, defs) for value in schema]
+    return schema

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import Path as PathParam
 
 from smallretail_llm.api.deps import ServicesDep, Shop, ShopDep, category_code, product_or_404
-from smallretail_llm.api.errors import ApiError
+from smallretail_llm.api.errors import AUTH_ERRORS, BODY_ERRORS, ApiError, error_responses
 from smallretail_llm.api.schemas import (
     ImportReport,
     MissingField,
@@ -29,8 +30,12 @@ from smallretail_llm.tables import TableError, read_table
 
 router = APIRouter(prefix="/v1/products", tags=["카탈로그"])
 
-_ERRORS = {401: {"description": "API 키 없음/오류"}, 404: {"description": "상품 없음"},
-           422: {"description": "요청 값 오류"}, 429: {"description": "요청 한도 초과"}}
+Sku = Annotated[str, PathParam(description="상품코드", examples=["TOFU-300"])]
+MAX_OFFSET = 1_000_000_000  # far past any shop; larger ints overflow the database's integer
+_NOT_FOUND = {404: "상품 없음"}
+_CREATED = {201: {"model": ProductOut, "description": "새로 등록함"}}
+_IMPORT_ERRORS = {400: "multipart 본문이 올바르지 않음", 403: "다른 상점의 상품이 든 파일",
+                  413: "파일이 너무 큼", 422: "파일·매핑 오류"}
 
 
 def _out(record: ProductRecord, policy: ShopPolicy | None) -> ProductOut:
@@ -41,11 +46,12 @@ def _out(record: ProductRecord, policy: ShopPolicy | None) -> ProductOut:
     return ProductOut(product=record, missing_required=missing)
 
 
-@router.get("", response_model=ProductList, responses=_ERRORS, summary="상품 목록")
+@router.get("", response_model=ProductList, summary="상품 목록",
+            responses=error_responses({**AUTH_ERRORS, 422: "요청 값 오류"}))
 def list_products(
     services: ServicesDep, shop: ShopDep,
     limit: Annotated[int, Query(ge=1, le=500, description="한 번에 받을 상품 수")] = 50,
-    offset: Annotated[int, Query(ge=0, description="건너뛸 상품 수")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="건너뛸 상품 수")] = 0,
     category: Annotated[str | None, Query(description="카테고리 코드나 이름 (예: processed_food, 가공식품)")] = None,
 ) -> ProductList:
     """상점의 상품을 상품코드 순으로, 비어 있는 상품정보제공고시 필수 항목과 함께 돌려줍니다."""
@@ -59,14 +65,15 @@ def list_products(
                        offset=offset, category=code)
 
 
-@router.get("/{sku}", response_model=ProductOut, responses=_ERRORS, summary="상품 조회")
-def get_product(sku: str, services: ServicesDep, shop: ShopDep) -> ProductOut:
+@router.get("/{sku}", response_model=ProductOut, summary="상품 조회",
+            responses=error_responses(AUTH_ERRORS | _NOT_FOUND))
+def get_product(sku: Sku, services: ServicesDep, shop: ShopDep) -> ProductOut:
     return _out(product_or_404(services, shop, sku), services.store.get_policy(shop.shop_id))
 
 
-@router.put("/{sku}", response_model=ProductOut, responses=_ERRORS, summary="상품 등록/수정",
-            status_code=200)
-def put_product(sku: str, body: ProductPut, services: ServicesDep, shop: ShopDep,
+@router.put("/{sku}", response_model=ProductOut, summary="상품 등록/수정", status_code=200,
+            responses=_CREATED | error_responses(AUTH_ERRORS | BODY_ERRORS))
+def put_product(sku: Sku, body: ProductPut, services: ServicesDep, shop: ShopDep,
                 response: Response) -> ProductOut:
     """상품을 새로 등록(201)하거나 바꿉니다(200). 본문의 sku 는 생략할 수 있지만 보내면 경로와 같아야 합니다."""
     if body.sku is not None and body.sku != sku:
@@ -76,21 +83,28 @@ def put_product(sku: str, body: ProductPut, services: ServicesDep, shop: ShopDep
         raise ApiError(422, "validation_error", "경로의 상품코드는 1~64자여야 합니다.")
     data = {**body.model_dump(), "shop_id": shop.shop_id, "sku": sku,
             "category": category_code(body.category)}
+    where = _nul_field(data)
+    if where is not None:  # the importer's rule too: PostgreSQL text cannot hold NUL
+        raise ApiError(422, "control_character",
+                       f"'{where}'에 보이지 않는 제어 문자(NUL)가 들어 있습니다. 값을 다시 입력해 주세요.",
+                       {"field": where})
     record = ProductRecord.model_validate(data)
     counts = services.store.put_product(record)
     response.status_code = 201 if counts.imported else 200
     return _out(record, services.store.get_policy(shop.shop_id))
 
 
-@router.delete("/{sku}", status_code=204, responses=_ERRORS, summary="상품 삭제")
-def delete_product(sku: str, services: ServicesDep, shop: ShopDep) -> Response:
-    if not services.store.delete_product(shop.shop_id, sku):
+@router.delete("/{sku}", status_code=204, summary="상품 삭제",
+               responses=error_responses(AUTH_ERRORS | _NOT_FOUND))
+def delete_product(sku: Sku, services: ServicesDep, shop: ShopDep) -> Response:
+    if "\x00" in sku or not services.store.delete_product(shop.shop_id, sku):
         raise ApiError(404, "product_not_found", f"상품을 찾을 수 없습니다: 상품코드 '{sku}'",
                        {"product_id": sku})
     return Response(status_code=204)
 
 
-@router.post("/import", response_model=ImportReport, responses=_ERRORS,
+@router.post("/import", response_model=ImportReport,
+             responses=error_responses(AUTH_ERRORS | _IMPORT_ERRORS),
              summary="상품 파일 가져오기 (CSV/XLSX/JSON)")
 def import_products(
     services: ServicesDep, shop: ShopDep,
@@ -115,6 +129,19 @@ def import_products(
                         changed=summary.changed, rejected=summary.rejected,
                         missing_required=summary.missing_required, reasons=summary.reasons,
                         encoding=summary.encoding, rejects=rejects)
+
+
+def _nul_field(value: object, where: str = "") -> str | None:
+    """The first field (``notice.food_type``, ``allergens[1]``) of ``value`` whose text holds NUL."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        items = [(f"{where}.{key}" if where else str(key), item) for key, item in value.items()]
+    elif isinstance(value, list):
+        items = [(f"{where}[{i}]", item) for i, item in enumerate(value)]
+    else:
+        return None
+    return next((found for path, item in items if (found := _nul_field(item, path))), None)
 
 
 def _mapping(folder: Path, text: str | None) -> dict[str, str]:

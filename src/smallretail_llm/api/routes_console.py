@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smallretail_llm.api.deps import ServicesDep, ShopDep, product_or_404, shop_policy
-from smallretail_llm.api.errors import ApiError
+from smallretail_llm.api.errors import AUTH_ERRORS, BODY_ERRORS, ApiError, error_responses
 from smallretail_llm.claims import extract_claims
 from smallretail_llm.grounding import protected_strings  # what check_description skips
 from smallretail_llm.qa import field_label, spec_fields
@@ -62,8 +62,6 @@ _PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
-_ERRORS = {401: {"description": "API 키 없음/오류"}, 404: {"description": "상품 없음"},
-           422: {"description": "요청 값 오류"}, 429: {"description": "요청 한도 초과"}}
 
 
 # ------------------------------------------------------------------ page
@@ -98,7 +96,8 @@ class ConsoleStats(BaseModel):
     since: dt.datetime = Field(description="이 서버가 시작한 때 (숫자는 이때부터, 서버마다 셉니다)")
 
 
-@router.get("/v1/console/stats", response_model=ConsoleStats, responses=_ERRORS,
+@router.get("/v1/console/stats", response_model=ConsoleStats,
+            responses=error_responses(AUTH_ERRORS),
             summary="콘솔: 상점 현황 숫자")
 def console_stats(services: ServicesDep, shop: ShopDep) -> ConsoleStats:
     """이 상점의 상품 수와, 서버가 시작된 뒤 만든 설명 수·자동 답변 수·담당자 연결 수."""
@@ -167,7 +166,8 @@ class ExplainResponse(BaseModel):
     fields: list[FieldName]
 
 
-@router.post("/v1/console/explain", response_model=ExplainResponse, responses=_ERRORS,
+@router.post("/v1/console/explain", response_model=ExplainResponse,
+             responses=error_responses({**AUTH_ERRORS, **BODY_ERRORS, 404: "상품 없음"}),
              summary="콘솔: 문구에서 검사한 주장과 필드 이름")
 def console_explain(body: ExplainRequest, services: ServicesDep, shop: ShopDep) -> ExplainResponse:
     """문구에서 근거 검사가 읽는 주장(수치, 가격, 원산지, 알레르기, 인증 …)과, 필드 키의 한국어 이름을

@@ -18,7 +18,7 @@ from smallretail_llm.api.deps import (
     product_or_404,
     shop_policy,
 )
-from smallretail_llm.api.errors import ApiError
+from smallretail_llm.api.errors import AUTH_ERRORS, BODY_ERRORS, ApiError, error_responses
 from smallretail_llm.api.schemas import (
     AnswerRequest,
     AnswerResponse,
@@ -32,9 +32,8 @@ from smallretail_llm.record import ProductRecord
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["생성"])
 
-_ERRORS = {401: {"description": "API 키 없음/오류"}, 404: {"description": "상품 또는 모델 없음"},
-           422: {"description": "요청 값 오류"}, 429: {"description": "요청 한도 초과"},
-           503: {"description": "생성 대기열이 가득 참 (Retry-After)"}}
+_ERRORS = error_responses({**AUTH_ERRORS, **BODY_ERRORS, 404: "상품 또는 모델 없음",
+                           503: "생성 대기열이 가득 참 (Retry-After)"})
 
 
 def _record(services: Services, shop: Shop, body: DescriptionRequest | AnswerRequest) -> ProductRecord:
@@ -86,7 +85,8 @@ async def create_description(body: DescriptionRequest, services: ServicesDep,
         model=result.model, usage=_usage(result.usage))
 
 
-@router.post("/answers", response_model=AnswerResponse, responses=_ERRORS,
+@router.post("/answers", response_model=AnswerResponse,
+             responses=_ERRORS | error_responses({409: "상점 정책이 등록되지 않음"}),
              summary="고객 질문 답변 (개인정보 가림, 근거 검사, 담당자 연결)")
 async def create_answer(body: AnswerRequest, services: ServicesDep, shop: ShopDep) -> AnswerResponse:
     """상품 기록과 상점 정책에 있는 사실로만 답합니다. 답할 수 없으면 담당자 연결 문구와 함께

@@ -19,7 +19,13 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from smallretail_llm.api.deps import Services, ServicesDep, Shop, ShopDep, model_choice
-from smallretail_llm.api.errors import ApiError, error_body
+from smallretail_llm.api.errors import (
+    AUTH_ERRORS,
+    BODY_ERRORS,
+    ApiError,
+    error_body,
+    error_responses,
+)
 from smallretail_llm.api.openai_schemas import (
     AssistantMessage,
     ChatCompletion,
@@ -31,14 +37,20 @@ from smallretail_llm.api.openai_schemas import (
     Delta,
     ModelCard,
     ModelList,
+    stream_event_schema,
 )
 from smallretail_llm.engine import GenerationRequest, GenerationResult
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["OpenAI 호환"])
 
-_ERRORS = {401: {"description": "API 키 없음/오류"}, 404: {"description": "모델 없음"},
-           429: {"description": "요청 한도 초과"}, 503: {"description": "대기열 가득 참"}}
+_ERRORS = error_responses({**AUTH_ERRORS, **BODY_ERRORS, 404: "모델 없음",
+                           503: "대기열 가득 참 (Retry-After)", 504: "생성 시간 초과"})
+
+_STREAM = {200: {"description": "`stream: true` 이면 SSE: `data: {청크 JSON}` … `data: [DONE]`",
+                 "content": {"text/event-stream": {
+                     "itemSchema": stream_event_schema("#/components/schemas/ErrorResponse")}}}}
+
 
 
 def _finish(result: GenerationResult | None) -> str:
@@ -72,7 +84,7 @@ def _sse(payload: Any) -> str:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
-@router.post("/chat/completions", response_model=ChatCompletion, responses=_ERRORS,
+@router.post("/chat/completions", response_model=ChatCompletion, responses=_ERRORS | _STREAM,
              summary="OpenAI 호환 채팅 (stream: true 이면 SSE)")
 async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, shop: ShopDep):
     """OpenAI Chat Completions 형식. `stream: true` 이면 `data: {...}` 청크를 SSE 로 보내고
@@ -132,7 +144,8 @@ async def _events(stream: AsyncIterator[str], services: Services, shop: Shop, co
             await close()  # frees the batch slot when the client went away
 
 
-@router.get("/models", response_model=ModelList, responses=_ERRORS, summary="쓸 수 있는 모델 목록")
+@router.get("/models", response_model=ModelList, responses=error_responses(AUTH_ERRORS),
+            summary="쓸 수 있는 모델 목록")
 async def list_models(services: ServicesDep, shop: ShopDep) -> ModelList:
     names = services.engine.model_names()
     allowed = services.settings.models_for(shop.shop_id, names[0], names)

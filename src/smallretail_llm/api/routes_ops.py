@@ -9,7 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from smallretail_llm.api.deps import ServicesDep
-from smallretail_llm.api.errors import ApiError
+from smallretail_llm.api.errors import ApiError, error_responses
 from smallretail_llm.api.schemas import Health
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Health, summary="요청을 받을 준비 확인 (모델, DB)",
-            responses={503: {"description": "모델을 불러오는 중이거나 DB에 연결할 수 없음"}})
+            responses=error_responses({503: "모델을 불러오는 중이거나 DB에 연결할 수 없음"}))
 def readyz(services: ServicesDep) -> Health:
     if not services.engine.ready:
         raise ApiError(503, "not_ready", "모델을 불러오는 중입니다.", headers={"Retry-After": "5"})
@@ -36,6 +36,8 @@ def readyz(services: ServicesDep) -> Health:
     return Health(status="ready", model=services.engine.model_names()[0])
 
 
-@router.get("/metrics", summary="Prometheus 지표", response_class=Response)
+@router.get("/metrics", summary="Prometheus 지표", response_class=Response, responses={200: {
+    "description": "Prometheus 텍스트 형식",
+    "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}})
 async def metrics(services: ServicesDep) -> Response:
     return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
