@@ -34,6 +34,20 @@ class QueueFull(RuntimeError):
         )
 
 
+class EngineUnavailable(RuntimeError):
+    """The generation backend cannot be reached (a remote server down, failing or its circuit
+    breaker open). The assistant answers without the model (renderer, rules, hand-off); the
+    OpenAI-compatible route answers 503 with Retry-After."""
+
+    def __init__(self, reason: str, retry_after_s: float = 5.0) -> None:
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+        super().__init__(
+            f"생성 모델 서버를 쓸 수 없습니다: {reason}. "
+            f"{math.ceil(retry_after_s)}초 후 다시 시도하세요."
+        )
+
+
 class UnknownAdapter(KeyError):
     """A request named an adapter the engine has not loaded."""
 
@@ -167,9 +181,12 @@ class Engine(Protocol):
         ...
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
-        """Generate the whole answer. Raises QueueFull, UnknownAdapter, ValueError."""
+        """Generate the whole answer. Raises QueueFull, UnknownAdapter, ValueError, and
+        EngineUnavailable (remote engines: backend down or circuit open)."""
         ...
 
     def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
-        """Start generating now (errors are raised here) and return the text deltas."""
+        """Start generating now (errors are raised here) and return the text deltas. A remote
+        engine may raise EngineUnavailable while iterating, when the backend fails before or
+        during the first delta."""
         ...

@@ -4,9 +4,9 @@ and passed to ``create_app`` as plain values: nothing here is read at import tim
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from smallretail_llm.store import default_db_url
@@ -76,6 +76,29 @@ class Settings(BaseSettings):
     retry_after_s: float = Field(1.0, ge=0, description="Retry-After sent with 503 queue-full")
     device: str = "auto"
     num_threads: int | None = Field(None, ge=1)
+    engine: Literal["transformers", "llama_cpp", "remote"] = Field(
+        "transformers", description="transformers (model + adapters in this process), llama_cpp "
+        "(a GGUF file, CPU), remote (an OpenAI-compatible server: vLLM, llama.cpp, TGI)")
+    quantize: Literal["none", "int8"] = Field(
+        "none", description="transformers on CPU: int8 weights (faster, slightly different text)")
+    prefix_cache_mb: float = Field(256, ge=0, description="transformers: memory for reused "
+                                   "prompt KV (0: off)")
+    gguf: str | None = Field(None, description="llama_cpp: the GGUF file (`smallretail export "
+                             "--gguf`); SMALLRETAIL_MODEL is the folder with its tokenizer")
+    remote_url: str | None = Field(None, description="remote: the server's URL, e.g. "
+                                   "http://vllm:8000/v1")
+    remote_api_key: SecretStr | None = Field(None, description="remote: sent as Bearer token")
+    remote_models: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, description='remote: adapters as served, "adapter=served_model,…"; '
+        "SMALLRETAIL_MODEL is the served base model's name")
+    remote_timeout_s: float = Field(60.0, gt=0, description="remote: longest wait for the next byte")
+    remote_connect_timeout_s: float = Field(5.0, gt=0, description="remote: connecting")
+    remote_retries: int = Field(2, ge=0, description="remote: retries before the first token "
+                                "(connection errors, 5xx, 429)")
+    breaker_failures: int = Field(5, ge=1, description="remote: failed requests in a row that "
+                                  "open the circuit breaker")
+    breaker_reset_s: float = Field(30.0, gt=0, description="remote: seconds the breaker stays "
+                                   "open before one probe request")
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -93,6 +116,39 @@ class Settings(BaseSettings):
     def _adapter_shops(cls, value: Any) -> dict[str, str]:
         return _pairs(value, "SMALLRETAIL_ADAPTER_SHOPS")
 
+    @field_validator("remote_models", mode="before")
+    @classmethod
+    def _remote_models(cls, value: Any) -> dict[str, str]:
+        return _pairs(value, "SMALLRETAIL_REMOTE_MODELS")
+
+    @model_validator(mode="after")
+    def _engine_choice(self) -> Settings:
+        if self.engine == "remote":
+            if not self.remote_url:
+                raise ValueError("SMALLRETAIL_ENGINE=remote 에는 SMALLRETAIL_REMOTE_URL(생성 서버 "
+                                 "주소, 예: http://vllm:8000/v1)이 필요합니다.")
+            if not self.remote_url.startswith(("http://", "https://")):
+                raise ValueError("SMALLRETAIL_REMOTE_URL 은 http:// 또는 https:// 로 시작해야 "
+                                 f"합니다: '{self.remote_url}'")
+        if self.engine == "llama_cpp" and not self.gguf:
+            raise ValueError("SMALLRETAIL_ENGINE=llama_cpp 에는 SMALLRETAIL_GGUF(GGUF 파일 경로)가 "
+                             "필요합니다. `smallretail export --gguf` 로 만드세요.")
+        if self.engine != "transformers" and self.adapter:
+            where = ("SMALLRETAIL_REMOTE_MODELS 에 '어댑터=서버 모델 이름'으로" if self.engine == "remote"
+                     else "GGUF 에 병합해서")
+            raise ValueError(f"SMALLRETAIL_ADAPTER 는 engine=transformers 에서만 씁니다 "
+                             f"(지금 engine={self.engine}). 어댑터는 {where} 지정하세요.")
+        if self.engine != "transformers" and self.quantize != "none":
+            raise ValueError(f"SMALLRETAIL_QUANTIZE 는 engine=transformers 에서만 씁니다 "
+                             f"(지금 engine={self.engine}).")
+        if self.engine != "remote" and self.remote_models:
+            raise ValueError("SMALLRETAIL_REMOTE_MODELS 는 SMALLRETAIL_ENGINE=remote 에서만 씁니다.")
+        return self
+
+    def served_adapters(self) -> list[str]:
+        """Adapter names this configuration serves (what SMALLRETAIL_ADAPTER_SHOPS may name)."""
+        return list(self.remote_models if self.engine == "remote" else self.adapter)
+
     @model_validator(mode="after")
     def _keyless_only_on_loopback(self) -> Settings:
         if self.demo and not is_loopback(self.host):
@@ -100,7 +156,7 @@ class Settings(BaseSettings):
                 f"API 키 없는 데모 모드는 127.0.0.1 에서만 쓸 수 있습니다 (지금 host: {self.host}). "
                 "SMALLRETAIL_DEMO 를 끄고 `smallretail keys create --shop 상점` 으로 키를 만드세요."
             )
-        unknown = sorted(set(self.adapter_shops) - set(self.adapter))
+        unknown = sorted(set(self.adapter_shops) - set(self.served_adapters()))
         if unknown:
             raise ValueError(f"SMALLRETAIL_ADAPTER_SHOPS 에 없는 어댑터가 있습니다: {', '.join(unknown)}")
         return self

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from smallretail_llm.engine import QueueFull, UnknownAdapter
+from smallretail_llm.engine import EngineUnavailable, QueueFull, UnknownAdapter
 
 
 class ApiError(StarletteHTTPException):
@@ -222,6 +222,16 @@ async def _queue_full(_: Request, exc: Exception) -> JSONResponse:
                           retry_after(exc.retry_after_s))
 
 
+async def _engine_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """Only routes without a model-free answer let this through (the OpenAI-compatible one)."""
+    assert isinstance(exc, EngineUnavailable)
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        services.metrics.engine_unavailable.labels("chat").inc()
+    return error_response(503, "engine_unavailable", str(exc), {"reason": exc.reason},
+                          retry_after(exc.retry_after_s))
+
+
 async def _unknown_adapter(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, UnknownAdapter)
     return error_response(404, "model_not_found", str(exc), {"model": exc.name})
@@ -234,3 +244,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(QueueFull, _queue_full)
     app.add_exception_handler(UnknownAdapter, _unknown_adapter)
+    app.add_exception_handler(EngineUnavailable, _engine_unavailable)

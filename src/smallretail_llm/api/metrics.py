@@ -1,6 +1,7 @@
 """Prometheus metrics of one app, in the app's own CollectorRegistry (never the global one, so
-tests and multi-app processes do not collide). The engine's batcher counters, when the engine
-has them, are read at scrape time by a custom collector."""
+tests and multi-app processes do not collide). The engine's own counters (a local engine's
+batcher, a remote engine's requests and circuit breaker), when it has them, are read at scrape
+time by a custom collector."""
 
 from __future__ import annotations
 
@@ -42,8 +43,12 @@ class ApiMetrics:
             ["shop", "outcome"], registry=r)
         self.rejected = Counter("smallretail_rejected", "Requests refused before any work",
                                 ["reason"], registry=r)
+        self.engine_unavailable = Counter(
+            "smallretail_engine_unavailable", "Requests answered without the model because the "
+            "engine was unavailable: description/answer (renderer, rules), chat (503)", ["task"],
+            registry=r)
         if engine is not None and hasattr(engine, "metrics"):
-            r.register(_BatcherCollector(engine))
+            r.register(_EngineCollector(engine))
 
     def count_tokens(self, prompt_tokens: int, completion_tokens: int) -> None:
         self.tokens.labels("in").inc(prompt_tokens)
@@ -53,8 +58,9 @@ class ApiMetrics:
         return generate_latest(self.registry)
 
 
-class _BatcherCollector(Collector):
-    """Queue depth, running rows and batch sizes from ``engine.metrics`` (a BatcherMetrics)."""
+class _EngineCollector(Collector):
+    """From ``engine.metrics``: queue depth, running rows and batch sizes (a BatcherMetrics),
+    or requests, retries and the breaker (a remote engine's RemoteMetrics)."""
 
     def __init__(self, engine: Any) -> None:
         self.engine = engine
@@ -65,6 +71,10 @@ class _BatcherCollector(Collector):
     def collect(self) -> Iterator:
         m = getattr(self.engine, "metrics", None)
         if m is None:
+            return
+        if hasattr(m, "breaker"):
+            yield from _remote(m)
+        if not hasattr(m, "batch_sizes"):
             return
         yield GaugeMetricFamily("smallretail_queue_depth", "Generations waiting", value=m.queue_depth)
         yield GaugeMetricFamily("smallretail_batch_running", "Rows in the running batch",
@@ -82,3 +92,20 @@ class _BatcherCollector(Collector):
         histogram = HistogramMetricFamily("smallretail_batch_size", "Requests per model batch")
         histogram.add_metric([], buckets, total)
         yield histogram
+
+
+def _remote(m: Any) -> Iterator:
+    yield GaugeMetricFamily("smallretail_engine_up", "1 while the remote model server is "
+                            "usable (circuit breaker not open)", value=1 if m.up else 0)
+    yield GaugeMetricFamily("smallretail_remote_in_flight", "Requests waiting on the remote "
+                            "server", value=m.in_flight)
+    for name, text, value in (
+            ("smallretail_remote_requests", "Requests sent to the remote server", m.requests_total),
+            ("smallretail_remote_retries", "Retries before the first token", m.retries_total),
+            ("smallretail_remote_failures", "Requests that ended engine-unavailable",
+             m.failures_total),
+            ("smallretail_breaker_opened", "Times the circuit breaker opened",
+             m.breaker.opened_total)):
+        counter = CounterMetricFamily(name, text)
+        counter.add_metric([], value)
+        yield counter

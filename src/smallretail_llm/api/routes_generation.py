@@ -60,7 +60,8 @@ def _usage(usage: assistant.Usage) -> Usage:
 async def create_description(body: DescriptionRequest, services: ServicesDep,
                              shop: ShopDep) -> DescriptionResponse:
     """상품 기록에 있는 사실만으로 설명을 만듭니다. 모델 초안이 근거 검사를 통과하지 못하면 최대 N번
-    다시 생성하고, 그래도 안 되면 규칙 기반 문구(fallback)를 돌려줍니다."""
+    다시 생성하고, 그래도 안 되면 규칙 기반 문구(fallback)를 돌려줍니다. 생성 모델 서버에 연결할 수
+    없으면 규칙 기반 문구와 함께 engine_down: true 를 돌려줍니다."""
     record = _record(services, shop, body)
     adapter = model_choice(services, shop, body.model)
     started = time.perf_counter()
@@ -76,13 +77,16 @@ async def create_description(body: DescriptionRequest, services: ServicesDep,
     metrics.grounding.labels("regenerate").inc(result.regenerations)
     if result.source == "fallback":
         metrics.grounding.labels("fallback").inc()
+    if result.engine_down:
+        metrics.engine_unavailable.labels("description").inc()
     log.info("description", extra={"shop": shop.shop_id, "sku": record.sku, "style": body.style,
                                     "source": result.source, "drafts": len(result.drafts),
-                                    "passed": result.grounding.passed})
+                                    "passed": result.grounding.passed,
+                                    "engine_down": result.engine_down})
     return DescriptionResponse(
         text=result.text, style=body.style, tone=result.tone, source=result.source,
         product_id=record.sku, regenerations=result.regenerations, grounding=result.grounding,
-        model=result.model, usage=_usage(result.usage))
+        model=result.model, usage=_usage(result.usage), engine_down=result.engine_down)
 
 
 @router.post("/answers", response_model=AnswerResponse,
@@ -90,7 +94,9 @@ async def create_description(body: DescriptionRequest, services: ServicesDep,
              summary="고객 질문 답변 (개인정보 가림, 근거 검사, 담당자 연결)")
 async def create_answer(body: AnswerRequest, services: ServicesDep, shop: ShopDep) -> AnswerResponse:
     """상품 기록과 상점 정책에 있는 사실로만 답합니다. 답할 수 없으면 담당자 연결 문구와 함께
-    needs_human: true 를 돌려줍니다. 질문의 개인정보는 모델에 보내기 전에 가려집니다."""
+    needs_human: true 를 돌려줍니다. 질문의 개인정보는 모델에 보내기 전에 가려집니다. 생성 모델
+    서버에 연결할 수 없으면 규칙 기반 답변이나 담당자 연결 문구와 함께 engine_down: true 를
+    돌려줍니다."""
     limit = services.settings.max_question_chars
     if len(body.question) > limit:
         raise ApiError(422, "question_too_long",
@@ -111,10 +117,12 @@ async def create_answer(body: AnswerRequest, services: ServicesDep, shop: ShopDe
     metrics.generation_latency.labels("answer").observe(time.perf_counter() - started)
     metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)
     metrics.answers.labels(shop.shop_id, "handoff" if result.needs_human else "automatic").inc()
+    if result.engine_down:
+        metrics.engine_unavailable.labels("answer").inc()
     log.info("answer", extra={"shop": shop.shop_id, "sku": record.sku, "source": result.source,
-                              "needs_human": result.needs_human,
+                              "needs_human": result.needs_human, "engine_down": result.engine_down,
                               "question": redact_pii(body.question).text[:200]})
     return AnswerResponse(
         answer=result.answer, needs_human=result.needs_human, evidence=result.evidence,
         source=result.source, product_id=record.sku, grounding=result.grounding,
-        model=result.model, usage=_usage(result.usage))
+        model=result.model, usage=_usage(result.usage), engine_down=result.engine_down)

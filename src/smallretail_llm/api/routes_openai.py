@@ -39,13 +39,14 @@ from smallretail_llm.api.openai_schemas import (
     ModelList,
     stream_event_schema,
 )
-from smallretail_llm.engine import GenerationRequest, GenerationResult
+from smallretail_llm.engine import EngineUnavailable, GenerationRequest, GenerationResult
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["OpenAI 호환"])
 
 _ERRORS = error_responses({**AUTH_ERRORS, **BODY_ERRORS, 404: "모델 없음",
-                           503: "대기열 가득 참 (Retry-After)", 504: "생성 시간 초과"})
+                           503: "대기열 가득 참, 또는 생성 모델 서버에 연결할 수 없음 (Retry-After)",
+                           504: "생성 시간 초과"})
 
 _STREAM = {200: {"description": "`stream: true` 이면 SSE: `data: {청크 JSON}` … `data: [DONE]`",
                  "content": {"text/event-stream": {
@@ -97,6 +98,13 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         try:
             stream = services.engine.stream(request)  # QueueFull etc. raise here, before any byte
+            accepted = getattr(stream, "accepted", None)
+            if accepted is not None:  # a remote engine: its server's failure is a 503 too
+                try:
+                    await accepted()
+                except BaseException:  # failed, or the client left: stop the generation
+                    await stream.aclose()
+                    raise
         except ValueError as exc:
             raise ApiError(400, "invalid_request", str(exc)) from exc
         events = _events(stream, services, shop, completion_id, created, body.model, include_usage)
@@ -133,6 +141,11 @@ async def _events(stream: AsyncIterator[str], services: Services, shop: Shop, co
             if include_usage:
                 yield _sse(ChatCompletionChunk(id=completion_id, created=created, model=model,
                                                choices=[], usage=_usage(result)))
+        yield "data: [DONE]\n\n"
+    except EngineUnavailable as exc:  # a remote server failed mid-stream
+        log.warning("stream failed: %s", exc.reason, extra={"shop": shop.shop_id})
+        services.metrics.engine_unavailable.labels("chat").inc()
+        yield _sse(error_body("engine_unavailable", str(exc), {"reason": exc.reason}))
         yield "data: [DONE]\n\n"
     except Exception:  # the status line is already sent: report the error in the stream
         log.exception("stream failed", extra={"shop": shop.shop_id})

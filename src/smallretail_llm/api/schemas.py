@@ -80,6 +80,15 @@ class DescriptionResponse(BaseModel):
         "grounding": {"passed": True, "unsupported_claims": [], "missing_required": [],
                       "compliance_violations": []},
         "model": "nano", "usage": {"prompt_tokens": 180, "completion_tokens": 42, "total_tokens": 222},
+        "engine_down": False,
+    }, {
+        "text": "국산콩 두부 300g (맑은콩). 원산지: 국내산. 알레르기 유발 성분: 대두.",
+        "style": "detail", "tone": "polite", "source": "fallback", "product_id": "TOFU-300",
+        "regenerations": 0,
+        "grounding": {"passed": True, "unsupported_claims": [], "missing_required": [],
+                      "compliance_violations": []},
+        "model": "nano", "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "engine_down": True,
     }]})
     text: str
     style: Style
@@ -91,6 +100,9 @@ class DescriptionResponse(BaseModel):
     grounding: GroundingReport
     model: str
     usage: Usage
+    engine_down: bool = Field(
+        default=False, description="true: 생성 모델 서버에 연결할 수 없어 모델 없이 답함 "
+        "(잠시 뒤 다시 요청하면 모델 답변을 받을 수 있음)")
 
 
 class AnswerRequest(_ProductRef):
@@ -116,15 +128,28 @@ class AnswerResponse(BaseModel):
         "grounding": {"passed": True, "unsupported_claims": [], "missing_required": [],
                       "compliance_violations": []},
         "model": "nano", "usage": {"prompt_tokens": 210, "completion_tokens": 15, "total_tokens": 225},
+        "engine_down": False,
+    }, {
+        "answer": "소비기한은 2026-03-01까지입니다.", "needs_human": False, "evidence": ["use_by"],
+        "source": "fallback", "product_id": "TOFU-300",
+        "grounding": {"passed": True, "unsupported_claims": [], "missing_required": [],
+                      "compliance_violations": []},
+        "model": "nano", "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "engine_down": True,
     }]})
     answer: str
     needs_human: bool = Field(description="담당자 확인이 필요한 질문이면 true")
     evidence: list[str] = Field(description="답변이 근거로 삼은 필드 이름")
-    source: Literal["model", "fallback", "handoff", "refusal"]
+    source: Literal["model", "fallback", "handoff", "refusal"] = Field(
+        description="model: 모델 답변; fallback: 규칙 기반 답변; handoff: 담당자 연결 문구; "
+        "refusal: 답할 수 없는 요청(지시문 조작 등)")
     product_id: str
     grounding: GroundingReport
     model: str
     usage: Usage
+    engine_down: bool = Field(
+        default=False, description="true: 생성 모델 서버에 연결할 수 없어 모델 없이 답함 "
+        "(잠시 뒤 다시 요청하면 모델 답변을 받을 수 있음)")
 
 
 class MissingField(BaseModel):

@@ -13,18 +13,49 @@ log = logging.getLogger(__name__)
 
 
 def build_engine(settings: Settings) -> Engine:
-    """The transformers engine for ``settings.model`` (hub id, local dir or "nano") and its
-    adapters, with the batching settings. Loading takes a while; it happens here, once."""
+    """The engine ``settings.engine`` names: transformers (``settings.model``: hub id, local
+    dir or "nano", with its adapters), llama_cpp (``settings.gguf``, tokenizer from the model
+    folder) or remote (an OpenAI-compatible server). Loading takes a while; it happens here."""
     from smallretail_llm.batcher import BatchingConfig
-    from smallretail_llm.hf_engine import TransformersEngine
+
+    if settings.engine == "remote":
+        return build_remote_engine(settings)
     from smallretail_llm.nano import resolve_model
 
-    check_adapters(settings.adapter)
     batching = BatchingConfig(max_batch_size=settings.batch_size, max_wait_ms=settings.batch_wait_ms,
                               max_queue=settings.queue_size, retry_after_s=settings.retry_after_s)
+    if settings.engine == "llama_cpp":
+        from smallretail_llm.llama_engine import LlamaCppEngine
+
+        assert settings.gguf is not None  # the settings check it
+        return LlamaCppEngine(settings.gguf, tokenizer=resolve_model(settings.model),
+                              num_threads=settings.num_threads,
+                              max_new_tokens=settings.max_new_tokens, batching=batching)
+    from smallretail_llm.hf_engine import TransformersEngine
+
+    check_adapters(settings.adapter)
     return TransformersEngine(resolve_model(settings.model), adapters=settings.adapter or None,
                               device=settings.device, num_threads=settings.num_threads,
-                              max_new_tokens=settings.max_new_tokens, batching=batching)
+                              max_new_tokens=settings.max_new_tokens, batching=batching,
+                              quantize=None if settings.quantize == "none" else settings.quantize,
+                              prefix_cache_mb=settings.prefix_cache_mb)
+
+
+def build_remote_engine(settings: Settings) -> Engine:
+    """A ``RemoteEngine`` for ``settings.remote_url``. The served adapters' prompt versions
+    cannot be checked from here: the server's operator keeps them matching (STYLE §7)."""
+    from smallretail_llm.circuit import CircuitBreaker
+    from smallretail_llm.remote_engine import RemoteEngine
+
+    assert settings.remote_url is not None  # the settings check it
+    key = settings.remote_api_key.get_secret_value() if settings.remote_api_key else None
+    return RemoteEngine(
+        settings.remote_url, name=settings.model, models=settings.remote_models, api_key=key,
+        timeout_s=settings.remote_timeout_s, connect_timeout_s=settings.remote_connect_timeout_s,
+        retries=settings.remote_retries,
+        breaker=CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s),
+        max_new_tokens=settings.max_new_tokens, max_in_flight=settings.queue_size,
+        retry_after_s=settings.retry_after_s)
 
 
 def check_adapters(adapters: dict[str, str]) -> None:
@@ -56,7 +87,8 @@ def serve(settings: Settings, engine: Engine | None = None) -> None:
     from smallretail_llm.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_json)
-    log.info("loading model", extra={"model": settings.model, "adapters": list(settings.adapter)})
+    log.info("loading model", extra={"model": settings.model, "engine": settings.engine,
+                                     "adapters": settings.served_adapters()})
     engine = engine or build_engine(settings)
     warm_up()
     app = create_app(settings, engine)
