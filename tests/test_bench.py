@@ -17,6 +17,7 @@ from smallretail_llm import bench, bench_cases, nano
 from smallretail_llm.bench_report import check_targets, render_markdown
 from smallretail_llm.engine import GenerationRequest, UnknownAdapter
 from smallretail_llm.hf_engine import TransformersEngine
+from tiny_models import one_thread  # noqa: F401  (autouse: one torch thread)
 
 TINY = nano.NanoShape(vocab_size=600, hidden_size=64, intermediate_size=128, num_layers=2,
                       num_heads=4, num_kv_heads=2, context=256)
@@ -24,13 +25,6 @@ SYSTEM = "너는 쇼핑몰 고객 상담원이다. 상품 정보에 있는 사�
 CORPUS = [f"상품명: 사과 {i}kg 가격: {i * 1000}원 보관: 냉장 배송비: 3,000원 문의: 고객센터"
           for i in range(1, 60)]
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -7,23 +7,20 @@ import itertools
 import threading
 
 import pytest
-import torch
 
 from smallretail_llm.batcher import BatchingConfig
 from smallretail_llm.engine import Engine, GenerationRequest, UnknownAdapter
 from smallretail_llm.hf_engine import IncrementalDecoder, TransformersEngine
-from tiny_models import REPLY_PROMPT, build_lora_adapter, build_tiny_model, build_tokenizer
+from tiny_models import (
+    REPLY_PROMPT,
+    build_lora_adapter,
+    build_tiny_model,
+    build_tokenizer,
+    one_thread,  # noqa: F401  (autouse: one torch thread)
+)
 
 REPLY = "국내산 사과 1kg, 냉장 보관하세요."
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny matrices: extra threads only add sync cost (30x slower on a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

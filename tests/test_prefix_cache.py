@@ -13,7 +13,11 @@ from smallretail_llm.batcher import BatchingConfig
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.hf_engine import TransformersEngine
 from smallretail_llm.prefix_cache import PrefixCache, common_prefix, pad_rows, supports
-from tiny_models import build_lora_adapter, build_tiny_model
+from tiny_models import (
+    build_lora_adapter,
+    build_tiny_model,
+    one_thread,  # noqa: F401  (autouse: one torch thread)
+)
 
 SYSTEM = "너는 쇼핑몰 고객 상담원이다. [상품 정보]와 [쇼핑몰 정책]에 있는 사실로만 답한다. " * 2
 FACTS = "[상품 정보]\n상품명: 청송 꿀사과 2kg\n원산지: 국내산\n보관방법: 냉장 보관\n"
@@ -98,13 +102,6 @@ def test_only_full_attention_caches_are_supported():
 
 # -- the engine --------------------------------------------------------------------------------
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

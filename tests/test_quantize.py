@@ -13,19 +13,17 @@ from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.hf_engine import TransformersEngine
 from smallretail_llm.quantize import decode_weight_bytes, kv_bytes_per_token, quantize_model
-from tiny_models import REPLY_PROMPT, build_lora_adapter, build_tiny_model
+from tiny_models import (
+    REPLY_PROMPT,
+    build_lora_adapter,
+    build_tiny_model,
+    one_thread,  # noqa: F401  (autouse: one torch thread)
+)
 
 REPLY = "국내산 사과 1kg, 냉장 보관하세요."
 SMALL = {"vocab_size": 64, "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2,
          "num_attention_heads": 2, "num_key_value_heads": 1}
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -134,9 +134,65 @@ class IncrementalDecoder:
 
 
 @dataclass(frozen=True)
-class _Prompt:
+class Prompt:
     ids: list[int]
     limit: int  # this row's max_new_tokens after the engine cap and the context size
+
+
+def tokenize_prompt(tokenizer: PreTrainedTokenizerBase, request: GenerationRequest,
+                    template_kwargs: Mapping[str, object], max_new_tokens: int,
+                    context: int | None) -> Prompt:
+    """The request's prompt ids (chat template applied to messages) and its token limit.
+    Raises ValueError when the prompt leaves no room in the context. Shared by every local
+    engine, so they all render prompts exactly as training did."""
+    if request.messages is not None:
+        text = tokenizer.apply_chat_template(
+            [dict(m) for m in request.messages], add_generation_prompt=True, tokenize=False,
+            **template_kwargs,
+        )
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    else:
+        ids = tokenizer(request.prompt)["input_ids"]
+    limit = min(request.max_new_tokens, max_new_tokens)
+    if context is not None:
+        if len(ids) >= context:
+            raise ValueError(f"프롬프트가 너무 깁니다: {len(ids)} 토큰 (모델 최대 {context} 토큰)")
+        limit = min(limit, context - len(ids))
+    return Prompt(ids=list(ids), limit=limit)
+
+
+class BatchedEngine:
+    """The ``Engine`` protocol over a ``Batcher``: a subclass sets ``_batcher`` and ``_ready``
+    and implements ``_prepare`` (request -> Prompt, raising before anything is queued)."""
+
+    _batcher: Batcher
+    _ready: bool
+
+    def _prepare(self, request: GenerationRequest) -> Prompt:
+        raise NotImplementedError
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    @property
+    def metrics(self) -> BatcherMetrics:
+        return self._batcher.metrics
+
+    async def generate(self, request: GenerationRequest) -> GenerationResult:
+        return await self._batcher.submit(request, data=self._prepare(request))
+
+    def stream(self, request: GenerationRequest) -> TextStream:
+        """Queue the request now (QueueFull/UnknownAdapter/ValueError are raised here, before a
+        response starts) and return its text deltas; ``.result`` has the usage at the end."""
+        data = self._prepare(request)
+        deltas: asyncio.Queue[str] = asyncio.Queue()
+        job = self._batcher.enqueue(request, data=data, on_text=deltas.put_nowait)
+        return TextStream(deltas, asyncio.get_running_loop().create_task(self._batcher.result(job)))
+
+    async def aclose(self) -> None:
+        self._ready = False
+        await self._batcher.aclose()
 
 
 class _Rows(StoppingCriteria):
@@ -178,7 +234,7 @@ class _Rows(StoppingCriteria):
         self.jobs[row].emit(self.decoders[row].finish())
 
 
-class TransformersEngine:
+class TransformersEngine(BatchedEngine):
     """An ``Engine`` backed by transformers + peft. Loading happens in the constructor."""
 
     def __init__(
@@ -260,33 +316,10 @@ class TransformersEngine:
             quantize_model(self._model, quantize)
         return base
 
-    # -- Engine protocol --------------------------------------------------------------------
-
-    @property
-    def ready(self) -> bool:
-        return self._ready
-
-    @property
-    def metrics(self) -> BatcherMetrics:
-        return self._batcher.metrics
+    # -- Engine protocol (the rest is BatchedEngine's) -------------------------------------------
 
     def model_names(self) -> list[str]:
         return [self.name, *self._adapters]
-
-    async def generate(self, request: GenerationRequest) -> GenerationResult:
-        return await self._batcher.submit(request, data=self._prepare(request))
-
-    def stream(self, request: GenerationRequest) -> TextStream:
-        """Queue the request now (QueueFull/UnknownAdapter/ValueError are raised here, before a
-        response starts) and return its text deltas; ``.result`` has the usage at the end."""
-        data = self._prepare(request)
-        deltas: asyncio.Queue[str] = asyncio.Queue()
-        job = self._batcher.enqueue(request, data=data, on_text=deltas.put_nowait)
-        return TextStream(deltas, asyncio.get_running_loop().create_task(self._batcher.result(job)))
-
-    async def aclose(self) -> None:
-        self._ready = False
-        await self._batcher.aclose()
 
     def clear_prefix_cache(self) -> None:
         """Forget all stored prompt KV (call while no batch runs, e.g. between bench runs)."""
@@ -295,27 +328,11 @@ class TransformersEngine:
 
     # -- preparing (event loop thread) --------------------------------------------------------
 
-    def _prepare(self, request: GenerationRequest) -> _Prompt:
+    def _prepare(self, request: GenerationRequest) -> Prompt:
         if request.adapter is not None and request.adapter not in self._adapters:
             raise UnknownAdapter(request.adapter, self._adapters)
-        if request.messages is not None:
-            text = self.tokenizer.apply_chat_template(
-                [dict(m) for m in request.messages],
-                add_generation_prompt=True,
-                tokenize=False,
-                **self._template_kwargs,
-            )
-            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
-        else:
-            ids = self.tokenizer(request.prompt)["input_ids"]
-        limit = min(request.max_new_tokens, self.max_new_tokens)
-        if self._context is not None:
-            if len(ids) >= self._context:
-                raise ValueError(
-                    f"프롬프트가 너무 깁니다: {len(ids)} 토큰 (모델 최대 {self._context} 토큰)"
-                )
-            limit = min(limit, self._context - len(ids))
-        return _Prompt(ids=list(ids), limit=limit)
+        return tokenize_prompt(self.tokenizer, request, self._template_kwargs, self.max_new_tokens,
+                               self._context)
 
     def _batch_key(self, request: GenerationRequest) -> Hashable:
         if self._adapters and not self._mixed_ok:
@@ -327,7 +344,7 @@ class TransformersEngine:
     def _run_batch(self, jobs: Sequence[Job]) -> list[GenerationResult]:
         if self._num_threads and torch.get_num_threads() != self._num_threads:
             torch.set_num_threads(self._num_threads)  # OpenMP keeps a count per thread
-        prompts: list[_Prompt] = [job.data for job in jobs]  # type: ignore[misc]
+        prompts: list[Prompt] = [job.data for job in jobs]  # type: ignore[misc]
         keys = [(job.request.adapter or BASE_ADAPTER, p.ids) for job, p in zip(jobs, prompts)]
         cached, past = 0, None
         if self.prefix_cache is not None:

@@ -20,33 +20,26 @@ the transformers int8 path and 7-10x its fp32 path on the same machine (eval/rep
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from smallretail_llm.batcher import Batcher, BatcherMetrics, BatchingConfig, Job
+from smallretail_llm.batcher import Batcher, BatchingConfig, Job
 from smallretail_llm.engine import (
     FinishReason,
     GenerationRequest,
     GenerationResult,
-    TextStream,
     UnknownAdapter,
 )
+from smallretail_llm.hf_engine import BatchedEngine, IncrementalDecoder, Prompt, tokenize_prompt
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class _Prompt:
-    ids: list[int]
-    limit: int
-
-
-class LlamaCppEngine:
+class LlamaCppEngine(BatchedEngine):
     """An ``Engine`` over one GGUF model. Loading happens in the constructor."""
 
     def __init__(
@@ -94,29 +87,8 @@ class LlamaCppEngine:
 
     # -- Engine protocol --------------------------------------------------------------------
 
-    @property
-    def ready(self) -> bool:
-        return self._ready
-
-    @property
-    def metrics(self) -> BatcherMetrics:
-        return self._batcher.metrics
-
     def model_names(self) -> list[str]:
         return [self.name]
-
-    async def generate(self, request: GenerationRequest) -> GenerationResult:
-        return await self._batcher.submit(request, data=self._prepare(request))
-
-    def stream(self, request: GenerationRequest) -> TextStream:
-        data = self._prepare(request)
-        deltas: asyncio.Queue[str] = asyncio.Queue()
-        job = self._batcher.enqueue(request, data=data, on_text=deltas.put_nowait)
-        return TextStream(deltas, asyncio.get_running_loop().create_task(self._batcher.result(job)))
-
-    async def aclose(self) -> None:
-        self._ready = False
-        await self._batcher.aclose()
 
     def clear_prefix_cache(self) -> None:
         """Forget the kept prompt KV (the bench uses it to time uncached prompts)."""
@@ -124,28 +96,16 @@ class LlamaCppEngine:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _prepare(self, request: GenerationRequest) -> _Prompt:
+    def _prepare(self, request: GenerationRequest) -> Prompt:
         if request.adapter not in (None, self.name):
             raise UnknownAdapter(request.adapter, [self.name])
-        if request.messages is not None:
-            text = self.tokenizer.apply_chat_template(
-                [dict(m) for m in request.messages], add_generation_prompt=True, tokenize=False,
-                **self._template_kwargs,
-            )
-            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
-        else:
-            ids = self.tokenizer(request.prompt)["input_ids"]
-        if len(ids) >= self._context:
-            raise ValueError(f"프롬프트가 너무 깁니다: {len(ids)} 토큰 (모델 최대 {self._context} 토큰)")
-        limit = min(request.max_new_tokens, self.max_new_tokens, self._context - len(ids))
-        return _Prompt(ids=list(ids), limit=limit)
+        return tokenize_prompt(self.tokenizer, request, self._template_kwargs, self.max_new_tokens,
+                               self._context)
 
     def _run_batch(self, jobs: Sequence[Job]) -> list[GenerationResult]:
-        from smallretail_llm.hf_engine import IncrementalDecoder
-
         (job,) = jobs  # max_batch_size is 1
         request, prompt = job.request, job.data
-        assert isinstance(prompt, _Prompt)
+        assert isinstance(prompt, Prompt)
         if request.seed is not None:
             self._llm.set_seed(request.seed)
         decoder = IncrementalDecoder(self.tokenizer, request.stop)
