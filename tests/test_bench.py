@@ -183,7 +183,7 @@ needs_llama = pytest.mark.skipif(
 
 @needs_llama
 def test_llama_engine_matches_transformers_greedy(tiny, tmp_path):
-    from smallretail_llm.bench_models import gguf_file
+    from smallretail_llm.export import gguf_file
     from smallretail_llm.llama_engine import LlamaCppEngine
 
     gguf = gguf_file(tiny, "f32", tmp_path)
@@ -233,7 +233,7 @@ def test_export_finds_the_converter_that_make_llama_unpacks(tmp_path, monkeypatc
 
 
 def test_cached_gguf_is_rebuilt_when_the_weights_change(tmp_path, monkeypatch):
-    from smallretail_llm import bench_models, export
+    from smallretail_llm import export
 
     model = tmp_path / "model"
     model.mkdir()
@@ -246,9 +246,9 @@ def test_cached_gguf_is_rebuilt_when_the_weights_change(tmp_path, monkeypatch):
         return Path(outfile)
 
     monkeypatch.setattr(export, "export_gguf", fake_export)
-    first = bench_models.gguf_file(model, "f16", tmp_path / "gguf")
-    assert bench_models.gguf_file(model, "f16", tmp_path / "gguf") == first and made == ["f16"]
+    first = export.gguf_file(model, "f16", tmp_path / "gguf")
+    assert export.gguf_file(model, "f16", tmp_path / "gguf") == first and made == ["f16"]
     os.utime(model / "model.safetensors", ns=(1, 1))  # a rebuilt model: other weights
     (model / "model.safetensors").write_bytes(b"new weights!")
-    assert bench_models.gguf_file(model, "f16", tmp_path / "gguf") == first
+    assert export.gguf_file(model, "f16", tmp_path / "gguf") == first
     assert made == ["f16", "f16"]

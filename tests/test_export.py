@@ -103,3 +103,14 @@ def test_gguf_runs_the_configured_converter(merged_dir, tmp_path, monkeypatch):
     fake.write_text("import sys\nsys.exit('boom')\n")
     with pytest.raises(RuntimeError, match="boom"):
         export.export_gguf(merged_dir, tmp_path / "x.gguf")
+
+
+def test_cli_export_refuses_an_unknown_gguf_type_before_merging(tmp_path):
+    from typer.testing import CliRunner
+
+    from smallretail_llm.cli import app
+
+    result = CliRunner().invoke(app, ["export", "--base", "nano", "--adapter", str(tmp_path),
+                                      "--out", str(tmp_path / "out"), "--gguf", "--gguf-type", "q3"])
+    assert result.exit_code == 2 and "알 수 없는 GGUF 형식입니다: 'q3'" in result.output
+    assert not (tmp_path / "out").exists()

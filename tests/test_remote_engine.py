@@ -541,7 +541,7 @@ def test_against_llama_cpp_server(tmp_path):
     import torch
 
     from smallretail_llm import nano
-    from smallretail_llm.bench_models import gguf_file
+    from smallretail_llm.export import gguf_file
 
     corpus = [f"상품명: 사과 {i}kg 가격: {i * 1000}원 보관: 냉장 배송비: 3,000원" for i in range(1, 40)]
     shape = nano.NanoShape(vocab_size=600, hidden_size=64, intermediate_size=128, num_layers=2,

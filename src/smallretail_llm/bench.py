@@ -31,7 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from smallretail_llm.bench_cases import RESULT_MARK
-from smallretail_llm.bench_models import bench_dir, gguf_file, slug, standin_dir
+from smallretail_llm.bench_models import bench_dir, slug, standin_dir
+from smallretail_llm.export import gguf_file
 from smallretail_llm.paths import home_dir
 
 logger = logging.getLogger(__name__)

@@ -4,6 +4,7 @@ convert that to GGUF for llama.cpp when its converter is installed."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -16,6 +17,8 @@ from smallretail_llm.adapter import ADAPTER_META
 logger = logging.getLogger(__name__)
 
 GGUF_CONVERTER_ENV = "LLAMA_CPP_CONVERTER"
+GGUF_TYPES = ("f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m")
+_CONVERTER_TYPES = ("f32", "f16", "bf16", "q8_0")  # convert_hf_to_gguf.py writes these itself
 _CONVERTER_NAMES = ("convert_hf_to_gguf.py", "convert-hf-to-gguf")
 
 
@@ -97,3 +100,60 @@ def export_gguf(model_dir: str | Path, outfile: str | Path | None = None, outtyp
         )
     logger.info("GGUF written to %s", outfile)
     return outfile
+
+
+def gguf_file(model_dir: str | Path, kind: str, out_dir: str | Path | None = None) -> Path | None:
+    """``model_dir`` as a GGUF file of ``kind`` (cached in ``out_dir``, default the model's
+    folder), made with the export command's converter; q4 kinds are quantized from f16 by
+    llama.cpp itself. None (logged) when the converter or llama-cpp-python is missing."""
+    if kind not in GGUF_TYPES:
+        raise ValueError(f"알 수 없는 GGUF 형식입니다: '{kind}' (가능한 값: {', '.join(GGUF_TYPES)})")
+    model_dir = Path(model_dir)
+    folder = Path(out_dir) if out_dir else model_dir
+    target = folder / f"model-{kind}.gguf"
+    stamp = target.with_name(target.name + ".source")
+    source_id = weights_id(model_dir)
+    if target.is_file() and stamp.is_file() and stamp.read_text("utf-8") == source_id:
+        return target
+    target.unlink(missing_ok=True)  # made from other weights (e.g. a rebuilt nano model)
+    folder.mkdir(parents=True, exist_ok=True)
+    if kind in _CONVERTER_TYPES:
+        made = export_gguf(model_dir, target, outtype=kind)
+        if made is not None:
+            stamp.write_text(source_id, "utf-8")
+        return made
+    source = gguf_file(model_dir, "f16", folder)
+    if source is None:
+        return None
+    tmp = target.with_suffix(".tmp")
+    # llama.cpp prints every tensor to the process's stdout: quantize in a child, output captured
+    done = subprocess.run([sys.executable, "-c", _QUANTIZE, str(source), str(tmp), kind.upper()],
+                          capture_output=True, text=True, check=False)
+    if done.returncode == 3:
+        logger.warning("llama-cpp-python 이 없어 GGUF %s 양자화를 건너뜁니다.", kind)
+        return None
+    if done.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError(f"GGUF {kind} 양자화 실패: {source}: {done.stderr.strip()[-1500:]}")
+    tmp.rename(target)
+    stamp.write_text(source_id, "utf-8")
+    return target
+
+
+def weights_id(model_dir: Path) -> str:
+    """Names, sizes and modification times of a model folder's weight files: a cached GGUF
+    made from other weights is rebuilt, not silently reused."""
+    files = sorted(model_dir.glob("*.safetensors")) + sorted(model_dir.glob("*.bin"))
+    return json.dumps([[f.name, f.stat().st_size, f.stat().st_mtime_ns] for f in files])
+
+
+_QUANTIZE = """
+import sys
+try:
+    import llama_cpp
+except ImportError:
+    sys.exit(3)
+params = llama_cpp.llama_model_quantize_default_params()
+params.ftype = getattr(llama_cpp, "LLAMA_FTYPE_MOSTLY_" + sys.argv[3])
+sys.exit(1 if llama_cpp.llama_model_quantize(sys.argv[1].encode(), sys.argv[2].encode(), params) else 0)
+"""
