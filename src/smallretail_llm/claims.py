@@ -17,8 +17,10 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from smallretail_llm import claims_vocab as V
+from smallretail_llm.claim_text import Key, Mention, alt, negated_after, nfkc_map, squash
+from smallretail_llm.claims_places import origin_mentions, place_keys
 from smallretail_llm.normalize import ALLERGEN_SYNONYMS, parse_korean_number, parse_quantity
 from smallretail_llm.record import ALLERGENS
 
@@ -28,104 +30,11 @@ KINDS: tuple[str, ...] = (
 )
 """Stable claim kinds, as reported in `Claim.kind`."""
 
-Key = tuple
-
-
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """One claim in a text. Supported when every entry of `keys` shares a key with the facts
-    (a range "1~2일" has two entries), or, for phrase kinds, when `needle` occurs in the facts."""
-
-    start: int
-    end: int
-    kind: str
-    keys: tuple[frozenset[Key], ...] = ()
-    needle: str | None = None
-    negated: bool = False
-
-
-# ------------------------------------------------------------------ text normalization
-def _nfkc_map(text: str) -> tuple[str, list[int], list[int]]:
-    """NFKC text plus, per output character, the start and end of its source characters."""
-    if text.isascii() or unicodedata.is_normalized("NFKC", text):
-        return text, list(range(len(text))), list(range(1, len(text) + 1))
-    out, starts, ends = [], [], []
-    i = 0
-    while i < len(text):
-        j = i + 1  # a chunk is one base character and the combining marks/jamo that follow it
-        while j < len(text) and (unicodedata.combining(text[j])
-                                  or 0x1160 <= ord(text[j]) <= 0x11FF):
-            j += 1
-        piece = unicodedata.normalize("NFKC", text[i:j])
-        out.append(piece)
-        starts.extend([i] * len(piece))
-        ends.extend([j] * len(piece))
-        i = j
-    return "".join(out), starts, ends
-
-
-@functools.lru_cache(maxsize=16384)
-def squash(text: str) -> str:
-    """Comparison form of a phrase: NFKC, lower case, no spaces ("1년간"/"1년" read the same)."""
-    text = unicodedata.normalize("NFKC", text or "").casefold()
-    text = re.sub(r"\(주\)|주식회사|농업회사법인|영농조합법인|\s+", "", text)
-    return re.sub(r"(년|개월)간", r"\1", text)
-
-
-# ------------------------------------------------------------------ vocabularies
-_COUNTRIES: dict[str, tuple[str, ...]] = {
-    "대한민국": ("대한민국", "한국", "국내", "korea", "코리아"),
-    "중국": ("중국", "china"), "미국": ("미국", "usa", "u.s.a"), "일본": ("일본", "japan"),
-    "베트남": ("베트남", "vietnam"), "태국": ("태국",), "호주": ("호주", "australia"),
-    "뉴질랜드": ("뉴질랜드",), "캐나다": ("캐나다",), "칠레": ("칠레",), "브라질": ("브라질",),
-    "스페인": ("스페인",), "프랑스": ("프랑스", "france"), "이탈리아": ("이탈리아", "italy"),
-    "독일": ("독일", "germany"), "영국": ("영국",), "인도": ("인도",), "인도네시아": ("인도네시아",),
-    "필리핀": ("필리핀",), "말레이시아": ("말레이시아",), "대만": ("대만", "taiwan"),
-    "러시아": ("러시아",), "노르웨이": ("노르웨이",), "덴마크": ("덴마크",), "네덜란드": ("네덜란드",),
-    "벨기에": ("벨기에",), "스위스": ("스위스",), "튀르키예": ("튀르키예", "터키"), "멕시코": ("멕시코",),
-    "페루": ("페루",), "아르헨티나": ("아르헨티나",), "폴란드": ("폴란드",), "몽골": ("몽골",),
-    "미얀마": ("미얀마",), "캄보디아": ("캄보디아",), "방글라데시": ("방글라데시",), "헝가리": ("헝가리",),
-    "체코": ("체코",), "그리스": ("그리스",), "포르투갈": ("포르투갈",), "스웨덴": ("스웨덴",),
-    "핀란드": ("핀란드",), "에콰도르": ("에콰도르",), "콜롬비아": ("콜롬비아",),
-    "남아프리카공화국": ("남아프리카공화국", "남아공"), "우즈베키스탄": ("우즈베키스탄",),
-}
-_KOREA = "대한민국"
-_IMPORTED = "수입"  # "수입산", "외국산": any country but Korea
-_ORIGIN_WORDS = {"국산": _KOREA, "국내산": _KOREA, "수입산": _IMPORTED, "외국산": _IMPORTED,
-                 "해외산": _IMPORTED}
-_REGIONS = (
-    "제주", "강원", "경기", "충북", "충남", "전북", "전남", "경북", "경남", "충청", "전라", "경상",
-    "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "영주", "청송", "상주", "성주",
-    "나주", "고창", "해남", "완도", "영광", "의성", "안동", "보성", "이천", "횡성", "평창", "충주",
-    "영덕", "통영", "여수", "진도", "신안", "문경", "영동", "제천", "정선", "홍천", "봉화", "하동",
-    "순창", "담양", "무안", "김해", "밀양", "거창", "예산", "논산", "금산", "서산", "청양", "태안",
-)
-_CERTS: dict[str, tuple[str, ...]] = {
-    "HACCP": (r"haccp", "해썹", r"식품\s?안전\s?관리\s?인증"),
-    "유기농": (r"유기농(?:산물)?", r"유기\s?가공\s?식품", "오가닉", r"organic", r"usda"),
-    "무농약": ("무농약", "저농약"),
-    "GAP": (r"gap", r"우수\s?농산물(?:\s?관리)?"),
-    "KC": (r"kcc?(?:\s?(?:인증|마크|안전\s?인증|전기\s?안전\s?인증))?", r"전기\s?안전\s?인증"),
-    "GMP": (r"c?gmp", r"우수\s?건강기능식품\s?제조기준"),
-    "기능성 인증": (r"식약처\s?(?:인증|인정|허가|승인)", r"기능성\s?(?:인증|인정)",
-                 r"식품의약품안전처\s?(?:인증|인정|허가|승인)"),
-    "FDA": (r"fda(?:\s?(?:승인|인증|등록))?",),
-    "ISO": (r"iso\s?\d{0,5}",),
-    "친환경": (r"친환경\s?인증",),
-    "무항생제": ("무항생제",),
-    "동물복지": ("동물복지",),
-    "할랄": ("할랄", "halal"),
-    "비건": (r"비건(?:\s?인증)?", "vegan"),
-    "특허": (r"특허(?:\s?(?:받은|출원|등록|기술|인증))?",),
-    "기능성 화장품": (r"기능성\s?화장품",),
-}
-
-
 @functools.cache
 def _cert_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     """(canonical name, pattern over squashed text) per certification spelling."""
     return tuple((canon, re.compile(p.replace(r"\s?", "")))
-                 for canon, ps in _CERTS.items() for p in ps)
+                 for canon, ps in V.CERTS.items() for p in ps)
 
 
 def _cert_canon(text: str) -> str | None:
@@ -160,12 +69,8 @@ _PERIOD_UNITS = {"개월": "개월", "주일": "주", "시간": "시간", "년":
 _PCT_UNITS = ("%", "퍼센트", "프로")
 
 
-def _alt(words: Iterable[str]) -> str:
-    return "|".join(sorted(words, key=len, reverse=True))
-
-
-_UNIT = (rf"(?:{_alt(_QTY_LATIN)})(?![a-wyz])"
-         rf"|(?:{_alt((*_QTY_HANGUL, *_PERIOD_UNITS, '퍼센트', '프로'))}){_HANGUL_END}"
+_UNIT = (rf"(?:{alt(_QTY_LATIN)})(?![a-wyz])"
+         rf"|(?:{alt((*_QTY_HANGUL, *_PERIOD_UNITS, '퍼센트', '프로'))}){_HANGUL_END}"
          r"|%|원(?=[^가-힣]|$|[이을은의에으입부까대짜씩만도과와상어인])")
 _NUM_UNIT = re.compile(rf"(?P<a>{_NUM})(?:\s?[~∼-]\s?(?P<b>{_NUM}))?\s?(?P<unit>{_UNIT})",
                        re.IGNORECASE)
@@ -208,20 +113,8 @@ _GUARANTEE = re.compile(
     r"|무료\s?(?:반품|교환)",
     re.IGNORECASE)
 
-_CERT_RE = re.compile(rf"(?<![a-z가-힣])(?:{_alt(p for ps in _CERTS.values() for p in ps)})"
+_CERT_RE = re.compile(rf"(?<![a-z가-힣])(?:{alt(p for ps in V.CERTS.values() for p in ps)})"
                       r"(?![a-z])(?:\s?인증)?", re.IGNORECASE)
-_NEGATION_AFTER = re.compile(
-    r"[^.!?\n,]{0,12}?(?:아님|아닙|아니|아닌|않|없|미인증|해당\s?없|비대상|대상\s?외|미해당)",
-    re.IGNORECASE)
-
-
-def negated_after(text: str, end: int) -> bool:
-    """True when the clause denies what ends at `end` ("KC 인증 대상 아님", "1kg짜리는 없습니다",
-    "수입산이 아닌"), but not for "…뿐 아니라" (not only)."""
-    m = _NEGATION_AFTER.match(text, end)
-    return m is not None and not re.search(r"뿐\s?아니", m.group())
-
-
 _BRAND_CUE = re.compile(
     r"(?:브랜드|제조사|제조원|제조업체|제조업소|제조자|판매원|판매사|수입원|수입사|수입자|생산자|메이커)"
     r"(?:\s?(?:는|은|:|-)\s?|\s)(?P<name>(?:\(주\)\s?)?[가-힣A-Za-z&][가-힣A-Za-z0-9&.]*(?:\s?\(주\))?)")
@@ -232,20 +125,10 @@ _BRAND_CORP = re.compile(r"(?:\(주\)|주식회사|농업회사법인|영농조�
 # "(주)" right before a name prefixes that name ("판매업자는 (주)소담랩", where the name may be
 # blanked as protected): the word before is then no company, so the suffix form "소담랩(주)" counts
 # only when punctuation, a particle or the end follows.
-_COMPANY = (r"식품|제과|제약|농원|농장|농협|축협|수협|농산|수산|축산|전자|산업|물산|상사|상회|헬스|바이오|랩"
-            r"|코스메틱|화장품|생활|푸드|팜|컴퍼니|코리아|그룹|제당|유업|양행")
 # "X에서 만든" names a maker only when X looks like a company ("가마솥에서 만든" does not).
-_BRAND_MADE = re.compile(rf"{_WORD_START}(?P<name>[가-힣A-Za-z][가-힣A-Za-z0-9&]*(?:{_COMPANY}))"
+_BRAND_MADE = re.compile(rf"{_WORD_START}(?P<name>[가-힣A-Za-z][가-힣A-Za-z0-9&]*(?:{V.COMPANY}))"
                          r"에서\s(?:직접\s)?(?:만든|만들었|제조한|생산한|나온)")
 _BRAND_TAIL = re.compile(r"(?:에서|의|이|가|은|는|을|를|와|과|제품|상품|입니다|이며|이고)$")
-_NOT_BRANDS = {  # words that follow a brand cue but name no brand ("제조사 정보는 아래와 같습니다")
-    "저희", "우리", "직접", "농장", "공장", "현지", "자체", "국내", "해외", "산지", "매장", "본사", "전문",
-    "정식", "국내외", "해당", "동일", "같은", "정보", "가치", "이미지", "제품", "상품", "소개", "확인",
-    "문의", "이름", "정책", "로고", "스토리", "철학", "공식", "직영", "미상", "별도", "표기", "참조",
-    "상세", "하단", "아래", "시설", "농가", "마을", "지역", "바다", "청정지역", "주방", "가정", "한국",
-    "실명제", "직거래", "직송", "표시", "안내", "기재", "상세페이지", "파워", "인지도",
-    "및", "또는", "연락처", "전화번호", "주소", "소재지", "측", "명", "그대로", "믿을", "자부심", "신뢰"}
-
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
 _PHONE = re.compile(r"(?<![\d-])(?:0\d{1,2}[-.)\s]\s?\d{3,4}[-.\s]\d{4}|01[016789]-?\d{3,4}-?\d{4}"
                     r"|1[5-9]\d{2}-\d{4}|0\d{9,10})(?![\d-])")
@@ -264,7 +147,7 @@ def _allergen_re() -> re.Pattern[str]:
     loose = [n for n in names if len(n) > 1 and n not in _STRICT_ALLERGENS]
     strict = [n for n in names if len(n) == 1 or n in _STRICT_ALLERGENS]
     strict_end = r"(?=[^가-힣]|$|이|가|을|를|은|는|의|와|과|만|로|으로|랑|가루|살|즙|분말|추출물|류|고기)"
-    return re.compile(rf"(?P<loose>{_alt(loose)})|(?<![가-힣])(?P<strict>{_alt(strict)}){strict_end}")
+    return re.compile(rf"(?P<loose>{alt(loose)})|(?<![가-힣])(?P<strict>{alt(strict)}){strict_end}")
 
 
 def _allergen_canon(word: str) -> str:
@@ -378,53 +261,6 @@ def _date(match: re.Match[str], pattern: re.Pattern[str]) -> Key | None:
         return None
 
 
-def _country_pattern(bare: bool) -> re.Pattern[str]:
-    names = _alt(n for ns in _COUNTRIES.values() for n in ns)
-    regions = _alt(_REGIONS)
-    made = rf"(?:{names}|{regions})(?:도|시|군)?\s?산(?!업|림|물|악|맥|소|책)"
-    place = rf"{_alt(_ORIGIN_WORDS)}|{made}|{names}|{regions}"
-    cue_before = (r"(?:원산지|제조국|생산국|생산지|산지|made\s?in|메이드\s?인)\s?(?:는|은|:|-)?\s?"
-                  rf"(?P<cued>{place})")
-    cue_after = (rf"(?P<acted>{names}|{regions})\s?(?:에서\s?)?"
-                 r"(?=생산|제조|재배|수확|가공|양식|어획|사육|만든|만들|키운|자란)")
-    parts = [rf"(?P<word>(?:100\s?%\s?)?(?:{_alt(_ORIGIN_WORDS)}|{made})(?:\s?100\s?%)?)",
-             cue_before, cue_after]
-    if bare:
-        parts.append(rf"(?P<bare>{names}|{regions})")
-    return re.compile(rf"(?<![가-힣A-Za-z])(?:{'|'.join(parts)})", re.IGNORECASE)
-
-
-_ORIGIN_TEXT = _country_pattern(bare=False)
-_ORIGIN_FACT = _country_pattern(bare=True)
-
-
-def _place_keys(place: str) -> frozenset[Key]:
-    """Keys of a place as written: "미국산" -> 미국, "제주도산" -> 제주 (and 대한민국)."""
-    place = re.sub(r"\s|100%", "", place.lower())
-    if place in _ORIGIN_WORDS:
-        return frozenset({("country", _ORIGIN_WORDS[place])})
-    for stem in (place, re.sub(r"산$", "", place), re.sub(r"(?:도|시|군)?산$", "", place)):
-        for canon, names in _COUNTRIES.items():
-            if stem in names:
-                return frozenset({("country", canon)})
-        if stem in _REGIONS:
-            return frozenset({("region", stem)})
-    return frozenset()
-
-
-def _origin_mentions(norm: str, corpus: bool) -> list[Mention]:
-    out = []
-    for m in (_ORIGIN_FACT if corpus else _ORIGIN_TEXT).finditer(norm):
-        group = next(g for g in ("word", "cued", "acted", "bare") if g in m.re.groupindex and m[g])
-        start, end = m.span(group)
-        keys, negated = _place_keys(m[group]), negated_after(norm, end)
-        if corpus and any(k[0] == "region" for k in keys):  # a region fact is also a Korea fact
-            keys |= {("country", _KOREA)}
-        if keys and (corpus or not negated):
-            out.append(Mention(start, end, "origin", (keys,), negated=negated))
-    return out
-
-
 def _brand_mentions(norm: str) -> list[Mention]:
     out = []
     for pattern in (_BRAND_CUE, _BRAND_CORP, _BRAND_MADE):
@@ -437,8 +273,8 @@ def _brand_mentions(norm: str) -> list[Mention]:
             while (tail := _BRAND_TAIL.search(name)) and tail.start() > 0:
                 name = name[:tail.start()]
             core = squash(name)
-            if (_BRAND_TAIL.fullmatch(name) or len(core) < 2 or core in _NOT_BRANDS
-                    or _place_keys(core) or core[0].isdigit()):
+            if (_BRAND_TAIL.fullmatch(name) or len(core) < 2 or core in V.NOT_BRANDS
+                    or place_keys(core) or core[0].isdigit()):
                 continue
             out.append(Mention(start, start + len(name.rstrip()), "brand", needle=core))
     return out
@@ -552,11 +388,11 @@ def extract_claims(text: str, *, protect: Iterable[str] = (),
     ("중국"), and negated certifications are kept, marked `negated`, so facts can skip them."""
     if not text:
         return []
-    norm, starts, ends = _nfkc_map(text)
+    norm, starts, ends = nfkc_map(text)
     norm = _blank(norm, _protected_spans(norm, protect))
     found = (_phrase_mentions(norm, corpus) + _brand_mentions(norm) + _number_mentions(norm)
              + _allergen_mentions(norm, corpus)
-             + _origin_mentions(norm, corpus))
+             + origin_mentions(norm, corpus))
     found.sort(key=lambda c: (_PRIORITY[c.kind], -(c.end - c.start), c.start))
     kept: list[Mention] = []
     taken = bytearray(len(norm))
