@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -45,9 +46,12 @@ def run_case(case: dict) -> GroundingReport:
     rec = ProductRecord.model_validate(case["record"] if "record" in case
                                        else RECORDS["records"][case["record_ref"]])
     pol = policy(case["policy_ref"]) if case.get("policy_ref") else None
+    foreign = case.get("foreign_names", ())
     if case["style"] == "answer":
-        return check_answer(case["text"], case.get("question", ""), rec, pol, strict=True)
-    return check_description(case["text"], rec, pol, case["style"], strict=True)
+        return check_answer(case["text"], case.get("question", ""), rec, pol, strict=True,
+                            foreign_names=foreign)
+    return check_description(case["text"], rec, pol, case["style"], strict=True,
+                             foreign_names=foreign)
 
 
 def findings(report: GroundingReport) -> collections.Counter:
@@ -88,6 +92,15 @@ def test_corpus_precision_and_recall_are_perfect():
           f"precision {precision:.3f}, recall {recall:.3f}")
     assert wrong == []
     assert (precision, recall) == (1.0, 1.0)
+
+
+def test_bound_claims_name_their_field():
+    """A value attached to the wrong field fails with that field in the report."""
+    bound = [c for c in CASES if "fields" in c["expected"]]
+    assert len(bound) >= 15
+    for case in bound:
+        report = run_case(case)
+        assert [c.field for c in report.unsupported_claims] == case["expected"]["fields"], case["id"]
 
 
 def test_spans_index_the_original_text():
@@ -224,14 +237,38 @@ def test_fields_the_record_lacks_are_not_reported():
 
 
 def test_renderer_output_passes_its_own_grounding():
+    """Every clean record's rendering passes; a record that breaks a rule itself ("유기농" in the
+    name with no certification) fails only on what its warning names."""
+    from smallretail_llm.record_rules import record_warnings
     from smallretail_llm.renderer import render_description
 
     for name in RECORDS["records"]:
         rec = record(name)
+        warned = {w.rule for w in record_warnings(rec, policy())}
         for style in REQUIRED_COVERAGE:
             text = render_description(rec, style, "polite", policy(), seed=0)
             report = check_description(text, rec, policy(), style, strict=True)
-            assert report.passed, (name, style, report.model_dump())
+            if "uncertified_claim" in warned:
+                assert {v.rule for v in report.compliance_violations} <= {"invented_certification"}
+                assert not report.unsupported_claims and not report.missing_required
+            else:
+                assert report.passed, (name, style, report.model_dump())
+
+
+def test_record_breaking_rules_is_warned_and_its_policy_text_never_copied():
+    from smallretail_llm.record_rules import record_warnings
+    from smallretail_llm.renderer import render_description
+
+    milk = record_warnings(record("organic_milk"), policy())
+    assert [(w.field, w.rule) for w in milk] == [("name", "uncertified_claim")]
+    assert "유기농" in milk[0].message and "certifications" in milk[0].message
+    injected = record_warnings(record("injected"), policy())
+    assert [(w.field, w.rule) for w in injected] == [("storage", "policy_in_field")]
+    assert "0원" in injected[0].message and "010-1111-2222" in injected[0].message
+    assert record_warnings(record("nurungji"), policy()) == []
+    for style in REQUIRED_COVERAGE:
+        text = render_description(record("injected"), style, "polite", policy(), seed=0)
+        assert not re.search(r"(?<![\d,])0원", text) and "010-1111-2222" not in text
 
 
 # ------------------------------------------------------------------ bad input

@@ -22,6 +22,7 @@ class Mention:
     keys: tuple[frozenset[Key], ...] = ()
     needle: str | None = None
     negated: bool = False
+    field: str | None = None  # the record/policy field the sentence states it as (claim_fields)
 
 
 # ------------------------------------------------------------------ text normalization

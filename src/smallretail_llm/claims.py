@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from smallretail_llm import claims_vocab as V
+from smallretail_llm.claim_fields import bind
 from smallretail_llm.claim_text import Key, Mention, alt, negated_after, nfkc_map, squash
 from smallretail_llm.claims_places import origin_mentions, place_keys
 from smallretail_llm.normalize import ALLERGEN_SYNONYMS, parse_korean_number, parse_quantity
@@ -26,7 +27,7 @@ from smallretail_llm.record import ALLERGENS
 
 KINDS: tuple[str, ...] = (
     "quantity", "price", "percent", "date", "origin", "brand", "allergen_presence",
-    "allergen_absence", "certification", "ranking", "guarantee",
+    "allergen_absence", "certification", "ranking", "guarantee", "contact", "other_shop",
 )
 """Stable claim kinds, as reported in `Claim.kind`."""
 
@@ -74,6 +75,11 @@ _UNIT = (rf"(?:{alt(_QTY_LATIN)})(?![a-wyz])"
          r"|%|원(?=[^가-힣]|$|[이을은의에으입부까대짜씩만도과와상어인])")
 _NUM_UNIT = re.compile(rf"(?P<a>{_NUM})(?:\s?[~∼-]\s?(?P<b>{_NUM}))?\s?(?P<unit>{_UNIT})",
                        re.IGNORECASE)
+# A number with commas in the wrong places ("24,9000원", "2,4900원", "24,90원", "1,5kg"): no
+# reading of it is safe (one reads as ten times the price), so it is a claim no fact supports.
+_MALFORMED = re.compile(rf"(?<![\d,.])(?P<num>\d+(?:,\d+)+(?:\.\d+)?)\s?(?P<unit>{_UNIT})",
+                        re.IGNORECASE)
+_WELL_FORMED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _DISCOUNT_AFTER = re.compile(r"\s?(?:추가\s?|즉시\s?|특별\s?)?(?:할인|세일|off|dc|적립)",
                              re.IGNORECASE)
 
@@ -157,7 +163,8 @@ def _allergen_canon(word: str) -> str:
 _ABSENCE_CUE = re.compile(
     r"무첨가|무함유|미함유|미첨가|불포함|프리|free|대신|없(?:이|는|음|어|습|고|다|으며|도록)|(?<!\d)0\s?%|빼고|뺀"
     r"|(?:사용|첨가|함유|포함|넣|쓰|섞)(?:하|되|돼|되어|해)?지\s?않|들어\s?(?:있|가)지\s?않"
-    r"|(?:함유|포함)(?:돼|되어)\s?있지\s?않|안\s?(?:들어|넣|써|씀|씁)|not\s?contain",
+    r"|(?:함유|포함)(?:돼|되어)\s?있지\s?않|(?:함유|포함|사용|첨가)하고\s?있지\s?않"
+    r"|안\s?(?:들어|넣|써|씀|씁)|not\s?contain",
     re.IGNORECASE)
 _SERVING_CUE = re.compile(r"^(?:(?:와|과|랑|이랑|에|에다|에다가)?\s?(?:함께|같이|곁들|타\s?(?:서|먹|드)|부어|말아|찍어)"
                           r"|(?:와|과|랑|이랑)\s?(?:먹|드시|드세))")
@@ -302,7 +309,9 @@ def _allergen_mentions(norm: str, corpus: bool) -> list[Mention]:
 
 
 def _number_mentions(norm: str) -> list[Mention]:
-    out = []
+    out = [Mention(m.start(), m.end(), "price" if m["unit"] == "원" else "quantity",
+                   (frozenset({("malformed", m.group())}),))
+           for m in _MALFORMED.finditer(norm) if not _WELL_FORMED.fullmatch(m["num"])]
     for m in _NUM_UNIT.finditer(norm):
         parsed = _num_unit(m)
         if parsed is None:
@@ -344,9 +353,16 @@ def _phrase_mentions(norm: str, corpus: bool) -> list[Mention]:
 
 
 # Where two mentions overlap, the kind earlier here wins (then the longer span).
-_PRIORITY = {"guarantee": 0, "ranking": 1, "certification": 2, "brand": 3, "date": 4,
+_PRIORITY = {"contact": 0, "guarantee": 0, "ranking": 1, "certification": 2, "brand": 3, "date": 4,
              "price": 5, "allergen_presence": 6, "allergen_absence": 6, "origin": 7, "percent": 8,
              "quantity": 9}
+
+
+def _phone_mentions(norm: str) -> list[Mention]:
+    """Phone numbers: a number the text gives customers to call is a fact like any other."""
+    return [Mention(m.start(), m.end(), "contact",
+                    (frozenset({("phone", re.sub(r"\D", "", m.group()))}),))
+            for m in _PHONE.finditer(norm)]
 
 
 def _blank(norm: str, spans: Iterable[tuple[int, int]]) -> str:
@@ -389,10 +405,10 @@ def extract_claims(text: str, *, protect: Iterable[str] = (),
     if not text:
         return []
     norm, starts, ends = nfkc_map(text)
+    phones = _phone_mentions(norm)
     norm = _blank(norm, _protected_spans(norm, protect))
     found = (_phrase_mentions(norm, corpus) + _brand_mentions(norm) + _number_mentions(norm)
-             + _allergen_mentions(norm, corpus)
-             + origin_mentions(norm, corpus))
+             + _allergen_mentions(norm, corpus) + origin_mentions(norm, corpus) + phones)
     found.sort(key=lambda c: (_PRIORITY[c.kind], -(c.end - c.start), c.start))
     kept: list[Mention] = []
     taken = bytearray(len(norm))
@@ -402,8 +418,8 @@ def extract_claims(text: str, *, protect: Iterable[str] = (),
         taken[claim.start:claim.end] = b"\x01" * (claim.end - claim.start)
         kept.append(claim)
     kept.sort(key=lambda c: c.start)
-    return [Mention(starts[c.start], ends[c.end - 1], c.kind, c.keys, c.needle, c.negated)
-            for c in kept]
+    return [Mention(starts[c.start], ends[c.end - 1], c.kind, c.keys, c.needle, c.negated, c.field)
+            for c in bind(norm, kept)]
 
 
 def sentences(text: str) -> list[tuple[int, int]]:

@@ -17,7 +17,8 @@ def _country_pattern(bare: bool) -> re.Pattern[str]:
     cue_before = (r"(?:원산지|제조국|생산국|생산지|산지|made\s?in|메이드\s?인)\s?(?:는|은|:|-)?\s?"
                   rf"(?P<cued>{place})")
     cue_after = (rf"(?P<acted>{names}|{regions})\s?(?:에서\s?)?"
-                 r"(?=생산|제조|재배|수확|가공|양식|어획|사육|만든|만들|키운|자란)")
+                 r"(?=생산|제조|재배|수확|가공|양식|어획|사육|만든|만들|키운|자란)"
+                 rf"|(?P<named>{names}|{regions})(?=\s?(?:이|가|은|는)?\s?(?:원산지|제조국|생산국))")
     parts = [rf"(?P<word>(?:100\s?%\s?)?(?:{alt(V.ORIGIN_WORDS)}|{made})(?:\s?100\s?%)?)",
              cue_before, cue_after]
     if bare:
@@ -43,16 +44,48 @@ def place_keys(place: str) -> frozenset[Key]:
     return frozenset()
 
 
+_PAREN = re.compile(r"\s?\((?P<inner>[^()]{2,40})\)")
+_LOCALITY = re.compile(r"(?P<stem>[가-힣]{1,6}?)(?:특별자치도|특별자치시|특별시|광역시|도|시|군|구|읍|면)")
+
+
+def _token_keys(token: str) -> frozenset[Key]:
+    """Keys of one word of an origin's parenthesis: "전라남도" -> 전남, "해남군" -> 해남, "미국"."""
+    if token in V.PROVINCES:
+        return frozenset({("region", V.PROVINCES[token])})
+    keys = place_keys(token)
+    if keys:
+        return keys
+    m = _LOCALITY.fullmatch(token)
+    return frozenset({("region", m["stem"])}) if m else frozenset()
+
+
+def paren_keys(norm: str, end: int) -> tuple[int, tuple[frozenset[Key], ...]]:
+    """The region or country a parenthesis right after an origin names ("국내산(경상북도 영양군)",
+    "수입산(미국)"): (its end, one key set per place word); (end, ()) when it names none."""
+    m = _PAREN.match(norm, end)
+    if m is None:
+        return end, ()
+    words = [w for w in re.split(r"[\s,·/]+", m["inner"]) if w]
+    keys = [_token_keys(w) for w in words]
+    if not keys or not all(keys):  # "(한우)", "(고등어: 국내산, …)": not a place
+        return end, ()
+    return m.end(), tuple(dict.fromkeys(keys))
+
+
 def origin_mentions(norm: str, corpus: bool) -> list[Mention]:
     out = []
     for m in (_ORIGIN_FACT if corpus else _ORIGIN_TEXT).finditer(norm):
-        group = next(g for g in ("word", "cued", "acted", "bare") if g in m.re.groupindex and m[g])
+        group = next(g for g in ("word", "cued", "acted", "named", "bare") if g in m.re.groupindex and m[g])
         start, end = m.span(group)
         keys, negated = place_keys(m[group]), negated_after(norm, end)
         if corpus and any(k[0] == "region" for k in keys):  # a region fact is also a Korea fact
             keys |= {("country", V.KOREA)}
         if keys and (corpus or not negated):
-            out.append(Mention(start, end, "origin", (keys,), negated=negated))
+            if group in ("word", "cued"):
+                end, places = paren_keys(norm, end)
+            else:
+                places = ()
+            out.append(Mention(start, end, "origin", (keys, *places), negated=negated))
     return out
 
 

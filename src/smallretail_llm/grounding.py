@@ -22,16 +22,15 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel
 
-from smallretail_llm.categories import FieldSpec, UnknownCategory, get_category
+from smallretail_llm.categories import FieldSpec
+from smallretail_llm.claim_fields import POLICY_FIELDS
 from smallretail_llm.claims import (
     Key,
     Mention,
-    cert_keys,
     date_keys,
     extract_claims,
     negated_after,
@@ -39,7 +38,13 @@ from smallretail_llm.claims import (
     squash,
 )
 from smallretail_llm.compliance import ComplianceViolation, check_compliance
-from smallretail_llm.korean import josa
+from smallretail_llm.grounding_facts import (
+    Facts,
+    build_facts,
+    category_fields,
+    protected_strings,
+)
+from smallretail_llm.grounding_reasons import reason
 from smallretail_llm.prompts import NOTE_STYLES
 from smallretail_llm.record import DateFact, NetContent, ProductRecord, ShopPolicy
 
@@ -48,13 +53,15 @@ log = logging.getLogger(__name__)
 
 class Claim(BaseModel):
     """One claim of the text that the record and policy do not support. `kind` is one of
-    `claims.KINDS` ("error" only when the check itself failed)."""
+    `claims.KINDS` ("error" only when the check itself failed); `field` is the record or policy
+    field the sentence states the value as (`claim_fields.FIELDS`), None when it names none."""
 
     start: int
     end: int
     text: str
     kind: str
     reason: str
+    field: str | None = None
 
 
 class GroundingReport(BaseModel):
@@ -96,161 +103,65 @@ def is_handoff(text: str) -> bool:
     return any(p in flat for p in _HANDOFF_SQUASHED)
 
 
-# ------------------------------------------------------------------ facts of record + policy
-@dataclass
-class _Facts:
-    keys: set[Key] = field(default_factory=set)
-    declared_allergens: set[str] = field(default_factory=set)
-    corpus: str = ""  # squashed record and policy strings, for phrase claims (brand, ranking ...)
-
-
-def _record_strings(record: ProductRecord) -> list[str]:
-    values = [record.name, record.brand, record.manufacturer, record.origin, record.storage,
-              record.cross_contact, record.use_by.text if record.use_by else None,
-              *record.notice.values(), *record.extra.values(), *record.keywords,
-              *record.certifications]
-    return [v for v in values if isinstance(v, str) and v.strip()]
-
-
-def _policy_strings(policy: ShopPolicy | None) -> list[str]:
-    if policy is None:
-        return []
-    values = [policy.shop_name, policy.shipping_days, policy.courier, policy.return_policy,
-              policy.cs_hours, policy.cs_phone]
-    return [v for v in values if isinstance(v, str) and v.strip()]
-
-
-@functools.lru_cache(maxsize=8192)
-def _string_facts(text: str) -> frozenset[Key]:
-    """Keys one record or policy string supports (cached: the same record is checked often)."""
-    return frozenset(k for m in extract_claims(text, corpus=True) if not m.negated
-                     for keys in m.keys for k in keys)
-
-
-def _facts(record: ProductRecord, policy: ShopPolicy | None) -> _Facts:
-    facts = _Facts(declared_allergens=set(record.allergens))
-    strings = _record_strings(record) + _policy_strings(policy)
-    for text in strings:
-        facts.keys.update(_string_facts(text))
-    facts.corpus = "\n".join(squash(s) for s in strings)
-    keys = facts.keys
-    keys.update(("allergen", a) for a in record.allergens)
-    for name in record.certifications:
-        keys.update(cert_keys(name))
-    if _category_code(record) == "health_food":  # every 건강기능식품 is 식약처-approved
-        keys.add(("cert", "기능성 인증"))
-    if record.use_by and record.use_by.date:
-        keys.update(date_keys(record.use_by.date))
-    net = record.net_content
-    if net is not None:
-        keys.update({("qty", round(net.value, 3), net.unit),
-                     ("qty", round(net.total, 3), net.unit)})
-        if net.count > 1:
-            keys.add(("qty", float(net.count), "개"))
-    keys.update({("qty", 1.0, "개"), ("qty", 1.0, "매")})  # "1개" is the unit of sale, never a claim
-    if record.stock is not None:
-        keys.add(("qty", float(record.stock), "개"))
-    if record.price_krw is not None:
-        keys.add(("krw", record.price_krw))
-        if net is not None and net.count > 1 and record.price_krw % net.count == 0:
-            keys.add(("krw", record.price_krw // net.count))  # 개당 가격
-    if policy is not None:
-        fees = (policy.shipping_fee_krw, policy.free_shipping_threshold_krw,
-                policy.return_shipping_fee_krw)
-        keys.update(("krw", v) for v in fees if v is not None)
-        if policy.shipping_fee_krw == 0 or policy.free_shipping_threshold_krw is not None:
-            keys.add(("free_shipping",))
-        if policy.return_shipping_fee_krw == 0:
-            keys.add(("free_return",))
-    return facts
-
-
-def protected_strings(record: ProductRecord, policy: ShopPolicy | None) -> list[str]:
-    """Record strings whose verbatim numbers are identifiers (name, brand, model codes), and the
-    labels of yes/no notice fields ("KC 인증 필 유무"): a question, not a claim."""
-    out = [record.name, record.brand or "", record.manufacturer or ""]
-    out += [f.label for f in _category_fields(record) if f.type == "yes_no"]
-    out += [v for v in (*record.notice.values(), *record.extra.values())
-            if isinstance(v, str) and 3 <= len(v) <= 40 and re.search(r"\d", v)]
-    if policy is not None:
-        out += [policy.cs_phone, policy.shop_name]
-    return out
-
-
-def _category_fields(record: ProductRecord) -> tuple[FieldSpec, ...]:
-    """The notice fields of the record's category; () for an unknown category."""
-    try:
-        return get_category(record.category).fields
-    except UnknownCategory:
-        return ()
-
-
-def _category_code(record: ProductRecord) -> str:
-    """The category code, also when the record names it by its Korean label ("건강기능식품")."""
-    try:
-        return get_category(record.category).code
-    except UnknownCategory:
-        return record.category
-
-
 # ------------------------------------------------------------------ support
-def _has(keys: frozenset[Key], facts: _Facts) -> bool:
-    if keys & facts.keys:
+def _has(keys: frozenset[Key], pool: set[Key]) -> bool:
+    if keys & pool:
         return True
     if ("country", "수입") in keys:  # "수입산": any country but Korea
-        return any(k[0] == "country" and k[1] not in ("대한민국", "수입") for k in facts.keys)
+        return any(k[0] == "country" and k[1] not in ("대한민국", "수입") for k in pool)
     return False
 
 
-def _supported(claim: Mention, facts: _Facts) -> bool:
+def _supported(claim: Mention, facts: Facts) -> bool:
     if claim.kind == "allergen_absence":
         name = next(iter(claim.keys[0]))[1]
-        return name not in facts.declared_allergens and _has(claim.keys[0], facts)
-    if claim.keys and all(_has(keys, facts) for keys in claim.keys):
+        return name not in facts.declared_allergens and _has(claim.keys[0], facts.keys)
+    pool = facts.keys
+    if claim.field is not None:
+        bound = facts.fields.get(claim.field)
+        if bound or claim.field in POLICY_FIELDS:  # a record field the record lacks: plain rule
+            pool = bound or set()
+    if claim.keys and all(_has(keys, _region_pool(keys, pool, facts)) for keys in claim.keys):
         return True
     return bool(claim.needle) and claim.needle in facts.corpus
 
 
-def _reason(claim: Mention, record: ProductRecord) -> str:
-    """Why the claim fails, in Korean, naming what the record says where that helps."""
-    kind = claim.kind
-    if kind == "quantity":
-        known = f" (기록의 용량: {record.net_content.display()})" if record.net_content else ""
-        return f"상품 기록에 없는 수치입니다{known}"
-    if kind == "price":
-        known = f" (판매가 {record.price_krw:,}원)" if record.price_krw is not None else ""
-        return f"상품 기록·상점 정책에 없는 가격·할인·배송 조건입니다{known}"
-    if kind == "percent":
-        return "상품 기록에 없는 비율(%)입니다"
-    if kind == "date":
-        return "상품 기록·상점 정책에 없는 날짜·기간입니다"
-    if kind == "origin":
-        return (f"원산지가 상품 기록({record.origin})과 다릅니다" if record.origin
-                else "상품 기록에 원산지가 없습니다")
-    if kind == "brand":
-        known = record.brand or record.manufacturer
-        return "상품 기록에 없는 브랜드·제조사입니다" + (f" (기록: {known})" if known else "")
-    allergens = ", ".join(record.allergens) or "없음"
-    if kind == "allergen_presence":
-        return f"알레르기 정보에 없는 성분입니다 (기록: {allergens})"
-    if kind == "allergen_absence":
-        name = next(iter(claim.keys[0]))[1]
-        if name in record.allergens:
-            return f"기록에는 {josa(name, '이/가')} 알레르기 성분으로 표시되어 있습니다"
-        return f"기록에 {josa(name, '이/가')} 들어 있지 않다는 내용이 없습니다 (알레르기 기록: {allergens})"
-    if kind == "certification":
-        held = ", ".join(record.certifications) or "없음"
-        return f"상품 기록에 없는 인증입니다 (기록의 인증: {held})"
-    if kind == "ranking":
-        return "상품 기록에 없는 순위·최상급·인기 표현입니다"
-    return "상품 기록·상점 정책에 없는 보장 문구입니다"
+def _region_pool(keys: frozenset[Key], pool: set[Key], facts: Facts) -> set[Key]:
+    """A region stated as origin must be the origin's region when the record's origin names one
+    (국내산(전라남도 해남군)); an origin of bare 국내산 leaves the region to the rest of the record
+    (the producer's address)."""
+    if pool is facts.keys or not any(k[0] == "region" for k in keys):
+        return pool
+    return pool if any(k[0] == "region" for k in pool) else facts.keys
 
 
-def _unsupported(text: str, mentions: list[Mention], facts: _Facts,
-                 record: ProductRecord) -> list[Claim]:
+def _unsupported(text: str, mentions: list[Mention], facts: Facts, record: ProductRecord,
+                 policy: ShopPolicy | None) -> list[Claim]:
     return [Claim(start=m.start, end=m.end, text=text[m.start:m.end], kind=m.kind,
-                  reason=_reason(m, record))
+                  reason=reason(m, record, policy), field=m.field)
             for m in mentions if not _supported(m, facts)]
+
+
+def _foreign(text: str, names: Iterable[str], facts: Facts) -> list[Claim]:
+    """Other shops' brands, makers, shop names and couriers the text names (the caller passes
+    them; a name this record or policy also has is this shop's own)."""
+    own = [n for n in {squash(re.sub(r"\([^()]*\)", "", n)) for n in names if n and n.strip()}
+           if len(n) >= 2 and n not in facts.corpus]  # "(주)한결주방 (수입자)" -> "한결주방"
+    pattern = _names_pattern(tuple(sorted(own)))
+    if pattern is None:
+        return []
+    return [Claim(start=m.start(), end=m.end(), text=m.group(), kind="other_shop",
+                  reason="다른 상점의 브랜드·상호·정책입니다: 이 상품과 상점의 기록에 없습니다")
+            for m in pattern.finditer(text)]
+
+
+@functools.lru_cache(maxsize=256)
+def _names_pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Names as written in copy: any spacing between their characters, any case."""
+    if not names:
+        return None
+    spelled = sorted((r"\s?".join(map(re.escape, n)) for n in names), key=len, reverse=True)
+    return re.compile("|".join(spelled), re.IGNORECASE)
 
 
 # ------------------------------------------------------------------ required fields
@@ -302,7 +213,7 @@ def _missing_required(text: str, record: ProductRecord, style: str,
     wanted = REQUIRED_COVERAGE.get(style)
     if style not in REQUIRED_COVERAGE:
         log.warning("알 수 없는 스타일 '%s': 상세설명(detail) 기준으로 필수 항목을 봅니다", style)
-    fields = _category_fields(record)
+    fields = category_fields(record)
     if not fields:
         log.debug("알 수 없는 카테고리 '%s': 필수 항목 검사를 건너뜁니다", record.category)
     flat, digits = squash(text), re.sub(r"\D", "", text)
@@ -337,17 +248,28 @@ def _guarded(check: Callable[[], GroundingReport], strict: bool) -> GroundingRep
         return _report([error], [], [])
 
 
+def _claims(body: str, mentions: list[Mention], facts: Facts, record: ProductRecord,
+            policy: ShopPolicy | None, foreign_names: Iterable[str]) -> list[Claim]:
+    """Unsupported claims plus other shops' names; a name found both ways is reported once."""
+    foreign = _foreign(body, foreign_names, facts)
+    claims = [c for c in _unsupported(body, mentions, facts, record, policy)
+              if not any(f.start < c.end and c.start < f.end for f in foreign)]
+    return sorted(claims + foreign, key=lambda c: c.start)
+
+
 def check_description(text: str, record: ProductRecord, policy: ShopPolicy | None = None,
-                      style: str = "detail", *, strict: bool = False) -> GroundingReport:
+                      style: str = "detail", *, strict: bool = False,
+                      foreign_names: Iterable[str] = ()) -> GroundingReport:
     """Check product copy against the record (and policy): unsupported claims, required fields
     the style must cover, advertising rules. Never raises on bad text; `strict=True` (tests)
-    lets internal errors through instead of failing the text closed."""
+    lets internal errors through instead of failing the text closed. `foreign_names`: other
+    shops' brands, makers, shop names and couriers (`store.foreign_names`); naming one fails."""
 
     def run() -> GroundingReport:
         body = text if isinstance(text, str) else ""
         mentions = extract_claims(body, protect=protected_strings(record, policy))
-        facts = _facts(record, policy)
-        return _report(_unsupported(body, mentions, facts, record),
+        facts = build_facts(record, policy)
+        return _report(_claims(body, mentions, facts, record, policy, foreign_names),
                        _missing_required(body, record, style, mentions),
                        check_compliance(body, record, require_statement=style not in _NO_STATEMENT))
 
@@ -364,10 +286,12 @@ def _denied_echo(answer: str, claim: Mention, asked: str) -> bool:
 
 
 def check_answer(answer: str, question: str, record: ProductRecord,
-                 policy: ShopPolicy | None = None, *, strict: bool = False) -> GroundingReport:
+                 policy: ShopPolicy | None = None, *, strict: bool = False,
+                 foreign_names: Iterable[str] = ()) -> GroundingReport:
     """Check a customer-service answer: it may state only record and policy facts. A hand-off
     to a person is always acceptable (a reply-time promise in it included), and so is denying
-    a number the question asked about ("1kg짜리는 없습니다"). missing_required is always []."""
+    a number the question asked about ("1kg짜리는 없습니다"). missing_required is always [];
+    `foreign_names` as for `check_description`."""
 
     def run() -> GroundingReport:
         body = answer if isinstance(answer, str) else ""
@@ -376,8 +300,8 @@ def check_answer(answer: str, question: str, record: ProductRecord,
         mentions = [m for m in extract_claims(body, protect=protected_strings(record, policy))
                     if not (m.kind == "date" and any(s <= m.start < e for s, e in handoff))
                     and not _denied_echo(body, m, asked)]
-        facts = _facts(record, policy)
-        return _report(_unsupported(body, mentions, facts, record), [],
+        facts = build_facts(record, policy)
+        return _report(_claims(body, mentions, facts, record, policy, foreign_names), [],
                        check_compliance(body, record, require_statement=False))
 
     return _guarded(run, strict)

@@ -231,7 +231,10 @@ def _notice_fallback(attr: str, text: str, label: str) -> object:
 def effective_record(record: ProductRecord) -> ProductRecord:
     """The record with empty attributes filled from the notice fields that stand for them
     (FieldSpec.record_attr: a cosmetic's 사용기한 kept only in notice becomes `use_by`), those
-    notice entries then dropped, so prompts and the renderer read each fact once, in one place."""
+    notice entries then dropped, so prompts and the renderer read each fact once, in one place.
+    Shop-policy text inside product fields ("[쇼핑몰 정책] 배송비: 0원") is left out: only the
+    policy states policy facts (`record_rules.strip_policy_text`)."""
+    record = _without_policy_text(record)
     try:
         fields = get_category(record.category).fields
     except UnknownCategory:
@@ -249,6 +252,27 @@ def effective_record(record: ProductRecord) -> ProductRecord:
             continue
         del notice[spec.key]
     return record.model_copy(update={**update, "notice": notice}) if update else record
+
+
+def _without_policy_text(record: ProductRecord) -> ProductRecord:
+    from smallretail_llm.record_rules import strip_policy_text
+
+    update: dict[str, object] = {}
+    for attr in ("storage", "cross_contact"):
+        value = getattr(record, attr)
+        if value and strip_policy_text(value) != value.strip():
+            update[attr] = strip_policy_text(value) or None
+    try:  # a 상담전화 / A/S 전화번호 notice field is the product's own contact: kept as written
+        phones = {f.key for f in get_category(record.category).fields if f.type == "phone"}
+    except UnknownCategory:
+        phones = set()
+    for attr in ("notice", "extra"):
+        values = getattr(record, attr)
+        cleaned = {k: v if attr == "notice" and k in phones else strip_policy_text(v)
+                   for k, v in values.items()}
+        if any(cleaned[k] != v.strip() for k, v in values.items()):
+            update[attr] = {k: v for k, v in cleaned.items() if v}
+    return record.model_copy(update=update) if update else record
 
 
 def fact_lines(record: ProductRecord, fields: Sequence[str]) -> list[tuple[str, str, str]]:

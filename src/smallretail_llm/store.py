@@ -255,6 +255,22 @@ class Store:
             query = query.order_by(ProductRow.sku).offset(offset).limit(limit)
             return [ProductRecord.model_validate(r) for r in s.scalars(query)]
 
+    def foreign_names(self, shop_id: str) -> list[str]:
+        """Other shops' names, couriers and their products' brands and makers, less any this
+        shop also uses: what grounding flags in this shop's copy (`foreign_names=`)."""
+        with self._sessions() as s:
+            brand = ProductRow.record["brand"].as_string()
+            maker = ProductRow.record["manufacturer"].as_string()
+            names: dict[bool, set[str]] = {True: set(), False: set()}
+            for owner, b, m in s.execute(select(ProductRow.shop_id == shop_id, brand, maker)
+                                         .distinct()):
+                names[bool(owner)].update(n for n in (b, m) if n)
+            for sid, policy in s.execute(select(ShopRow.shop_id, ShopRow.policy)):
+                if policy:
+                    names[sid == shop_id].update(
+                        n for n in (policy.get("shop_name"), policy.get("courier")) if n)
+        return sorted(names[False] - names[True])
+
     def count_products(self, shop_id: str) -> int:
         with self._sessions() as s:
             return s.scalar(select(func.count()).select_from(ProductRow)

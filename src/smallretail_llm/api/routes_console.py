@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from smallretail_llm.api.deps import ServicesDep, ShopDep, product_or_404, shop_policy
 from smallretail_llm.api.errors import AUTH_ERRORS, BODY_ERRORS, ApiError, error_responses
 from smallretail_llm.claims import extract_claims
-from smallretail_llm.grounding import protected_strings  # what check_description skips
+from smallretail_llm.grounding_facts import protected_strings  # what check_description skips
 from smallretail_llm.qa import field_label, spec_fields
 from smallretail_llm.record import ProductRecord
 
