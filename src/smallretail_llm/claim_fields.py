@@ -23,7 +23,7 @@ from smallretail_llm.claim_text import Mention
 
 FIELDS: tuple[str, ...] = (
     "price", "shipping_fee", "free_shipping_threshold", "return_shipping_fee", "net_content",
-    "origin", "allergens", "cross_contact", "use_by", "manufactured", "cs_phone",
+    "origin", "ingredient_origin", "allergens", "cross_contact", "use_by", "manufactured", "cs_phone",
 )
 """Fields a claim can be bound to, as reported in `Claim.field`."""
 
@@ -39,7 +39,7 @@ _CUES: tuple[tuple[str, str], ...] = (
     ("shipping_fee", r"배송비|택배비|배송료|배달비"),
     ("price", r"판매\s?가(?:격)?|가격|정가|판매\s?금액|상품\s?금액"),
     ("net_content", r"내용량|용량|중량|수량|입수"),
-    ("origin", r"원산지|제조국|생산국"),
+    ("origin", r"원산지(?!\s?포함)|제조국|생산국"),  # "원재료명(원산지 포함)" is the ingredients
     ("use_by", r"소비\s?기한|유통\s?기한|사용\s?기한|유효\s?기간|품질\s?유지\s?기한"),
     ("manufactured", (r"(?:제조|생산)\s?(?:일자|연월일|년월일|연월|년월|일)"
                      r"(?!\s?(?:로부터|부터|기준|후|이후))|포장\s?일|출시\s?(?:년월|연월)")),
@@ -52,9 +52,10 @@ _KIND_FIELDS: dict[str, frozenset[str]] = {
     "price": frozenset({"price", "shipping_fee", "free_shipping_threshold", "return_shipping_fee"}),
     "quantity": frozenset({"net_content"}),
     "date": frozenset({"use_by", "manufactured"}),
-    "origin": frozenset({"origin"}),
+    "origin": frozenset({"origin", "ingredient_origin"}),
     "contact": frozenset({"cs_phone"}),
 }
+_INGREDIENT_BEFORE = re.compile(r"[가-힣A-Za-z]\s?\((?:[가-힣A-Za-z]{1,10}\s?:\s?)?$")
 _ORIGIN_AFTER = re.compile(r"\s?(?:이|가|은|는)?\s?(?:원산지|제조국|생산국)")
 _NET_AFTER = re.compile(r"\s?(?:[x×*]\s?\d|구성|들이)", re.IGNORECASE)  # "500g x 2개", "30구 구성"
 _THRESHOLD_AFTER = re.compile(r"\s?(?:이상|넘게|부터)\s?[^.!?\n]{0,14}?무료\s?배송")
@@ -101,8 +102,11 @@ def bind(norm: str, mentions: list[Mention]) -> list[Mention]:
         elif m.kind in _KIND_FIELDS:
             if _is_amount(m) and _THRESHOLD_AFTER.match(norm, m.end, s_end):
                 field = "free_shipping_threshold"
+            elif m.kind == "origin" and _INGREDIENT_BEFORE.search(norm, max(s_start, m.start - 16),
+                                                                  m.start):
+                field = "ingredient_origin"  # "정제어유(노르웨이산", "밀가루(밀:미국산"
             elif m.kind == "origin" and _ORIGIN_AFTER.match(norm, m.end, s_end):
-                field = "origin"
+                field = "origin"  # "X가 원산지"
             elif m.kind == "quantity" and (_NET_AFTER.match(norm, m.end, s_end)
                                            or re.search(r"[x×*]\s?$", norm[window_start:m.start])):
                 field = "net_content"

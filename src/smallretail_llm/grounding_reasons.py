@@ -10,6 +10,7 @@ from smallretail_llm.record import ProductRecord, ShopPolicy
 FIELD_LABELS: dict[str, str] = {
     "price": "가격", "shipping_fee": "배송비", "free_shipping_threshold": "무료배송 기준 금액",
     "return_shipping_fee": "반품 배송비", "net_content": "용량·중량·수량", "origin": "원산지",
+    "ingredient_origin": "원재료의 원산지",
     "allergens": "알레르기 유발성분", "cross_contact": "혼입 가능 알레르기(같은 제조시설)",
     "use_by": "소비기한", "manufactured": "제조일", "cs_phone": "고객센터 전화번호",
 }
