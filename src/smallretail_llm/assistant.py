@@ -60,6 +60,7 @@ class GenerationOptions:
     retry_temperature: float = 0.7
     retry_top_p: float = 0.95
     seed: int | None = None
+    foreign_names: tuple[str, ...] = ()  # other shops' names grounding flags (store.foreign_names)
 
 
 @dataclass
@@ -208,7 +209,9 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
         usage.add(result)
         model = result.model
         text = result.text.strip()
-        report = check_draft(text, check_description(text, record, policy, style), max_chars,
+        checked = check_description(text, record, policy, style,
+                                    foreign_names=options.foreign_names)
+        report = check_draft(text, checked, max_chars,
                              echoed_prompt(text, messages))
         drafts.append(report)
         if report.passed and text and result.finish_reason in ("stop", "length"):
@@ -216,7 +219,7 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
         if result.finish_reason in ("timeout", "cancelled"):
             break  # out of time: another draft would be late too
     text = fit_chars(render_description(record, style, tone, policy), max_chars)
-    report = check_description(text, record, policy, style)
+    report = check_description(text, record, policy, style, foreign_names=options.foreign_names)
     return Description(text, style, tone, "fallback", report, model, usage, drafts, engine_down)
 
 
@@ -242,7 +245,8 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
 
     def done(text: str, needs_human: bool, evidence: list[str], source: AnswerSource,
              engine_down: bool = False) -> Answer:
-        report = check_answer(text, redacted, record, policy)
+        report = check_answer(text, redacted, record, policy,
+                              foreign_names=options.foreign_names)
         return Answer(text, needs_human, evidence, report, model, usage, source, engine_down)
 
     if is_injection(redacted):
@@ -268,7 +272,8 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
         model = result.model
         text = result.text.strip()
         if text and result.finish_reason in ("stop", "length"):
-            report = check_draft(text, check_answer(text, redacted, record, policy),
+            report = check_draft(text, check_answer(text, redacted, record, policy,
+                                                      foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
             if report.passed:
                 handed_off = is_handoff(text)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .categories import missing_required
 from .ingest import ParsedRows, Rejection, parse_rows
-from .record import ProductRecord
+from .record import ProductRecord, ShopPolicy
+from .record_rules import record_warnings
 from .store import Store
 from .tables import read_table
 
 REJECTS_HEADER = ["행", "열", "사유", "값"]
+WARNINGS_HEADER = ["행", "상품코드", "필드", "규칙", "안내"]
+MAX_WARNING_EXAMPLES = 20
 
 
 @dataclass
@@ -31,6 +35,10 @@ class ImportSummary:
     missing_required: int = 0  # valid products lacking a required 상품정보제공고시 field
     reasons: dict[str, int] = field(default_factory=dict)
     encoding: str | None = None
+    warnings: int = 0  # valid rows whose record breaks a rule itself (record_rules), imported
+    warning_rules: dict[str, int] = field(default_factory=dict)
+    warnings_file: str | None = None
+    warning_examples: list[dict] = field(default_factory=list)  # the first few, row by row
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -63,6 +71,7 @@ def validate_catalog(path: str | Path, shop_id: str | None, mapping: dict[str, s
     parsed, rows, encoding = parse_file(path, shop_id, mapping)
     summary = _summary(parsed, rows, encoding, rejects_path)
     summary.imported = len(parsed.records)  # would be imported or updated
+    _warn(summary, parsed, None, rejects_path)  # no DB: policy text in a field is unverifiable
     return summary
 
 
@@ -72,6 +81,7 @@ def import_catalog(store: Store, path: str | Path, shop_id: str | None,
     """Import one export in one transaction: all valid rows land, or (on any failure) none do."""
     parsed, rows, encoding = parse_file(path, shop_id, mapping, data)
     summary = _summary(parsed, rows, encoding, rejects_path)
+    _warn(summary, parsed, store.get_policy(shop_id) if shop_id else None, rejects_path)
     with store.transaction() as session:
         counts = store.upsert(session, (record for _, record in parsed.records))
         summary.imported, summary.updated, summary.changed = (
@@ -91,6 +101,27 @@ def _summary(parsed: ParsedRows, rows: int, encoding: str | None,
         Path(rejects_path).write_text(rejects_csv(parsed.rejections), encoding="utf-8")
         summary.rejects_file = str(rejects_path)
     return summary
+
+
+def _warn(summary: ImportSummary, parsed: ParsedRows, policy: ShopPolicy | None,
+          rejects_path: str | Path | None) -> None:
+    """Per-row warnings (`record_rules`): counted in the summary, the first few shown there, all
+    of them in `<rejects>.warnings.csv` beside the rejects file (UTF-8 with BOM, for Excel)."""
+    rows = [(row, record, w) for row, record in parsed.records
+            for w in record_warnings(record, policy)]
+    summary.warnings = len({row for row, _, _ in rows})
+    summary.warning_rules = dict(Counter(w.rule for _, _, w in rows))
+    summary.warning_examples = [{"row": row, "sku": r.sku, **w.model_dump()}
+                                for row, r, w in rows[:MAX_WARNING_EXAMPLES]]
+    if rows and rejects_path is not None:
+        path = Path(rejects_path).with_suffix(".warnings.csv")
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(WARNINGS_HEADER)
+        for row, record, w in rows:
+            writer.writerow([row, record.sku, w.field, w.rule, w.message])
+        path.write_text("\ufeff" + buffer.getvalue(), encoding="utf-8")
+        summary.warnings_file = str(path)
 
 
 def export_jsonl(records: list[ProductRecord]) -> str:

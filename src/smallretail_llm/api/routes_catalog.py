@@ -26,6 +26,7 @@ from smallretail_llm.catalog import import_catalog
 from smallretail_llm.categories import UnknownCategory, missing_required
 from smallretail_llm.headers import MappingError, core_field, load_mapping
 from smallretail_llm.record import ProductRecord, ShopPolicy
+from smallretail_llm.record_rules import record_warnings
 from smallretail_llm.tables import TableError, read_table
 
 router = APIRouter(prefix="/v1/products", tags=["카탈로그"])
@@ -43,7 +44,8 @@ def _out(record: ProductRecord, policy: ShopPolicy | None) -> ProductOut:
         missing = [MissingField(key=f.key, label=f.label) for f in missing_required(record, policy)]
     except UnknownCategory:
         missing = []
-    return ProductOut(product=record, missing_required=missing)
+    return ProductOut(product=record, missing_required=missing,
+                      warnings=record_warnings(record, policy))
 
 
 @router.get("", response_model=ProductList, summary="상품 목록",
@@ -128,7 +130,9 @@ def import_products(
     return ImportReport(rows=summary.rows, imported=summary.imported, updated=summary.updated,
                         changed=summary.changed, rejected=summary.rejected,
                         missing_required=summary.missing_required, reasons=summary.reasons,
-                        encoding=summary.encoding, rejects=rejects)
+                        encoding=summary.encoding, rejects=rejects, warnings=summary.warnings,
+                        warning_rules=summary.warning_rules,
+                        warning_examples=summary.warning_examples)
 
 
 def _nul_field(value: object, where: str = "") -> str | None:

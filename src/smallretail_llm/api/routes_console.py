@@ -31,6 +31,7 @@ from smallretail_llm.api.deps import ServicesDep, ShopDep, product_or_404, shop_
 from smallretail_llm.api.errors import AUTH_ERRORS, BODY_ERRORS, ApiError, error_responses
 from smallretail_llm.claims import extract_claims
 from smallretail_llm.grounding_facts import protected_strings  # what check_description skips
+from smallretail_llm.grounding_reasons import FIELD_LABELS
 from smallretail_llm.qa import field_label, spec_fields
 from smallretail_llm.record import ProductRecord
 
@@ -43,7 +44,7 @@ CLAIM_LABELS: dict[str, str] = {
     "quantity": "수치·용량", "price": "가격·배송 조건", "percent": "비율(%)", "date": "날짜·기간",
     "origin": "원산지", "brand": "브랜드·제조사", "allergen_presence": "알레르기 성분(함유)",
     "allergen_absence": "알레르기 성분(무첨가)", "certification": "인증", "ranking": "순위·최상급",
-    "guarantee": "보장 문구",
+    "guarantee": "보장 문구", "contact": "전화번호", "other_shop": "다른 상점의 이름·정책",
 }
 """Korean names of ``claims.KINDS`` for the page."""
 
@@ -154,6 +155,9 @@ class CheckedClaim(BaseModel):
     text: str
     kind: str
     label: str = Field(description="kind 의 한국어 이름")
+    field: str | None = Field(default=None, description="문장이 이 값을 무엇으로 말하는지 "
+                              "(price, shipping_fee, origin …): 그 필드의 기록값과만 대조합니다")
+    field_label: str | None = Field(default=None, description="field 의 한국어 이름")
 
 
 class FieldName(BaseModel):
@@ -175,7 +179,8 @@ def console_explain(body: ExplainRequest, services: ServicesDep, shop: ShopDep) 
     record = product_or_404(services, shop, body.product_id)
     mentions = extract_claims(body.text, protect=protected_strings(record, shop_policy(services, shop)))
     claims = [CheckedClaim(start=m.start, end=m.end, text=body.text[m.start:m.end], kind=m.kind,
-                           label=CLAIM_LABELS.get(m.kind, m.kind)) for m in mentions]
+                           label=CLAIM_LABELS.get(m.kind, m.kind), field=m.field,
+                           field_label=FIELD_LABELS.get(m.field or "")) for m in mentions]
     fields = [FieldName(key=key, label=_field_label(key, record)) for key in body.fields]
     return ExplainResponse(claims=claims, fields=fields)
 

@@ -28,6 +28,7 @@ from smallretail_llm.api.schemas import (
 )
 from smallretail_llm.pii import redact_pii
 from smallretail_llm.record import ProductRecord
+from smallretail_llm.record_rules import record_warnings
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["생성"])
@@ -44,10 +45,11 @@ def _record(services: Services, shop: Shop, body: DescriptionRequest | AnswerReq
     return product_or_404(services, shop, body.product_id)
 
 
-def _options(services: Services, adapter: str | None) -> assistant.GenerationOptions:
+def _options(services: Services, shop: Shop, adapter: str | None) -> assistant.GenerationOptions:
     settings = services.settings
     return assistant.GenerationOptions(adapter=adapter, max_new_tokens=settings.max_new_tokens,
-                                       timeout_s=settings.request_timeout_s)
+                                       timeout_s=settings.request_timeout_s,
+                                       foreign_names=tuple(services.store.foreign_names(shop.shop_id)))
 
 
 def _usage(usage: assistant.Usage) -> Usage:
@@ -65,10 +67,11 @@ async def create_description(body: DescriptionRequest, services: ServicesDep,
     record = _record(services, shop, body)
     adapter = model_choice(services, shop, body.model)
     started = time.perf_counter()
+    policy = shop_policy(services, shop)
     result = await assistant.describe(
-        services.engine, record, body.style, body.tone, shop_policy(services, shop),
+        services.engine, record, body.style, body.tone, policy,
         max_chars=body.max_chars, max_regenerations=services.settings.max_regenerations,
-        options=_options(services, adapter))
+        options=_options(services, shop, adapter))
     metrics = services.metrics
     metrics.generation_latency.labels("description").observe(time.perf_counter() - started)
     metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)
@@ -86,7 +89,8 @@ async def create_description(body: DescriptionRequest, services: ServicesDep,
     return DescriptionResponse(
         text=result.text, style=body.style, tone=result.tone, source=result.source,
         product_id=record.sku, regenerations=result.regenerations, grounding=result.grounding,
-        model=result.model, usage=_usage(result.usage), engine_down=result.engine_down)
+        model=result.model, usage=_usage(result.usage), engine_down=result.engine_down,
+        record_warnings=record_warnings(record, policy))
 
 
 @router.post("/answers", response_model=AnswerResponse,
@@ -112,7 +116,7 @@ async def create_answer(body: AnswerRequest, services: ServicesDep, shop: ShopDe
     adapter = model_choice(services, shop, body.model)
     started = time.perf_counter()
     result = await assistant.answer(services.engine, record, body.question, policy,
-                                    options=_options(services, adapter))
+                                    options=_options(services, shop, adapter))
     metrics = services.metrics
     metrics.generation_latency.labels("answer").observe(time.perf_counter() - started)
     metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)
@@ -125,4 +129,5 @@ async def create_answer(body: AnswerRequest, services: ServicesDep, shop: ShopDe
     return AnswerResponse(
         answer=result.answer, needs_human=result.needs_human, evidence=result.evidence,
         source=result.source, product_id=record.sku, grounding=result.grounding,
-        model=result.model, usage=_usage(result.usage), engine_down=result.engine_down)
+        model=result.model, usage=_usage(result.usage), engine_down=result.engine_down,
+        record_warnings=record_warnings(record, policy))

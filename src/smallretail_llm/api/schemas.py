@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from smallretail_llm.grounding import GroundingReport
 from smallretail_llm.record import ProductRecord, ShopPolicy, Style, Tone
+from smallretail_llm.record_rules import RecordWarning
 
 PRODUCT_EXAMPLE: dict[str, Any] = {
     "sku": "TOFU-300", "name": "국산콩 두부 300g", "category": "processed_food", "brand": "맑은콩",
@@ -103,6 +104,10 @@ class DescriptionResponse(BaseModel):
     engine_down: bool = Field(
         default=False, description="true: 생성 모델 서버에 연결할 수 없어 모델 없이 답함 "
         "(잠시 뒤 다시 요청하면 모델 답변을 받을 수 있음)")
+    record_warnings: list[RecordWarning] = Field(
+        default_factory=list, description="상품 기록 자체가 어긴 규칙 (예: 인증 없이 상품명에 '유기농', "
+        "상품 필드에 적힌 상점 정책): 어느 필드를 어떻게 고칠지 안내합니다. 이런 기록의 설명은 근거 "
+        "검사에서 떨어질 수 있습니다")
 
 
 class AnswerRequest(_ProductRef):
@@ -150,6 +155,10 @@ class AnswerResponse(BaseModel):
     engine_down: bool = Field(
         default=False, description="true: 생성 모델 서버에 연결할 수 없어 모델 없이 답함 "
         "(잠시 뒤 다시 요청하면 모델 답변을 받을 수 있음)")
+    record_warnings: list[RecordWarning] = Field(
+        default_factory=list, description="상품 기록 자체가 어긴 규칙 (예: 인증 없이 상품명에 '유기농', "
+        "상품 필드에 적힌 상점 정책): 어느 필드를 어떻게 고칠지 안내합니다. 이런 기록의 설명은 근거 "
+        "검사에서 떨어질 수 있습니다")
 
 
 class MissingField(BaseModel):
@@ -160,6 +169,8 @@ class MissingField(BaseModel):
 class ProductOut(BaseModel):
     product: ProductRecord
     missing_required: list[MissingField] = Field(description="비어 있는 상품정보제공고시 필수 항목")
+    warnings: list[RecordWarning] = Field(
+        default_factory=list, description="상품 기록 자체가 어긴 규칙: 필드, 규칙, 고칠 방법")
 
 
 class ProductList(BaseModel):
@@ -183,6 +194,11 @@ class RejectedCell(BaseModel):
     value: str
 
 
+class WarnedRow(RecordWarning):
+    row: int
+    sku: str
+
+
 class ImportReport(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "rows": 3, "imported": 2, "updated": 0, "changed": 0, "rejected": 1, "missing_required": 1,
@@ -198,6 +214,10 @@ class ImportReport(BaseModel):
     reasons: dict[str, int]
     encoding: str | None
     rejects: list[RejectedCell]
+    warnings: int = Field(default=0, description="등록됐지만 기록 자체가 규칙을 어긴 상품 수")
+    warning_rules: dict[str, int] = Field(default_factory=dict, description="규칙별 경고 수")
+    warning_examples: list[WarnedRow] = Field(default_factory=list,
+                                              description="처음 몇 개 경고: 행, 상품코드, 필드, 규칙, 안내")
 
 
 class Health(BaseModel):

@@ -3,7 +3,7 @@
 // cookies): closing or reloading the tab forgets them, and "연결 끊기" wipes the screen.
 // All server text is put on the page with textContent, never as HTML (see dom.js).
 import {
-  badge, copyRow, el, fieldNames, groundingBlock, markedText, number, table, won,
+  badge, copyRow, el, fieldNames, groundingBlock, markedText, number, recordWarnings, table, won,
 } from "./dom.js";
 
 const state = { key: null, products: [], total: 0 };
@@ -180,6 +180,7 @@ function showImport(report) {
     ["전체 행", report.rows], ["새로 등록", report.imported],
     ["갱신", `${number(report.updated)} (바뀐 상품 ${number(report.changed)})`],
     ["거부된 행", report.rejected], ["필수 항목이 빈 상품", report.missing_required],
+    ["경고가 있는 상품", report.warnings || 0],
     ["파일 인코딩", (report.encoding || "-").toUpperCase()],
   ];
   $("import-summary").replaceChildren(...items.map(([name, value]) => el("div",
@@ -193,6 +194,11 @@ function showImport(report) {
     el("ul", { class: "reasons" }, reasons.map(([reason, count]) =>
       el("li", {}, el("span", { text: reason }), el("strong", { text: `${number(count)}건` })))),
   ] : []));
+
+  const warned = report.warning_examples || [];
+  $("import-reasons").append(...(warned.length ? [table(
+    `경고 ${number(report.warnings)}개 상품 (등록은 됨): 필드를 고쳐 주세요`, ["행", "상품코드", "필드", "안내"],
+    warned.map((w) => [String(w.row), w.sku, w.field, w.message]), "warnings")] : []));
 
   const rejects = report.rejects || [];
   $("import-rejects").replaceChildren(rejects.length
@@ -239,9 +245,12 @@ function showProducts() {
   const rows = shown.map((item) => {
     const p = item.product;
     const missing = item.missing_required;
-    const chips = missing.length
-      ? el("ul", { class: "chips", "aria-label": `빠진 필수 항목 ${missing.length}개` },
-        missing.map((m) => el("li", { class: "chip missing", text: m.label })))
+    const warnings = item.warnings || [];
+    const chips = missing.length || warnings.length
+      ? el("ul", { class: "chips", "aria-label": `빠진 필수 항목 ${missing.length}개, 경고 ${warnings.length}개` },
+        missing.map((m) => el("li", { class: "chip missing", text: m.label })),
+        warnings.map((w) => el("li", { class: "chip missing", title: w.message,
+          text: `경고: ${w.field} (${w.rule})` })))
       : el("span", { class: "chip done", text: "모두 입력됨" });
     const pick = el("button", {
       type: "button", class: "small", text: "이 상품 쓰기",
@@ -323,6 +332,7 @@ function showDescription(result, info) {
     el("p", { class: "why", text: why }),
     markedText(result.text, claims, bad),
     copyRow(result.text),
+    ...recordWarnings(result.record_warnings),
     ...groundingBlock(result.grounding, info, claims),
     el("p", {
       class: "hint",

@@ -85,7 +85,9 @@ export function claimList(claims, unsupported) {
   const listed = claims.map((c) => ({ ...c, reason: (bad.get(spot(c)) || {}).reason || null }));
   const found = new Set(claims.map(spot));
   for (const c of unsupported) {
-    if (!found.has(spot(c))) listed.push({ ...c, label: c.kind }); // e.g. kind "error"
+    if (!found.has(spot(c))) { // e.g. kind "error", another shop's name
+      listed.push({ ...c, label: c.field ? `${c.kind} → ${c.field}` : c.kind });
+    }
   }
   if (!listed.length) {
     return el("p", { class: "hint", text: "수치·가격·원산지·알레르기·인증 같은 검사 대상이 없습니다." });
@@ -95,7 +97,7 @@ export function claimList(claims, unsupported) {
     el("span", { class: "mark-icon", "aria-hidden": "true", text: c.reason ? "✗" : "✓" }),
     el("span", { class: "sr-only", text: c.reason ? "근거 없음: " : "근거 있음: " }),
     el("strong", { text: c.text || "(검사 오류)" }),
-    el("span", { class: "kind", text: ` ${c.label}` }),
+    el("span", { class: "kind", text: ` ${c.label}${c.field_label ? ` → ${c.field_label}` : ""}` }),
     c.reason ? el("span", { class: "reason", text: ` · ${c.reason}` }) : null)));
 }
 
@@ -117,6 +119,14 @@ export function groundingBlock(grounding, info, claims, quiet = false) {
         el("span", { class: "reason", text: ` · ${v.rule} (${v.law})` })))));
   }
   return parts;
+}
+
+// Rules the product record itself breaks (record_rules): which field, what to change.
+export function recordWarnings(warnings) {
+  if (!warnings || !warnings.length) return [];
+  return [el("h4", { text: `상품 기록 경고 ${warnings.length}개` }),
+    el("ul", { class: "claims" }, warnings.map((w) => el("li", { class: "bad" },
+      el("strong", { text: w.field }), el("span", { class: "reason", text: ` · ${w.message}` }))))];
 }
 
 export function copyRow(text) {
