@@ -18,9 +18,9 @@ def pairs():
 
 
 def _record(**kw):
-    base = dict(shop_id="s", sku="A1", name="국산 찰현미 4kg", category="agri_food",
-                price_krw=24900, net_content=NetContent(value=4000, unit="g"),
-                origin="국내산(전라남도 해남군)")
+    base = {"shop_id": "s", "sku": "A1", "name": "국산 찰현미 4kg", "category": "agri_food",
+                "price_krw": 24900, "net_content": NetContent(value=4000, unit="g"),
+                "origin": "국내산(전라남도 해남군)"}
     return ProductRecord(**{**base, **kw})
 
 

@@ -79,7 +79,7 @@ def bpe():
 
 
 def test_merged_digit_tokens_are_checked_whole(bpe):
-    fast, table = bpe
+    _fast, table = bpe
     for piece in table.pieces:
         if piece.isdigit() and len(piece) >= 2:
             ok = _allowed("가격은 ", piece, table)
