@@ -192,12 +192,3 @@ def corpus_conversations(built: BuiltDataset, splits: tuple[str, ...] = ("train"
     for name in splits:
         for row in built.splits[name]:
             yield [*row["messages"][:-1], {"role": "assistant", "content": row["slot_target"]}]
-
-
-def corpus_lines(built: BuiltDataset, splits: tuple[str, ...] = ("train",)) -> Iterable[str]:
-    """Plain text for the nano model's tokenizer and base: the given splits only (never test),
-    one conversation turn per line with newlines escaped out."""
-    for name in splits:
-        for row in built.splits[name]:
-            for message in row["messages"]:
-                yield message["content"].replace("\n", " ")
