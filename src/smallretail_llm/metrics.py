@@ -268,7 +268,10 @@ def describe_summary(outcomes: Sequence[DescriptionOutcome]) -> dict:
         "texts_with_violation_rate": rate(sum(bool(o.raw_violations) for o in outcomes), n),
         "required_coverage": required_coverage(missing, required),
         "within_limit_rate": rate(sum(within_style_limit(o.raw_text, o.style) for o in outcomes), n),
-        "eos_rate": rate(sum(o.finish_reason == "stop" for o in outcomes), n),
+        # of the drafts that ran to their end: fail fast stops a false draft on purpose
+        "eos_rate": rate(sum(o.finish_reason == "stop" for o in outcomes),
+                         sum(o.finish_reason != "rejected" for o in outcomes)),
+        "fail_fast_rate": rate(sum(o.finish_reason == "rejected" for o in outcomes), n),
         "foreign_numbers_per_100": per_100(sum(o.raw_foreign_numbers for o in outcomes), n),
         "repeated_3gram_rate": mean(repeats),
         "runaway_rate": rate(sum(r > RUNAWAY_RATE for r in repeats), n),
@@ -362,9 +365,8 @@ def answer_summary(outcomes: Sequence[AnswerOutcome], raw: bool = False) -> dict
         "handoff_expected": handoff["tp"] + handoff["fn"],
         "handoff_predicted": handoff["tp"] + handoff["fp"],
         "grounded_rate": rate(sum(pick(o)[2] for o in outcomes), n),
-        "eos_rate": rate(sum(o.finish_reason == "stop" for o in outcomes
-                             if o.finish_reason is not None),
-                         sum(o.finish_reason is not None for o in outcomes)),
+        "eos_rate": rate(sum(o.finish_reason == "stop" for o in outcomes),
+                         sum(o.finish_reason not in (None, "rejected") for o in outcomes)),
         "foreign_numbers_per_100": per_100(sum(o.raw_foreign_numbers for o in outcomes), n),
         "unsupported_per_100": per_100(sum(kinds.values()), n),
         "unsupported_per_100_by_kind": {k: per_100(v, n) for k, v in sorted(kinds.items())},
