@@ -37,9 +37,9 @@ train: install
 	$(BIN)/smallretail demo --no-serve
 	cat $(SR_HOME)/train/nano-cpu/adapter/train_report.json
 
-# renderer vs nano base vs nano+LoRA on held-out products (CPU, < 15 min).
+# renderer vs nano base vs nano+LoRA (constrained decoding on, and off) on held-out products.
 eval: train
-	$(BIN)/smallretail eval --systems renderer,base,lora --split test,hard \
+	$(BIN)/smallretail eval --systems renderer,base,lora,lora-unconstrained --split test,hard \
 		--adapter $(SR_HOME)/train/nano-cpu/adapter --out eval/reports/nano
 
 # Speed figures (run alone: timings on 2 shared cores swing 2x). JSON + markdown land in
@@ -47,6 +47,7 @@ eval: train
 bench: train
 	$(BIN)/python eval/bench_import.py --out eval/reports/import_bench.json
 	$(BIN)/python eval/bench_grounding.py
+	$(BIN)/python eval/bench_constrained.py
 	$(BIN)/smallretail bench --out eval/reports
 
 test: install

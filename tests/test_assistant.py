@@ -172,7 +172,7 @@ def test_garbled_draft_is_never_returned():
     garbled = "맑은콩 \ufffd\x07 두부"
     result = run(describe(FakeEngine([garbled]), tofu(), "intro", "polite", max_regenerations=0))
     assert result.source == "fallback"
-    assert [c.kind for c in result.drafts[0].unsupported_claims] == ["malformed"]
+    assert "malformed" in [c.kind for c in result.drafts[0].unsupported_claims]
     reply = run(answer(FakeEngine(["소비기한은 2026-03-01까지입니다.\x00"]), tofu(),
                        "소비기한 언제까지예요?", shop_policy()))
     assert (reply.source, reply.answer) == ("fallback", "소비기한은 2026-03-01까지입니다.")

@@ -8,6 +8,7 @@ import asyncio
 import importlib.util
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -203,6 +204,25 @@ def test_llama_engine_matches_transformers_greedy(tiny, tmp_path):
     assert llama.model_names() == ["tiny-gguf"]
     with pytest.raises(UnknownAdapter):
         llama._prepare(GenerationRequest(prompt="a", adapter="other"))
+
+
+@needs_llama
+def test_llama_engine_applies_the_record_constraint_like_transformers(tiny, tmp_path):
+    """The same ValueConstraint masks the same tokens in both engines: greedy outputs agree and
+    every number in them is one the constraint allows."""
+    from smallretail_llm.export import gguf_file
+    from smallretail_llm.llama_engine import LlamaCppEngine
+    from smallretail_llm.value_constraint import ValueConstraint
+
+    allowed = ValueConstraint(frozenset({"3,000", "12"}))
+    request = GenerationRequest(messages=[{"role": "user", "content": "가격: 3,000원 배송비?"}],
+                                max_new_tokens=16, ignore_eos=True, constraint=allowed)
+    llama = LlamaCppEngine(gguf_file(tiny, "f32", tmp_path), tokenizer=tiny, num_threads=1)
+    hf = TransformersEngine(tiny, num_threads=1, prefix_cache_mb=0)
+    ours, theirs = asyncio.run(llama.generate(request)), asyncio.run(hf.generate(request))
+    assert ours.token_ids == theirs.token_ids
+    for number in re.findall(r"[0-9](?:[0-9,.]*[0-9])?", ours.text)[:-1]:
+        assert number.rstrip(",.") in allowed.numbers, ours.text
 
 
 def test_cli_bench_reports_unknown_parts_and_missing_assets(tmp_path, monkeypatch):

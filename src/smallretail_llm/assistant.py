@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from smallretail_llm.copy_check import copy_problems
 from smallretail_llm.engine import (
     Engine,
     EngineUnavailable,
@@ -34,6 +35,7 @@ from smallretail_llm.grounding import (
     check_answer,
     check_description,
     is_handoff,
+    unsupported_in,
 )
 from smallretail_llm.intent import is_injection, match_intents, out_of_scope_topic
 from smallretail_llm.pii import redact_pii
@@ -41,6 +43,8 @@ from smallretail_llm.prompts import render_answer, render_describe
 from smallretail_llm.qa import answer_field, answer_question, handoff_answer, refusal_answer
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.renderer import render_description
+from smallretail_llm.slots import fill, slot_values
+from smallretail_llm.value_constraint import ValueConstraint, numbers_in
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,10 @@ class GenerationOptions:
     retry_top_p: float = 0.95
     seed: int | None = None
     foreign_names: tuple[str, ...] = ()  # other shops' names grounding flags (store.foreign_names)
+    constrain: bool = True
+    """Record-constrained decoding (local engines): numbers and slots only from the record."""
+    fail_fast: bool = True
+    """Stop a draft at the first sentence that states an unsupported claim."""
 
 
 @dataclass
@@ -88,6 +96,8 @@ class Description:
     usage: Usage
     drafts: list[GroundingReport] = field(default_factory=list)  # one per model draft
     engine_down: bool = False  # the engine was unavailable: the renderer answered
+    slots: list[tuple[str, str]] = field(default_factory=list)  # (field, value) the record filled
+    draft_texts: list[str] = field(default_factory=list)  # each draft as filled, for eval
 
     @property
     def regenerations(self) -> int:
@@ -104,6 +114,8 @@ class Answer:
     usage: Usage
     source: AnswerSource
     engine_down: bool = False  # the engine was unavailable: rules answer or hand-off
+    slots: list[tuple[str, str]] = field(default_factory=list)  # (field, value) the record filled
+    draft_text: str | None = None  # the model's draft as filled, for eval
 
 
 def fit_chars(text: str, max_chars: int | None) -> str:
@@ -174,17 +186,56 @@ def check_draft(text: str, report: GroundingReport, max_chars: int | None = None
     return report
 
 
+def draft_controls(options: GenerationOptions, values: dict[str, str], record: ProductRecord,
+                    policy: ShopPolicy | None, extra_numbers: tuple[str, ...] = ()) -> dict:
+    """The constraint and fail-fast check a draft request carries (see GenerationOptions);
+    public so the constrained-decoding bench builds requests exactly as serving does."""
+    extras: dict = {}
+    if options.constrain:
+        extras["constraint"] = ValueConstraint(numbers_in([*values.values(), *extra_numbers]),
+                                               frozenset(values))
+    if options.fail_fast:
+        def check(raw: str) -> str | None:
+            filled = fill(raw, values)
+            if filled.unknown:
+                return f"기록에 없는 항목: {filled.unknown[0]}"
+            found = unsupported_in(filled.text, record, policy, options.foreign_names)
+            return found[0].reason if found else None
+        extras["check"] = check
+    return extras
+
+
+def _slot_failures(report: GroundingReport, text: str, unknown: tuple[str, ...]) -> GroundingReport:
+    for name in unknown:
+        report = _failed(report, Claim(start=0, end=0, text=name, kind="slot",
+                                       reason=f"상품 기록에 없는 항목({name})을 채우려 했습니다"))
+    return report
+
+
+def _copy_failures(report: GroundingReport, text: str, record: ProductRecord,
+                   style: str) -> GroundingReport:
+    for reason, snippet in copy_problems(text, record, style):
+        start = max(text.find(snippet), 0) if snippet else 0
+        report = _failed(report, Claim(start=start, end=start + len(snippet), text=snippet[:40],
+                                       kind="copy", reason=reason))
+    return report
+
+
 async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
                    tone: str | None = None, policy: ShopPolicy | None = None, *,
                    max_chars: int | None = None, max_regenerations: int = 2,
                    options: GenerationOptions | None = None) -> Description:
     """A grounded description of ``record``; never returns an unchecked model draft.
-    Raises QueueFull / UnknownAdapter from the engine (the caller answers 503 / 404); an
-    unavailable engine gives the renderer's text with ``engine_down`` set."""
+    A draft's value slots are filled from the record (``slots.py``) before it is checked; it
+    is served only when it passes grounding and is copy of this product in ``style``
+    (``copy_check.py``). Raises QueueFull / UnknownAdapter from the engine (the caller answers
+    503 / 404); an unavailable engine gives the renderer's text with ``engine_down`` set."""
     options = options or GenerationOptions()
     tone = tone or (policy.tone if policy else "polite")
     messages = render_describe(record, style, tone, policy)
-    usage, drafts, engine_down = Usage(), [], False
+    values = slot_values(record, policy)
+    extras = draft_controls(options, values, record, policy)
+    usage, drafts, engine_down, texts = Usage(), [], False, []
     model = options.adapter or engine.model_names()[0]
     for attempt in range(max_regenerations + 1):
         request = GenerationRequest(
@@ -192,7 +243,8 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
             timeout_s=options.timeout_s,
             temperature=0.0 if attempt == 0 else options.retry_temperature,
             top_p=1.0 if attempt == 0 else options.retry_top_p,
-            seed=None if options.seed is None or attempt == 0 else options.seed + attempt)
+            seed=None if options.seed is None or attempt == 0 else options.seed + attempt,
+            **extras)
         try:
             result = await engine.generate(request)
         except QueueFull:
@@ -208,19 +260,42 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
             break
         usage.add(result)
         model = result.model
-        text = result.text.strip()
+        filled = fill(result.text.strip(), values)
+        text = filled.text
+        texts.append(text)
         checked = check_description(text, record, policy, style,
                                     foreign_names=options.foreign_names)
         report = check_draft(text, checked, max_chars,
                              echoed_prompt(text, messages))
+        report = _copy_failures(_slot_failures(report, text, filled.unknown), text, record, style)
+        if result.finish_reason == "rejected":
+            report = _failed(report, Claim(start=0, end=0, text="", kind="stopped",
+                                           reason="작성 중 근거 없는 내용이 나와 중단했습니다"))
         drafts.append(report)
         if report.passed and text and result.finish_reason in ("stop", "length"):
-            return Description(text, style, tone, "model", report, model, usage, drafts)
+            return Description(text, style, tone, "model", report, model, usage, drafts,
+                               slots=list(filled.filled), draft_texts=texts)
         if result.finish_reason in ("timeout", "cancelled"):
             break  # out of time: another draft would be late too
     text = fit_chars(render_description(record, style, tone, policy), max_chars)
     report = check_description(text, record, policy, style, foreign_names=options.foreign_names)
-    return Description(text, style, tone, "fallback", report, model, usage, drafts, engine_down)
+    return Description(text, style, tone, "fallback", report, model, usage, drafts, engine_down,
+                       draft_texts=texts)
+
+
+def answers_what_was_asked(text: str, filled: tuple[tuple[str, str], ...],
+                           asked: tuple[str, ...] | list[str]) -> bool:
+    """A grounded draft still must answer the question: its filled fields must be among the
+    fields the question asks about (`asked`: the rules' evidence; the product name may always
+    be said), and it may hand off only when the record cannot answer (no field asked for is
+    known). A slot-free factual draft is accepted when some asked field exists ("재고가 있어요").
+    Why: a small model's grounded answer about another field would replace a right rule answer."""
+    if is_handoff(text):
+        return not asked
+    fields = {name for name, _ in filled} - {"name"}
+    if not asked:
+        return False
+    return fields <= set(asked)
 
 
 def evidence_for(question: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
@@ -255,10 +330,13 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
     if topic:
         return done(handoff_answer(topic, tone), True, [], "handoff")
     messages = render_answer(record, redacted, policy)
+    values = slot_values(record, policy)
     request = GenerationRequest(messages=messages,
                                 max_new_tokens=options.max_new_tokens, adapter=options.adapter,
-                                timeout_s=options.timeout_s)
+                                timeout_s=options.timeout_s,
+                                **draft_controls(options, values, record, policy, (redacted,)))
     engine_down = False
+    draft_text = None
     try:
         result: GenerationResult | None = await engine.generate(request)
     except ValueError as exc:  # e.g. the prompt does not fit the model: the rules answer
@@ -270,17 +348,22 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
     if result is not None:
         usage.add(result)
         model = result.model
-        text = result.text.strip()
-        if text and result.finish_reason in ("stop", "length"):
+        filled = fill(result.text.strip(), values)
+        text = draft_text = filled.text
+        if text and result.finish_reason in ("stop", "length") and not filled.unknown:
             report = check_draft(text, check_answer(text, redacted, record, policy,
                                                       foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
-            if report.passed:
+            rule = answer_question(question, record, policy, tone)
+            if report.passed and answers_what_was_asked(text, filled.filled, rule.evidence):
                 handed_off = is_handoff(text)
-                evidence = [] if handed_off else evidence_for(redacted, record, policy)
-                return Answer(text, handed_off, evidence, report, model, usage, "model")
+                evidence = [] if handed_off else list(rule.evidence)
+                return Answer(text, handed_off, evidence, report, model, usage, "model",
+                              slots=list(filled.filled), draft_text=text)
     # The rule-based answer: deterministic, states record values only, never repeats PII, and
     # its hand-off names the missing field ("소비기한 정보는 등록된 상품 정보에 없습니다 …").
     rule = answer_question(question, record, policy, tone)
-    return done(rule.answer, rule.needs_human, list(rule.evidence),
-                "handoff" if rule.needs_human else "fallback", engine_down)
+    served = done(rule.answer, rule.needs_human, list(rule.evidence),
+                  "handoff" if rule.needs_human else "fallback", engine_down)
+    served.draft_text = draft_text
+    return served

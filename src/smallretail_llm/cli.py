@@ -247,19 +247,20 @@ def data_build(
 
 @data_app.command("corpus")
 def data_corpus(
-    out: Annotated[Path, typer.Option("--out", help="말뭉치 텍스트 파일")],
+    out: Annotated[Path, typer.Option("--out", help="말뭉치 파일 (.jsonl: 대화 한 줄에 하나)")],
     db: DbOpt = None,
     seed: Annotated[int, typer.Option("--seed")] = 0,
 ) -> None:
-    """Plain text (train split only) for the offline nano model's tokenizer and base."""
-    from .dataset import build_examples, corpus_lines
+    """The offline nano model's training documents (train split only): one conversation per
+    JSONL line, its reply with value slots (see slots.py)."""
+    from .dataset import build_examples, corpus_conversations
 
     built = build_examples(_catalog_with_policies(db), seed=seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     lines = 0
     with out.open("w", encoding="utf-8") as fh:
-        for line in corpus_lines(built):
-            fh.write(line + "\n")
+        for messages in corpus_conversations(built):
+            fh.write(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
             lines += 1
     emit({"out": str(out), "lines": lines, "bytes": out.stat().st_size})
 
@@ -311,8 +312,9 @@ def model_build_nano(
     db: DbOpt = None,
     force: Annotated[bool, typer.Option("--force", help="캐시가 있어도 다시 만들기")] = False,
 ) -> None:
-    """Train the offline nano tokenizer + model from the catalog text (cached by fingerprint)."""
-    from .dataset import build_examples, corpus_lines
+    """Train the offline nano tokenizer + model from the train split's conversations (cached by
+    fingerprint)."""
+    from .dataset import build_examples, corpus_conversations
     from .nano import build_nano, read_corpus
 
     if corpus is not None:
@@ -320,9 +322,9 @@ def model_build_nano(
             fail(f"말뭉치 파일이 없습니다: {corpus}", 2)
         texts = read_corpus(corpus)
     else:
-        texts = list(corpus_lines(build_examples(_catalog_with_policies(db))))
+        texts = list(corpus_conversations(build_examples(_catalog_with_policies(db))))
     path = build_nano(texts, out, force=force)
-    emit({"model": str(path), "corpus_lines": len(texts)})
+    emit({"model": str(path), "documents": len(texts)})
 
 
 @app.command("train")

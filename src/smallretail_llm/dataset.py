@@ -18,6 +18,7 @@ from .prompts import ANSWER_VERSION, DESCRIBE_VERSION, render_answer, render_des
 from .qa_examples import generate_qa
 from .record import STYLE_LABELS, TONE_LABELS, ProductRecord, ShopPolicy
 from .renderer import render_description
+from .slots import delexicalize, slot_values
 
 SPLITS = ("train", "validation", "test")
 STYLES = tuple(STYLE_LABELS)
@@ -38,6 +39,29 @@ def split_of(record: ProductRecord, validation: float = 0.1, test: float = 0.1) 
     return "train"
 
 
+def assign_splits(records: Iterable[ProductRecord]) -> dict[str, str]:
+    """Split per product key: `split_of`'s stable hash, except that a catalog of 3 or more
+    products always holds out at least one product for validation and one for test (a small
+    shop's 5-product catalog would often get none, and an empty split cannot be evaluated or
+    even saved as a dataset). Moved products are the train products whose hash lies closest to
+    the held-out range, so the choice is stable as the catalog grows."""
+    keys = sorted({r.key: r for r in records}.items())
+    splits = {key: split_of(record) for key, record in keys}
+    if len(keys) < len(SPLITS):
+        return splits
+
+    def bucket(key: str) -> float:
+        return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+    for wanted in ("test", "validation"):
+        if wanted in splits.values():
+            continue
+        train = sorted((k for k, v in splits.items() if v == "train"), key=bucket)
+        if len(train) > 1:
+            splits[train[0]] = wanted
+    return splits
+
+
 def _base(record: ProductRecord, task: str, version: str) -> dict:
     return {"task": task, "product_key": record.key, "shop_id": record.shop_id,
             "category": record.category, "prompt_version": f"{task}.{version}"}
@@ -49,6 +73,7 @@ def describe_examples(record: ProductRecord, policy: ShopPolicy | None, seed: in
     """Every style, in `tones_per_style` seeded tones; the target is the grounded reference
     renderer unless a drafter (teacher) supplies a text that passes grounding."""
     rng = random.Random(f"{seed}:{record.key}:describe")
+    values = slot_values(record, policy)
     rows = []
     for style in STYLES:
         for tone in rng.sample(TONES, k=min(tones_per_style, len(TONES))):
@@ -63,6 +88,7 @@ def describe_examples(record: ProductRecord, policy: ShopPolicy | None, seed: in
                 target = render_description(record, style, tone, policy, seed=seed)
             rows.append(_base(record, "describe", DESCRIBE_VERSION) | {
                 "messages": messages + [{"role": "assistant", "content": target}],
+                "slot_target": delexicalize(target, values),
                 "style": style, "tone": tone, "source": source, "needs_human": False,
                 "evidence": [], "kind": "description"})
     return rows
@@ -72,10 +98,12 @@ def answer_examples(record: ProductRecord, policy: ShopPolicy, seed: int) -> lis
     """Customer questions with grounded answers or hand-offs (see qa.generate_qa). Questions are
     PII-redacted exactly as serving redacts them: nothing personal is trained on."""
     rows = []
+    values = slot_values(record, policy)
     for qa in generate_qa(record, policy, seed):
         messages = render_answer(record, redact_pii(qa.question, keep={policy.cs_phone}).text, policy)
         rows.append(_base(record, "answer", ANSWER_VERSION) | {
             "messages": messages + [{"role": "assistant", "content": qa.answer}],
+            "slot_target": delexicalize(qa.answer, values),
             "style": "", "tone": policy.tone, "source": "generated",
             "needs_human": qa.needs_human, "evidence": list(qa.evidence), "kind": qa.kind})
     return rows
@@ -107,10 +135,12 @@ def build_examples(products: Iterable[tuple[ProductRecord, ShopPolicy]], seed: i
                    drafter: Drafter | None = None) -> BuiltDataset:
     """The whole dataset, split by product. Deterministic for a seed (and a deterministic drafter)."""
     built = BuiltDataset({name: [] for name in SPLITS})
-    for record, policy in sorted(products, key=lambda p: p[0].key):
+    products = sorted(products, key=lambda p: p[0].key)
+    assigned = assign_splits(record for record, _ in products)
+    for record, policy in products:
         rows = describe_examples(record, policy, seed, drafter=drafter, stats=built.stats)
         rows += answer_examples(record, policy, seed)
-        built.splits[split_of(record)].extend(rows)
+        built.splits[assigned[record.key]].extend(rows)
     return built
 
 
@@ -124,8 +154,9 @@ def save(built: BuiltDataset, out_dir: str | Path) -> Path:
         with (out / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-    DatasetDict({name: Dataset.from_list(rows) for name, rows in built.splits.items()}).save_to_disk(
-        str(out / "hf"))
+    # an empty split has no columns and cannot be loaded back: only splits with rows are saved
+    DatasetDict({name: Dataset.from_list(rows) for name, rows in built.splits.items()
+                 if rows}).save_to_disk(str(out / "hf"))
     card = built.card()
     (out / "dataset_card.json").write_text(json.dumps(card, ensure_ascii=False, indent=2) + "\n",
                                            encoding="utf-8")
@@ -153,10 +184,11 @@ def _card_markdown(card: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def corpus_lines(built: BuiltDataset, splits: tuple[str, ...] = ("train",)) -> Iterable[str]:
-    """Plain text for the nano model's tokenizer and base: the given splits only (never test),
-    one conversation turn per line with newlines escaped out."""
+def corpus_conversations(built: BuiltDataset, splits: tuple[str, ...] = ("train",)
+                         ) -> Iterable[list[dict[str, str]]]:
+    """The nano model's pretraining documents: whole train-split conversations whose assistant
+    turn is the slot target, so the base learns the task itself (reading a record, writing copy
+    with value slots), not only catalog phrasing. Never the test split."""
     for name in splits:
         for row in built.splits[name]:
-            for message in row["messages"]:
-                yield message["content"].replace("\n", " ")
+            yield [*row["messages"][:-1], {"role": "assistant", "content": row["slot_target"]}]

@@ -64,8 +64,8 @@ class DemoAssets:
 def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets:
     """Everything the demo server needs, built once and reused (each step is cached)."""
     from .adapter import ADAPTER_META
-    from .dataset import build_examples, corpus_lines, save
-    from .nano import build_nano, default_nano_dir
+    from .dataset import build_examples, corpus_conversations, save
+    from .nano import build_nano, default_nano_dir, read_corpus
     from .train_config import TrainConfig
     from .training import train
 
@@ -75,7 +75,7 @@ def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets
     summarize(store, load_samples(store), console)
 
     data_dir = home / "data" / "sample"
-    corpus = data_dir / "corpus.txt"
+    corpus = data_dir / "corpus.jsonl"
     expected = current_prompt_versions()
     stale = (data_dir / "dataset_card.json").is_file() and dataset_versions(data_dir) != expected
     if stale:
@@ -84,9 +84,10 @@ def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets
         console.print("[bold]1/3[/] 학습 데이터 만드는 중 (상품 설명 + 고객 문답)...")
         built = build_examples(catalog_pairs(store), seed=0)
         save(built, data_dir)
-        corpus.write_text("".join(line + "\n" for line in corpus_lines(built)), encoding="utf-8")
+        corpus.write_text("".join(json.dumps({"messages": m}, ensure_ascii=False) + "\n"
+                                  for m in corpus_conversations(built)), encoding="utf-8")
     console.print("[bold]2/3[/] nano 모델 (처음 한 번만, 2코어 CPU에서 몇 분)...")
-    model_dir = build_nano(corpus.read_text(encoding="utf-8").splitlines(), default_nano_dir())
+    model_dir = build_nano(read_corpus(corpus), default_nano_dir())
 
     run_dir = home / "train" / "nano-cpu"
     adapter_dir = run_dir / "adapter"
@@ -151,14 +152,14 @@ def curl_examples(base: str = "http://127.0.0.1:8000") -> str:
                           ensure_ascii=False)
     answer = json.dumps({"product_id": DEMO_SKU, "question": "보관은 어떻게 해요? 제 번호 010-1234-5678"},
                         ensure_ascii=False)
-    chat = json.dumps({"model": ADAPTER_NAME, "messages": [
-        {"role": "user", "content": "청송 꿀사과 한 줄 소개 부탁해요"}], "stream": True}, ensure_ascii=False)
+    chat = json.dumps({"model": ADAPTER_NAME, "product_id": DEMO_SKU, "messages": [
+        {"role": "user", "content": "이거 원산지가 어디예요?"}], "stream": True}, ensure_ascii=False)
     return "\n".join([
         f"# 상품 설명 만들기 ({DEMO_SHOP} 상점의 {DEMO_SKU})",
         f"curl -s {base}/v1/descriptions -H 'Content-Type: application/json' -d '{describe}'",
         "# 고객 질문에 답하기 (전화번호는 가려서 처리됩니다)",
         f"curl -s {base}/v1/answers -H 'Content-Type: application/json' -d '{answer}'",
-        "# OpenAI 호환 스트리밍",
+        "# OpenAI 호환 스트리밍: product_id 를 주면 그 상품에 대해 근거 검사를 거쳐 답합니다",
         f"curl -sN {base}/v1/chat/completions -H 'Content-Type: application/json' -d '{chat}'",
         f"# 상품 목록, API 문서: {base}/v1/products , {base}/docs",
     ])

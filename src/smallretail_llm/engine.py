@@ -10,13 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from smallretail_llm.value_constraint import ValueConstraint
 
 logger = logging.getLogger(__name__)
 
-FinishReason = Literal["stop", "length", "cancelled", "timeout"]
+FinishReason = Literal["stop", "length", "cancelled", "timeout", "rejected"]
+""""rejected": the request's ``check`` stopped a draft that already failed (fail fast)."""
 
 # Row label peft uses for "no adapter" in a mixed-adapter batch.
 BASE_ADAPTER = "__base__"
@@ -66,7 +70,12 @@ class GenerationRequest:
     """One generation. Exactly one of ``messages`` (chat, rendered with the model's own chat
     template) or ``prompt`` (raw text) is set. ``temperature == 0`` means greedy (the default).
     ``timeout_s`` counts from submission, queue time included. ``ignore_eos`` keeps generating
-    past EOS up to ``max_new_tokens`` (benchmarks that need a fixed output length)."""
+    past EOS up to ``max_new_tokens`` (benchmarks that need a fixed output length).
+
+    ``constraint`` (local engines) keeps numbers and value slots to the record's
+    (``value_constraint.py``). ``check`` is called with the text so far each time a sentence
+    or line ends; a returned reason stops the row at once with finish_reason "rejected", so a
+    draft that already states something false costs no more tokens."""
 
     messages: Sequence[Mapping[str, str]] | None = None
     prompt: str | None = None
@@ -78,6 +87,8 @@ class GenerationRequest:
     seed: int | None = None
     timeout_s: float | None = None
     ignore_eos: bool = False
+    constraint: ValueConstraint | None = field(default=None, compare=False)
+    check: Callable[[str], str | None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if (self.messages is None) == (self.prompt is None):

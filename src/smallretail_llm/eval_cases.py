@@ -89,13 +89,14 @@ def expected_values(field: str, record: ProductRecord, policy: ShopPolicy) -> li
 def split_cases(catalog: dict, split: str, seed: int = 0) -> tuple[list[DescribeCase], list[AnswerCase]]:
     """Descriptions (every style, the dataset's tones, the dataset's reference) and generated
     questions of the products in `split`, exactly as `dataset.build_examples` makes them."""
-    from smallretail_llm.dataset import describe_examples, split_of
+    from smallretail_llm.dataset import assign_splits, describe_examples
     from smallretail_llm.qa_examples import generate_qa
 
     describes, answers = [], []
+    assigned = assign_splits(record for record, _ in catalog.values())
     for key in sorted(catalog):
         record, policy = catalog[key]
-        if split_of(record) != split:
+        if assigned[record.key] != split:
             continue
         for row in describe_examples(record, policy, seed):
             describes.append(DescribeCase(record, policy, row["style"], row["tone"],

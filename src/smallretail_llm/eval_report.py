@@ -13,7 +13,9 @@ DESCRIBE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("compliance_violations_per_100", "advertising-rule violations per 100 texts", "num"),
     ("required_coverage", "required-field coverage", "pct"),
     ("within_limit_rate", "length within the style's limit", "pct"),
-    ("eos_rate", "ended with EOS", "pct"),
+    ("eos_rate", "ended with EOS (drafts not stopped by fail fast)", "pct"),
+    ("fail_fast_rate", "stopped early by fail fast (a false claim mid-draft)", "pct"),
+    ("foreign_numbers_per_100", "numbers the record and policy lack, per 100 drafts", "num"),
     ("repeated_3gram_rate", "repeated word 3-gram rate", "pct"),
     ("runaway_rate", "runaway repetition (> 25% repeated 3-grams)", "pct"),
     ("distinct_2", "distinct-2 across products", "num"),
@@ -28,6 +30,8 @@ ANSWER_ROWS: tuple[tuple[str, str, str], ...] = (
     ("handoff_f1", "hand-off F1", "pct"),
     ("grounded_rate", "answers passing grounding", "pct"),
     ("unsupported_per_100", "unsupported claims per 100 answers", "num"),
+    ("foreign_numbers_per_100", "numbers the record, policy and question lack, per 100", "num"),
+    ("eos_rate", "ended with EOS (model drafts)", "pct"),
     ("pii_echo_rate", "personal-data echo rate (lower is better)", "pct"),
     ("injection_resistance_rate", "prompt-injection resistance", "pct"),
 )
@@ -35,9 +39,11 @@ COST_COLUMNS = ("n", "prompt_tokens_per_example", "completion_tokens_per_example
                 "latency_p95_s", "examples_per_s")
 
 
-NANO_NOTE = ("The offline `nano` model is a small model trained from scratch on the catalog so "
-             "the pipeline runs without a network: its numbers check the pipeline and the gap the "
-             "adapter closes, not what a real base model (../shared/MODELS.md) would score.")
+NANO_NOTE = ("The offline `nano` model is a small model trained from scratch on the train "
+             "split's conversations so the pipeline runs without a network; it writes replies "
+             "with value slots the record fills (slots.py). Its numbers are for this catalog's "
+             "held-out products, not what a real base model (../shared/MODELS.md) would score. "
+             "`-unconstrained` rows run the same model with record-constrained decoding off.")
 DRAFT_NOTE = ("The model's own drafts (before the rule-based fallback; equal to the above for the "
               "renderer):")
 COST_NOTE = ("Latency is per example through the assistant flow (retries and grounding checks "

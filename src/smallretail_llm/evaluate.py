@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -38,6 +39,8 @@ from smallretail_llm.record import ProductRecord, ShopPolicy
 log = logging.getLogger(__name__)
 
 SYSTEMS = ("renderer", "base", "lora")
+UNCONSTRAINED = "-unconstrained"
+"""Suffix of a model system run with record-constrained decoding off ("lora-unconstrained")."""
 SPLITS = ("test", "validation", "hard")
 LORA_NAME = "lora"
 DEFAULT_LIMITS: dict[str, int] = {"describe": 16, "answer": 32, "hard": 150}
@@ -102,8 +105,8 @@ async def _describe(system: str, case: DescribeCase, engine, options) -> m.Descr
             out.drafts = len(d.drafts)
             out.prompt_tokens, out.completion_tokens = d.usage.prompt_tokens, d.usage.completion_tokens
             raw = d.drafts[0] if d.drafts else None
-            if recorder.results:
-                out.raw_text = recorder.results[0].text.strip()
+            if recorder.results:  # the first draft as served would read it (slots filled)
+                out.raw_text = d.draft_texts[0] if d.draft_texts else recorder.results[0].text.strip()
                 out.finish_reason = recorder.results[0].finish_reason
     except Exception as exc:  # one bad example must not end the run: it is counted
         log.exception("평가 예제 실패 (%s, %s)", system, r.key)
@@ -115,7 +118,19 @@ async def _describe(system: str, case: DescribeCase, engine, options) -> m.Descr
         out.raw_violations = [v.rule for v in raw.compliance_violations]
         out.raw_missing = list(raw.missing_required)
     out.required_total = _required_total(r, case.policy, case.style)
+    out.raw_foreign_numbers = foreign_numbers(out.raw_text, r, case.policy)
     return out
+
+
+def foreign_numbers(text: str, record: ProductRecord, policy: ShopPolicy | None,
+                    also: tuple[str, ...] = ()) -> int:
+    """How many numbers `text` states that the record, the policy (and `also`, e.g. the
+    question) do not: what record-constrained decoding is there to bring to 0."""
+    from smallretail_llm.slots import slot_values
+    from smallretail_llm.value_constraint import numbers_in
+
+    known = numbers_in([*slot_values(record, policy).values(), *also])
+    return sum(n.rstrip(",.") not in known for n in re.findall(r"[0-9](?:[0-9,.]*[0-9])?", text))
 
 
 _REQUIRED: dict[tuple[str, str], int] = {}
@@ -163,10 +178,14 @@ async def _answer(system: str, case: AnswerCase, engine, options) -> m.AnswerOut
         out.raw_answer, out.raw_needs_human = out.answer, out.needs_human
         out.raw_grounded, out.raw_unsupported = out.grounded, out.unsupported
         if system != "renderer" and recorder.attempts:  # refused by the engine: no draft
-            out.raw_answer = recorder.results[0].text.strip() if recorder.results else ""
+            out.raw_answer = a.draft_text if a.draft_text is not None else (
+                recorder.results[0].text.strip() if recorder.results else "")
             raw = check_answer(out.raw_answer, redacted, r, case.policy)
             out.raw_needs_human = is_handoff(out.raw_answer)
-            out.raw_grounded = raw.passed and bool(out.raw_answer)  # silence is no answer
+            out.finish_reason = recorder.results[0].finish_reason if recorder.results else None
+            # silence is no answer, and a slot the record could not fill is no answer either
+            out.raw_grounded = raw.passed and bool(out.raw_answer) and "⟦" not in out.raw_answer
+            out.raw_foreign_numbers = foreign_numbers(out.raw_answer, r, case.policy, (redacted,))
             out.raw_unsupported = _kinds(raw)
     except Exception as exc:  # counted as an error; scored as a wrong, unhanded-off answer
         log.exception("평가 예제 실패 (%s, %s)", system, case.id)
@@ -249,7 +268,7 @@ def _engine(model: str | None, adapter: str | None, systems: Sequence[str], conc
     from smallretail_llm.nano import resolve_model
     from smallretail_llm.prompts import ANSWER_VERSION, DESCRIBE_VERSION
 
-    adapters = {LORA_NAME: adapter} if LORA_NAME in systems else None
+    adapters = {LORA_NAME: adapter} if any(s.startswith(LORA_NAME) for s in systems) else None
     engine = TransformersEngine(resolve_model(model or "nano"), adapters=adapters,
                                 batching=BatchingConfig(max_batch_size=concurrency, max_queue=4096))
     if adapters:
@@ -271,11 +290,12 @@ def run_eval(systems: Sequence[str], split: str | Sequence[str], out_dir: str | 
 
     systems = list(systems)
     splits = [s.strip() for s in (split.split(",") if isinstance(split, str) else split) if s.strip()]
-    unknown = [s for s in systems if s not in SYSTEMS] + [s for s in splits if s not in SPLITS]
+    unknown = [s for s in systems if s.removesuffix(UNCONSTRAINED) not in SYSTEMS
+               or s == "renderer" + UNCONSTRAINED] + [s for s in splits if s not in SPLITS]
     if unknown or not systems or not splits:
         raise ValueError(f"알 수 없는 시스템/분할: {', '.join(unknown) or '(비어 있음)'} "
                          f"(시스템: {', '.join(SYSTEMS)}; 분할: {', '.join(SPLITS)})")
-    if LORA_NAME in systems and engine is None and not adapter:
+    if any(s.startswith(LORA_NAME) for s in systems) and engine is None and not adapter:
         raise ValueError("lora 시스템을 평가하려면 --adapter 로 어댑터 폴더를 지정하세요.")
     started = dt.datetime.now(dt.UTC)
     catalog = load_catalog(db)
@@ -301,8 +321,10 @@ def run_eval(systems: Sequence[str], split: str | Sequence[str], out_dir: str | 
         rows: list = []
         try:
             for system in systems:
-                options = GenerationOptions(adapter=LORA_NAME if system == LORA_NAME else None,
-                                            max_new_tokens=max_new_tokens, seed=seed)
+                options = GenerationOptions(
+                    adapter=LORA_NAME if system.startswith(LORA_NAME) else None,
+                    max_new_tokens=max_new_tokens, seed=seed,
+                    constrain=not system.endswith(UNCONSTRAINED))
                 for (name, task), task_cases in cases.items():
                     runner = _describe if task == "describe" else _answer
                     outcomes, wall = await _run_all(system, task_cases, runner, engine, options,

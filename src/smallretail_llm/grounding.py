@@ -305,3 +305,12 @@ def check_answer(answer: str, question: str, record: ProductRecord,
                        check_compliance(body, record, require_statement=False))
 
     return _guarded(run, strict)
+
+
+def unsupported_in(text: str, record: ProductRecord, policy: ShopPolicy | None = None,
+                   foreign_names: Iterable[str] = ()) -> list[Claim]:
+    """The claims of `text` that the record and policy do not support (other shops' names
+    included), without the required-field and advertising checks (which need the whole text and
+    the morpheme analyser): cheap and thread-safe, so a draft can be checked as it is written."""
+    mentions = extract_claims(text, protect=protected_strings(record, policy))
+    return _claims(text, mentions, build_facts(record, policy), record, policy, foreign_names)

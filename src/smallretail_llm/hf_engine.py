@@ -23,6 +23,7 @@ number of LoRA adapters, served through the dynamic ``Batcher``.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -35,6 +36,7 @@ from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
     GenerationConfig,
+    LogitsProcessorList,
     PreTrainedTokenizerBase,
     StoppingCriteria,
     StoppingCriteriaList,
@@ -221,9 +223,13 @@ class _Rows(StoppingCriteria):
             reason = "stop"
         if reason is None:
             self.tokens[row].append(token)
-            job.emit(self.decoders[row].push(token))
+            delta = self.decoders[row].push(token)
+            job.emit(delta)
             if self.decoders[row].stopped:
                 reason = "stop"
+            elif job.request.check is not None and delta.rstrip(" ").endswith((".", "!", "?", "\n")):
+                if job.request.check(self.decoders[row].text):  # fail fast: already a failed draft
+                    reason = "rejected"
             elif len(self.tokens[row]) >= job.data.limit:  # type: ignore[attr-defined]
                 reason = "length"
         if reason is not None:
@@ -321,6 +327,13 @@ class TransformersEngine(BatchedEngine):
     def model_names(self) -> list[str]:
         return [self.name, *self._adapters]
 
+    @functools.cached_property
+    def token_table(self):
+        """How this tokenizer spells digits and slots (built once, on first constrained use)."""
+        from smallretail_llm.value_constraint import TokenTable
+
+        return TokenTable.for_tokenizer(self.tokenizer)
+
     def clear_prefix_cache(self) -> None:
         """Forget all stored prompt KV (call while no batch runs, e.g. between bench runs)."""
         if self.prefix_cache is not None:
@@ -365,6 +378,12 @@ class TransformersEngine(BatchedEngine):
         )
         rows = _Rows(jobs, self.tokenizer, self._eos_ids)
         context, kwargs = self._adapter_context(jobs)
+        if any(job.request.constraint is not None for job in jobs):
+            from smallretail_llm.constrained_logits import RowConstraints
+
+            kwargs["logits_processor"] = LogitsProcessorList([RowConstraints(
+                [job.request.constraint for job in jobs], self.token_table,
+                lambda row: rows.tokens[row])])
         with torch.inference_mode(), context:
             if first.seed is not None and not first.greedy:
                 torch.manual_seed(first.seed)  # seeded requests run alone (sampling_key)

@@ -82,6 +82,7 @@ class LlamaCppEngine(BatchedEngine):
         )
         config = replace(batching or BatchingConfig(), max_batch_size=1)
         self._batcher = Batcher(self._run_batch, model_name=self.name, config=config, clock=clock)
+        self._token_table = None  # built on the first constrained request
         self._ready = True
         logger.info("loaded %s (%s) with llama.cpp, %d threads", self.name, gguf.name, threads)
 
@@ -95,6 +96,31 @@ class LlamaCppEngine(BatchedEngine):
         self._llm.reset()
 
     # -- internals ------------------------------------------------------------------------------
+
+    def _constraint(self, constraint, tokens: list[int]):
+        """llama.cpp's logits processor for one request's ``ValueConstraint`` (the same per-step
+        decision the transformers engine makes; ``tokens`` grows as the row generates)."""
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        from smallretail_llm.value_constraint import TokenTable, banned, text_of
+
+        if self._token_table is None:
+            self._token_table = TokenTable.for_tokenizer(self.tokenizer)
+        table = self._token_table
+
+        def apply(_input_ids, scores):
+            ban = banned(text_of(tokens, table), constraint, table)
+            if ban.only_numeric:
+                keep = np.full(scores.shape[0], True)
+                keep[[i for i in table.numeric_start_ids if i < scores.shape[0]]] = False
+                scores[keep] = -np.inf
+            ids = [i for i in ban.ids if i < scores.shape[0]]
+            if ids:
+                scores[ids] = -np.inf
+            return scores
+
+        return LogitsProcessorList([apply])
 
     def _prepare(self, request: GenerationRequest) -> Prompt:
         if request.adapter not in (None, self.name):
@@ -116,6 +142,8 @@ class LlamaCppEngine(BatchedEngine):
             if request.greedy
             else {"temp": request.temperature, "top_p": request.top_p, "top_k": 0}
         )
+        if request.constraint is not None:
+            sampling["logits_processor"] = self._constraint(request.constraint, tokens)
         if reason is None:
             for token in self._llm.generate(prompt.ids, min_p=0.0, repeat_penalty=1.0,
                                             reset=True, **sampling):
@@ -125,9 +153,13 @@ class LlamaCppEngine(BatchedEngine):
                 if reason is not None:
                     break
                 tokens.append(token)
-                job.emit(decoder.push(token))
+                delta = decoder.push(token)
+                job.emit(delta)
                 if decoder.stopped:
                     reason = "stop"
+                elif (request.check is not None and delta.rstrip(" ").endswith((".", "!", "?", "\n"))
+                      and request.check(decoder.text)):
+                    reason = "rejected"  # fail fast: the draft already states something false
                 elif len(tokens) >= prompt.limit:
                     reason = "length"
                 if reason is not None:

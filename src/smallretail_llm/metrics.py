@@ -50,6 +50,7 @@ class DescriptionOutcome:
     raw_missing: list[str] = field(default_factory=list)
     required_total: int = 0
     finish_reason: str | None = None  # of the first draft; "stop" = ended with EOS
+    raw_foreign_numbers: int = 0  # numbers in the first draft the record and policy lack
     drafts: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -82,6 +83,8 @@ class AnswerOutcome:
     raw_needs_human: bool = False
     raw_grounded: bool = False
     raw_unsupported: list[str] = field(default_factory=list)
+    raw_foreign_numbers: int = 0  # numbers in the model's draft the record, policy and question lack
+    finish_reason: str | None = None  # of the model's draft
     personal_data: list[str] = field(default_factory=list)  # values found in the question
     system_prompt: str = ""
     prompt_tokens: int = 0
@@ -265,7 +268,11 @@ def describe_summary(outcomes: Sequence[DescriptionOutcome]) -> dict:
         "texts_with_violation_rate": rate(sum(bool(o.raw_violations) for o in outcomes), n),
         "required_coverage": required_coverage(missing, required),
         "within_limit_rate": rate(sum(within_style_limit(o.raw_text, o.style) for o in outcomes), n),
-        "eos_rate": rate(sum(o.finish_reason == "stop" for o in outcomes), n),
+        # of the drafts that ran to their end: fail fast stops a false draft on purpose
+        "eos_rate": rate(sum(o.finish_reason == "stop" for o in outcomes),
+                         sum(o.finish_reason != "rejected" for o in outcomes)),
+        "fail_fast_rate": rate(sum(o.finish_reason == "rejected" for o in outcomes), n),
+        "foreign_numbers_per_100": per_100(sum(o.raw_foreign_numbers for o in outcomes), n),
         "repeated_3gram_rate": mean(repeats),
         "runaway_rate": rate(sum(r > RUNAWAY_RATE for r in repeats), n),
         "distinct_2": distinct_n(o.raw_text for o in outcomes),
@@ -358,6 +365,9 @@ def answer_summary(outcomes: Sequence[AnswerOutcome], raw: bool = False) -> dict
         "handoff_expected": handoff["tp"] + handoff["fn"],
         "handoff_predicted": handoff["tp"] + handoff["fp"],
         "grounded_rate": rate(sum(pick(o)[2] for o in outcomes), n),
+        "eos_rate": rate(sum(o.finish_reason == "stop" for o in outcomes),
+                         sum(o.finish_reason not in (None, "rejected") for o in outcomes)),
+        "foreign_numbers_per_100": per_100(sum(o.raw_foreign_numbers for o in outcomes), n),
         "unsupported_per_100": per_100(sum(kinds.values()), n),
         "unsupported_per_100_by_kind": {k: per_100(v, n) for k, v in sorted(kinds.items())},
         "pii_n": len(with_pii),

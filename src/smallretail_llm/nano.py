@@ -13,7 +13,6 @@ import hashlib
 import io
 import json
 import logging
-import math
 import shutil
 import time
 from collections.abc import Iterable, Sequence
@@ -59,19 +58,25 @@ class NanoShape:
     num_layers: int = 6
     num_heads: int = 4
     num_kv_heads: int = 2
-    context: int = 512
+    context: int = 1024  # the median answer prompt is ~480 tokens; detail prompt + target ~600
 
 
 @dataclass(frozen=True)
 class NanoTraining:
-    """Pretraining loop settings; `time_budget_s` caps the wall time whatever the corpus size."""
+    """Pretraining loop settings; `time_budget_s` caps the wall time whatever the corpus size.
 
-    seq_len: int = 256
-    batch_size: int = 16
+    A batch holds at most `batch_size * seq_len` tokens (documents of similar length, padded);
+    a document longer than `seq_len` is cut (plain text) or dropped (a conversation: a cut one
+    would lose its end marker). `prompt_weight` is the loss weight of a conversation's
+    non-assistant tokens: the prompt is read, but the reply is what is learned."""
+
+    seq_len: int = 1024
+    batch_size: int = 4  # 4k tokens a step: more, smaller steps learn more in a fixed budget
     learning_rate: float = 3e-3
-    epochs: float = 8.0
-    max_steps: int = 2000
-    time_budget_s: float = 300.0
+    epochs: float = 2.0
+    max_steps: int = 1200
+    time_budget_s: float = 420.0
+    prompt_weight: float = 0.1
     seed: int = 0
 
 
@@ -91,26 +96,37 @@ def resolve_model(name_or_path: str) -> str:
     return str(path)
 
 
-def read_corpus(path: str | Path) -> list[str]:
-    """Read corpus texts: `.jsonl` rows with a "text" field, otherwise one text per line."""
+def read_corpus(path: str | Path) -> list:
+    """Read pretraining documents: `.jsonl` rows with "messages" (a conversation) or "text",
+    otherwise one text per line."""
     path = Path(path)
     lines = path.read_text(encoding="utf-8").splitlines()
     if path.suffix == ".jsonl":
-        return [json.loads(line)["text"] for line in lines if line.strip()]
+        rows = [json.loads(line) for line in lines if line.strip()]
+        return [row["messages"] if "messages" in row else row["text"] for row in rows]
     return [line for line in lines if line.strip()]
 
 
+def _document_text(document) -> str:
+    """A document as the model sees it: conversations through the chat template's markup."""
+    if isinstance(document, str):
+        return document
+    return "".join(f"{IM_START}{m['role']}\n{m['content']}{IM_END}\n" for m in document)
+
+
 def train_tokenizer(
-    texts: Iterable[str], out_dir: str | Path, vocab_size: int = 8000
+    texts: Iterable[str], out_dir: str | Path, vocab_size: int = 8000,
+    symbols: Sequence[str] = (),
 ) -> PreTrainedTokenizerBase:
     """Train a byte-fallback SentencePiece BPE and save it as a transformers tokenizer.
 
     Identity normalization, no dummy prefix and kept whitespace make decode(encode(x)) == x
     for any text; bytes cover characters the corpus never showed (emoji, rare syllables).
+    Digits are single pieces (split_digits), and each of `symbols` (the value slots) is one.
     The folder also keeps `tokenizer.model`, which llama.cpp's GGUF converter reads.
     """
     import sentencepiece as spm
-    from transformers import AutoTokenizer
+    from transformers import AddedToken, AutoTokenizer
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -131,7 +147,7 @@ def train_tokenizer(
         character_coverage=0.9995,
         unk_id=0, bos_id=1, eos_id=2, pad_id=3,
         unk_piece=UNK, bos_piece=BOS, eos_piece=IM_END, pad_piece=PAD,
-        user_defined_symbols=[IM_START, "\n"],
+        user_defined_symbols=[IM_START, "\n", *symbols],
         max_sentence_length=1 << 16,
         input_sentence_size=2_000_000,
         shuffle_input_sentence=True,
@@ -154,6 +170,9 @@ def train_tokenizer(
     }
     (out_dir / "tokenizer_config.json").write_text(json.dumps(config, indent=2), encoding="utf-8")
     tokenizer = AutoTokenizer.from_pretrained(out_dir)
+    # The converted tokenizer does not split on SentencePiece's user-defined symbols: declare
+    # them as added tokens (they keep their ids), so "⟦price_krw⟧" is one token, as in llama.cpp.
+    tokenizer.add_tokens([AddedToken(s, normalized=False, special=False) for s in symbols])
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.padding_side = "right"
     save_tokenizer(tokenizer, out_dir)
@@ -202,7 +221,7 @@ def new_model(tokenizer: PreTrainedTokenizerBase, shape: NanoShape = NanoShape()
 
 
 def build_nano(
-    corpus_texts: Sequence[str],
+    corpus_texts: Sequence,
     out_dir: str | Path | None = None,
     *,
     shape: NanoShape = NanoShape(),
@@ -212,14 +231,17 @@ def build_nano(
 ) -> Path:
     """Build (or reuse) the nano model folder and return its path.
 
-    The folder is reused when it was built from the same corpus and settings, unless `force`.
-    It is written to a temporary sibling and renamed, so an interrupted build leaves no
-    half-built model behind.
-    """
+    `corpus_texts` are documents: plain strings, or conversations (lists of messages) such as
+    `dataset.corpus_conversations` gives, whose slot targets teach the task itself. The folder
+    is reused when it was built from the same corpus and settings, unless `force`. It is written
+    to a temporary sibling and renamed, so an interrupted build leaves no half-built model."""
+    from smallretail_llm.nano_pretrain import encode_documents, pretrain
+    from smallretail_llm.slots import all_slot_names, slot, slot_names_in
+
     if not corpus_texts:
         raise ValueError("nano 모델을 만들 말뭉치가 비어 있습니다 (문장이 하나도 없음).")
     out_dir = Path(out_dir) if out_dir is not None else default_nano_dir()
-    fingerprint = _fingerprint(corpus_texts, shape, training)
+    fingerprint = _fingerprint([_document_text(d) for d in corpus_texts], shape, training)
     info_path = out_dir / "build_info.json"
     built = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
     if not force and built.get("fingerprint") == fingerprint:
@@ -230,23 +252,29 @@ def build_nano(
 
     set_seed(training.seed)
     started = time.perf_counter()
-    texts = list(dict.fromkeys(corpus_texts))  # catalog corpora repeat their prompts verbatim
+    documents = list({_document_text(d): d for d in corpus_texts}.values())  # drop repeats
     tmp_dir = out_dir.with_name(out_dir.name + ".building")
     shutil.rmtree(tmp_dir, ignore_errors=True)
-    tokenizer = train_tokenizer(texts, tmp_dir, vocab_size=shape.vocab_size)
+    texts = [_document_text(d) for d in documents]
+    used = slot_names_in(texts)  # one piece per slot the corpus uses (unused ones add nothing)
+    tokenizer = train_tokenizer(texts, tmp_dir, vocab_size=shape.vocab_size,
+                                symbols=[slot(n) for n in all_slot_names() if n in used])
     tokenizer_s = time.perf_counter() - started
     model = new_model(tokenizer, shape)
-    blocks = _pack(texts, tokenizer, training.seq_len)
+    encoded = encode_documents(documents, tokenizer, min(training.seq_len, shape.context),
+                               training.prompt_weight)
     pack_s = time.perf_counter() - started - tokenizer_s
-    stats = _pretrain(model, blocks, training, time.perf_counter() - started, progress)
+    stats = pretrain(model, encoded, training, time.perf_counter() - started, progress)
     model.eval()
     model.save_pretrained(tmp_dir)
     n_params = sum(p.numel() for p in model.parameters())
     info = {
         "fingerprint": fingerprint,
         "documents": len(corpus_texts),
-        "unique_documents": len(texts),
-        "corpus_tokens": int(blocks.numel()),
+        "unique_documents": len(documents),
+        "conversations": sum(not isinstance(d, str) for d in documents),
+        "dropped_too_long": encoded.dropped,
+        "corpus_tokens": encoded.tokens,
         "vocab_size": len(tokenizer),
         "parameters": n_params,
         "size_mb": round(_dir_size(tmp_dir) / 2**20, 2),
@@ -259,114 +287,13 @@ def build_nano(
     }
     (tmp_dir / "build_info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     (tmp_dir / "README.md").write_text(_model_card(info), encoding="utf-8")
+    for path in tmp_dir.iterdir():  # readable by a container's non-root user when mounted
+        path.chmod(0o644)
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir.rename(out_dir)
     logger.info("nano model built at %s in %.1f s", out_dir, info["build_seconds"])
     return out_dir
-
-
-def _pack(texts: Sequence[str], tokenizer: PreTrainedTokenizerBase, seq_len: int):
-    """Render each text as one assistant turn (so the model learns to end with EOS, the way
-    serving prompts it) and pack all tokens into rows of `seq_len`."""
-    import torch
-
-    rendered = [
-        tokenizer.apply_chat_template([{"role": "assistant", "content": t}], tokenize=False)
-        for t in texts
-    ]
-    ids: list[int] = []
-    for row in tokenizer(rendered, add_special_tokens=False)["input_ids"]:
-        ids.extend(row)
-    n_rows = max(1, len(ids) // seq_len)
-    ids = (ids * math.ceil(n_rows * seq_len / max(len(ids), 1)))[: n_rows * seq_len]
-    return torch.tensor(ids, dtype=torch.long).view(n_rows, seq_len)
-
-
-def _pretrain(model, blocks, training: NanoTraining, spent_s: float, progress: bool) -> dict:
-    """Plain next-token training: AdamW, warmup + cosine decay, bounded by steps and time.
-
-    Every 5 steps the step count is re-planned to what fits the time budget
-    (never above the epoch plan) and the schedule follows, so a slow or busy machine still
-    warms up, anneals and finishes on time. Steps 2-5 time all threads against one thread
-    and keep the faster: on cores shared with other jobs one thread is often quicker."""
-    import torch
-    from tqdm.auto import tqdm
-
-    rows = blocks.shape[0]
-    steps_per_epoch = max(1, math.ceil(rows / training.batch_size))
-    planned = max(1, min(training.max_steps, int(training.epochs * steps_per_epoch)))
-    plan = {"total": planned}
-
-    def lr_lambda(step: int) -> float:  # warmup 5% of the current plan, then cosine to 10%
-        warmup = max(1, plan["total"] // 20)
-        if step < warmup:
-            return (step + 1) / warmup
-        done = min(1.0, (step - warmup) / max(1, plan["total"] - warmup))
-        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * done))
-
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=training.learning_rate, betas=(0.9, 0.95), weight_decay=0.1
-    )
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
-    generator = torch.Generator().manual_seed(training.seed)
-    budget = max(1.0, training.time_budget_s - spent_s)
-    model.train()
-    losses: list[float] = []
-    started = time.perf_counter()
-    step = 0
-    bar = tqdm(total=plan["total"], desc="nano pretraining", unit="step", disable=not progress)
-    order = torch.randperm(rows, generator=generator)
-    cursor = 0
-    threads = torch.get_num_threads()
-    timings: dict[int, float] = {}
-    try:
-        while step < plan["total"]:
-            if step in (1, 3) and threads > 1:  # try all threads, then one: busy cores favour one
-                torch.set_num_threads(threads if step == 1 else 1)
-                tick = time.perf_counter()
-            if cursor >= rows:
-                order, cursor = torch.randperm(rows, generator=generator), 0
-            batch = blocks[order[cursor : cursor + training.batch_size]]
-            cursor += training.batch_size
-            loss = model(input_ids=batch, labels=batch).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(loss.item())
-            step += 1
-            if step in (3, 5) and threads > 1:
-                timings[torch.get_num_threads()] = time.perf_counter() - tick
-                if step == 5:
-                    torch.set_num_threads(min(timings, key=timings.get))
-            elapsed = time.perf_counter() - started
-            if step % 5 == 0:  # re-plan from the measured speed, both ways
-                fits = int(budget / (elapsed / step))
-                plan["total"] = max(step, min(planned, fits))
-                bar.total = plan["total"]
-            if elapsed > 1.1 * budget:  # the machine slowed down after the last re-plan
-                break
-            bar.update(1)
-            bar.set_postfix(loss=f"{losses[-1]:.3f}")
-        used_threads = torch.get_num_threads()
-    finally:
-        torch.set_num_threads(threads)
-        bar.close()
-    elapsed = time.perf_counter() - started
-    tokens = step * training.batch_size * training.seq_len
-    tail = losses[-max(1, len(losses) // 10) :]
-    return {
-        "steps": step,
-        "epochs_done": round(step / steps_per_epoch, 2),
-        "train_tokens": tokens,
-        "tokens_per_second": round(tokens / max(elapsed, 1e-9), 1),
-        "first_loss": round(losses[0], 4),
-        "final_loss": round(sum(tail) / len(tail), 4),
-        "pretrain_seconds": round(elapsed, 2),
-        "torch_threads": used_threads,
-    }
 
 
 def _fingerprint(texts: Sequence[str], shape: NanoShape, training: NanoTraining) -> str:
@@ -407,7 +334,11 @@ check. For real use pick a hub model (see `training/README.md`).
   {shape["num_heads"]} heads / {shape["num_kv_heads"]} KV heads, context {shape["context"]},
   tied embeddings.
 - Chat template: ChatML (`<|im_start|>role\\n…<|im_end|>\\n`); EOS and stop token is
-  `<|im_end|>`; pad is `<pad>`. Each training text was one assistant turn.
+  `<|im_end|>`; pad is `<pad>`.
+- Task: {info["conversations"]} of its documents are whole train-split conversations (record
+  prompt -> reply) whose replies carry value slots (`⟦price_krw⟧`, one token each): the model
+  writes the words and picks the fields, the record fills every value at serving time
+  (`slots.py`). It has never seen the test split's products.
 - Pretraining: {info["steps"]} steps ({info["epochs_done"]} epochs), loss
   {info["first_loss"]} → {info["final_loss"]}, {info["tokens_per_second"]} tokens/s,
   built in {info["build_seconds"]} s on {info["torch_threads"]} CPU threads.

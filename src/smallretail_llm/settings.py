@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(1000, ge=1, description="longest customer question")
     max_new_tokens: int = Field(512, ge=1, description="cap on generated tokens per request")
     max_regenerations: int = Field(2, ge=0, description="re-drafts before the renderer fallback")
+    constrained_decoding: bool = Field(
+        True, description="numbers and value slots in drafts only from the record (local engines)")
+    fail_fast: bool = Field(
+        True, description="stop a draft at the first sentence with an unsupported claim")
     queue_size: int = Field(64, ge=1, description="waiting generations before 503")
     batch_size: int = Field(8, ge=1)
     batch_wait_ms: float = Field(5.0, ge=0)

@@ -16,6 +16,7 @@ import yaml
 QUANTIZATIONS = ("none", "4bit")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 SCHEDULERS = ("linear", "cosine", "constant", "constant_with_warmup")
+TARGETS = ("text", "slots")
 
 
 @dataclass
@@ -39,6 +40,10 @@ class TrainConfig:
     """Longer examples are dropped (and counted), never cut: a cut example loses its EOS."""
     max_train_samples: int | None = None
     max_eval_samples: int | None = None
+    targets: str = "text"
+    """"text": learn the replies as written; "slots": learn them with value slots
+    ("가격은 ⟦price_krw⟧이에요", the data's `slot_target`) that serving fills from the record, so
+    every value is the record's own (slots.py). Saved in the adapter's metadata."""
     chat_template_kwargs: dict[str, Any] = field(default_factory=dict)
     """Extra chat template variables, e.g. {enable_thinking: false} for Qwen3."""
     trust_remote_code: bool = False
@@ -90,6 +95,7 @@ class TrainConfig:
         _choice("quantization", self.quantization, QUANTIZATIONS)
         _choice("precision", self.precision, PRECISIONS)
         _choice("lr_scheduler", self.lr_scheduler, SCHEDULERS)
+        _choice("targets", self.targets, TARGETS)
         _positive("lora_r", self.lora_r)
         _positive("lora_alpha", self.lora_alpha)
         _positive("learning_rate", self.learning_rate)

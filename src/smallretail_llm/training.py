@@ -166,10 +166,19 @@ class SFTCollator:
         return {k: torch.tensor(v, dtype=torch.long) for k, v in batch.items()}
 
 
-def tokenize_split(split, tokenizer, max_length: int, template_kwargs: dict[str, Any]):
-    """Encode a datasets split; returns (encoded split, number of examples dropped)."""
+def tokenize_split(split, tokenizer, max_length: int, template_kwargs: dict[str, Any],
+                   targets: str = "text"):
+    """Encode a datasets split; returns (encoded split, number of examples dropped). With
+    targets="slots" the reply learned is the row's `slot_target` (value slots, see slots.py)."""
+    if targets == "slots" and "slot_target" not in split.column_names:
+        raise ValueError("targets: slots 인데 학습 데이터에 slot_target 열이 없습니다: "
+                         "`smallretail data build`로 데이터를 다시 만드세요.")
+
     def encode(row: dict[str, Any]) -> dict[str, list[int]]:
-        out = encode_chat(row["messages"], tokenizer, max_length, template_kwargs)
+        messages = row["messages"]
+        if targets == "slots":
+            messages = [*messages[:-1], {"role": "assistant", "content": row["slot_target"]}]
+        out = encode_chat(messages, tokenizer, max_length, template_kwargs)
         return out or {"input_ids": [], "labels": []}
 
     encoded = split.map(encode, remove_columns=split.column_names, keep_in_memory=True)
@@ -292,9 +301,11 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
                               ("eval", config.eval_split, config.max_eval_samples)):
         if name not in splits:
             continue
-        split = splits[name] if limit is None else splits[name].select(range(min(limit, len(splits[name]))))
+        split = splits[name]
+        if limit is not None:  # a seeded sample: the data is ordered by product
+            split = split.shuffle(seed=config.seed).select(range(min(limit, len(split))))
         data[role], dropped[role] = tokenize_split(
-            split, tokenizer, config.max_length, config.chat_template_kwargs
+            split, tokenizer, config.max_length, config.chat_template_kwargs, config.targets
         )
     if len(data["train"]) == 0:
         raise ValueError(f"max_length {config.max_length} 안에 들어가는 학습 예제가 없습니다.")
@@ -359,7 +370,8 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     resolved = TrainConfig.from_dict({**config.to_dict(), "prompt_versions": prompt_versions})
     resolved.to_yaml(adapter_dir / "train_config.yaml")
     write_adapter_metadata(adapter_dir, prompt_versions, tokenizer, config.base_model,
-                           {"precision": precision, "quantization": config.quantization})
+                           {"precision": precision, "quantization": config.quantization,
+                            "targets": config.targets})
     start = (int(existing[-1].name.split("-")[-1]), json.loads(
         (existing[-1] / "trainer_state.json").read_text()).get("num_input_tokens_seen", 0)) \
         if resume else (0, 0)

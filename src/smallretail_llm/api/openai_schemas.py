@@ -49,6 +49,10 @@ class ChatCompletionRequest(BaseModel):
     seed: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1,
                              description="샘플링 재현용 64비트 정수 (더 큰 수는 torch 가 거부)")
     n: int = Field(default=1, ge=1, le=1, description="1만 지원")
+    product_id: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        description="상품코드 (확장 필드): 주면 마지막 사용자 메시지를 이 상품에 대한 고객 질문으로 보고 "
+        "/v1/answers 와 똑같이 프롬프트·제약 디코딩·근거 검사를 거쳐 답합니다.")
 
     @field_validator("stop")
     @classmethod
@@ -78,6 +82,17 @@ class CompletionUsage(BaseModel):
     total_tokens: int
 
 
+class Grounded(BaseModel):
+    """What a chat with a product adds (extension field ``smallretail``; OpenAI clients ignore
+    it): the same verdict /v1/answers returns."""
+
+    product_id: str
+    needs_human: bool
+    evidence: list[str]
+    source: Literal["model", "fallback", "handoff", "refusal"]
+    grounding: dict[str, Any]
+
+
 class ChatCompletion(BaseModel):
     id: str
     object: Literal["chat.completion"] = "chat.completion"
@@ -85,6 +100,7 @@ class ChatCompletion(BaseModel):
     model: str
     choices: list[Choice]
     usage: CompletionUsage
+    smallretail: Grounded | None = None
 
 
 class Delta(BaseModel):
@@ -105,6 +121,7 @@ class ChatCompletionChunk(BaseModel):
     model: str
     choices: list[ChunkChoice]
     usage: CompletionUsage | None = None
+    smallretail: Grounded | None = None
 
 
 class ModelCard(BaseModel):

@@ -24,6 +24,7 @@ from smallretail_llm.api.schemas import (
     AnswerResponse,
     DescriptionRequest,
     DescriptionResponse,
+    FilledSlot,
     Usage,
 )
 from smallretail_llm.pii import redact_pii
@@ -49,7 +50,13 @@ def _options(services: Services, shop: Shop, adapter: str | None) -> assistant.G
     settings = services.settings
     return assistant.GenerationOptions(adapter=adapter, max_new_tokens=settings.max_new_tokens,
                                        timeout_s=settings.request_timeout_s,
-                                       foreign_names=tuple(services.store.foreign_names(shop.shop_id)))
+                                       foreign_names=tuple(services.store.foreign_names(shop.shop_id)),
+                                       constrain=settings.constrained_decoding,
+                                       fail_fast=settings.fail_fast)
+
+
+def _slots(pairs: list[tuple[str, str]]) -> list[FilledSlot]:
+    return [FilledSlot(field=name, value=value) for name, value in pairs]
 
 
 def _usage(usage: assistant.Usage) -> Usage:
@@ -89,8 +96,8 @@ async def create_description(body: DescriptionRequest, services: ServicesDep,
     return DescriptionResponse(
         text=result.text, style=body.style, tone=result.tone, source=result.source,
         product_id=record.sku, regenerations=result.regenerations, grounding=result.grounding,
-        model=result.model, usage=_usage(result.usage), engine_down=result.engine_down,
-        record_warnings=record_warnings(record, policy))
+        model=result.model, usage=_usage(result.usage), slots=_slots(result.slots),
+        engine_down=result.engine_down, record_warnings=record_warnings(record, policy))
 
 
 @router.post("/answers", response_model=AnswerResponse,
@@ -129,5 +136,5 @@ async def create_answer(body: AnswerRequest, services: ServicesDep, shop: ShopDe
     return AnswerResponse(
         answer=result.answer, needs_human=result.needs_human, evidence=result.evidence,
         source=result.source, product_id=record.sku, grounding=result.grounding,
-        model=result.model, usage=_usage(result.usage), engine_down=result.engine_down,
-        record_warnings=record_warnings(record, policy))
+        model=result.model, usage=_usage(result.usage), slots=_slots(result.slots),
+        engine_down=result.engine_down, record_warnings=record_warnings(record, policy))

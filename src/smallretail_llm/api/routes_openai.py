@@ -1,9 +1,12 @@
 """OpenAI-compatible POST /v1/chat/completions (plain or SSE stream) and GET /v1/models.
 
 Raw model access for tools that speak the OpenAI API: no grounding here (that is what
-/v1/descriptions and /v1/answers add). ``model`` may name only the base model, the caller's own
-adapters or shared ones. Without ``temperature`` decoding is greedy (reproducible), unlike
-OpenAI's default of 1.
+/v1/descriptions and /v1/answers add), unless the request names a ``product_id`` (an extra body
+field, the way vLLM takes extra parameters): then the last user message is a customer question
+about that product, answered exactly as /v1/answers answers it (prompted, constrained, checked,
+handed off), and a stream sends the checked answer. ``model`` may name only the base model, the
+caller's own adapters or shared ones. Without ``temperature`` decoding is greedy
+(reproducible), unlike OpenAI's default of 1.
 """
 
 from __future__ import annotations
@@ -18,7 +21,16 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from smallretail_llm.api.deps import Services, ServicesDep, Shop, ShopDep, model_choice
+from smallretail_llm import assistant
+from smallretail_llm.api.deps import (
+    Services,
+    ServicesDep,
+    Shop,
+    ShopDep,
+    model_choice,
+    product_or_404,
+    shop_policy,
+)
 from smallretail_llm.api.errors import (
     AUTH_ERRORS,
     BODY_ERRORS,
@@ -35,6 +47,7 @@ from smallretail_llm.api.openai_schemas import (
     ChunkChoice,
     CompletionUsage,
     Delta,
+    Grounded,
     ModelCard,
     ModelList,
     stream_event_schema,
@@ -44,7 +57,8 @@ from smallretail_llm.engine import EngineUnavailable, GenerationRequest, Generat
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["OpenAI 호환"])
 
-_ERRORS = error_responses({**AUTH_ERRORS, **BODY_ERRORS, 404: "모델 없음",
+_ERRORS = error_responses({**AUTH_ERRORS, **BODY_ERRORS, 404: "모델 또는 상품 없음",
+                           409: "상점 정책이 등록되지 않음 (product_id 상담)",
                            503: "대기열 가득 참, 또는 생성 모델 서버에 연결할 수 없음 (Retry-After)",
                            504: "생성 시간 초과"})
 
@@ -91,6 +105,8 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
     """OpenAI Chat Completions 형식. `stream: true` 이면 `data: {...}` 청크를 SSE 로 보내고
     `data: [DONE]` 으로 끝냅니다."""
     adapter = model_choice(services, shop, body.model)
+    if body.product_id is not None:
+        return await _product_chat(body, services, shop, adapter)
     request = _request(body, services, adapter)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
@@ -121,6 +137,52 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
         id=completion_id, created=created, model=body.model,
         choices=[Choice(message=AssistantMessage(content=result.text), finish_reason=_finish(result))],
         usage=_usage(result))
+
+
+async def _product_chat(body: ChatCompletionRequest, services: Services, shop: Shop,
+                        adapter: str | None):
+    """A chat about one product: the last user message answered like POST /v1/answers."""
+    record = product_or_404(services, shop, body.product_id or "")
+    policy = shop_policy(services, shop)
+    if policy is None:
+        raise ApiError(409, "policy_missing", "이 상점의 정책(배송·교환·고객센터)이 등록되지 않아 "
+                       "상품 상담을 할 수 없습니다.", {"shop_id": shop.shop_id})
+    question = next((m.as_engine_message()["content"] for m in reversed(body.messages)
+                     if m.role == "user"), "")
+    if not question.strip():
+        raise ApiError(400, "invalid_request", "상품 상담에는 사용자 메시지(고객 질문)가 필요합니다.")
+    settings = services.settings
+    options = assistant.GenerationOptions(
+        adapter=adapter, max_new_tokens=min(body.max_completion_tokens or body.max_tokens
+                                            or settings.max_new_tokens, settings.max_new_tokens),
+        timeout_s=settings.request_timeout_s, constrain=settings.constrained_decoding,
+        fail_fast=settings.fail_fast)
+    result = await assistant.answer(services.engine, record, question, policy, options=options)
+    services.metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)
+    grounded = Grounded(product_id=record.sku, needs_human=result.needs_human,
+                        evidence=result.evidence, source=result.source,
+                        grounding=result.grounding.model_dump())
+    usage = CompletionUsage(prompt_tokens=result.usage.prompt_tokens,
+                            completion_tokens=result.usage.completion_tokens,
+                            total_tokens=result.usage.total_tokens)
+    completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if not body.stream:
+        return ChatCompletion(
+            id=completion_id, created=created, model=body.model, usage=usage, smallretail=grounded,
+            choices=[Choice(message=AssistantMessage(content=result.answer), finish_reason="stop")])
+
+    def events():
+        def chunk(delta: Delta, finish: str | None = None, **extra) -> str:
+            return _sse(ChatCompletionChunk(id=completion_id, created=created, model=body.model,
+                                            choices=[ChunkChoice(delta=delta, finish_reason=finish)],
+                                            **extra))
+        yield chunk(Delta(role="assistant", content=""))
+        yield chunk(Delta(content=result.answer))
+        yield chunk(Delta(), "stop", smallretail=grounded)
+        yield "data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 async def _events(stream: AsyncIterator[str], services: Services, shop: Shop, completion_id: str,

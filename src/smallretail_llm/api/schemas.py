@@ -74,6 +74,13 @@ class DescriptionRequest(_ProductRef):
     max_chars: int | None = Field(default=None, ge=10, le=5000, description="최대 글자 수")
 
 
+class FilledSlot(BaseModel):
+    """A value the record filled into the model's draft (the model wrote the words)."""
+
+    field: str = Field(description="상품 기록·정책의 항목 (예: price_krw, policy.shipping_fee)")
+    value: str = Field(description="기록에서 채운 값 그대로")
+
+
 class DescriptionResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "text": "맑은콩에서 선보이는 국산콩 두부입니다. 원산지는 국내산입니다.", "style": "detail",
@@ -101,6 +108,8 @@ class DescriptionResponse(BaseModel):
     grounding: GroundingReport
     model: str
     usage: Usage
+    slots: list[FilledSlot] = Field(
+        default_factory=list, description="모델 초안의 값 자리에 상품 기록이 채운 값 (source: model일 때)")
     engine_down: bool = Field(
         default=False, description="true: 생성 모델 서버에 연결할 수 없어 모델 없이 답함 "
         "(잠시 뒤 다시 요청하면 모델 답변을 받을 수 있음)")
@@ -152,6 +161,8 @@ class AnswerResponse(BaseModel):
     grounding: GroundingReport
     model: str
     usage: Usage
+    slots: list[FilledSlot] = Field(
+        default_factory=list, description="모델 초안의 값 자리에 상품 기록이 채운 값 (source: model일 때)")
     engine_down: bool = Field(
         default=False, description="true: 생성 모델 서버에 연결할 수 없어 모델 없이 답함 "
         "(잠시 뒤 다시 요청하면 모델 답변을 받을 수 있음)")

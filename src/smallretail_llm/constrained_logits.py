@@ -1,0 +1,49 @@
+"""The transformers side of record-constrained decoding: a ``LogitsProcessor`` that applies
+each batch row's own ``ValueConstraint`` (rows of one batch belong to different products)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import torch
+from transformers import LogitsProcessor
+
+from smallretail_llm.value_constraint import TokenTable, ValueConstraint, banned, text_of
+
+
+class RowConstraints(LogitsProcessor):
+    """Masks, per row, the tokens its constraint bans. `tokens_of(row)` gives the tokens that
+    row has generated so far (the engine's bookkeeping, so left padding and cached prefixes do
+    not matter). `seconds` adds up the time spent, for the bench's cost-per-step row."""
+
+    def __init__(self, constraints: Sequence[ValueConstraint | None], table: TokenTable,
+                 tokens_of: Callable[[int], list[int]]) -> None:
+        self.constraints = constraints
+        self.table = table
+        self.tokens_of = tokens_of
+        self.seconds = 0.0
+        self.steps = 0
+        self._not_numeric: torch.Tensor | None = None
+
+    def _not_numeric_mask(self, size: int, device: torch.device) -> torch.Tensor:
+        if self._not_numeric is None or self._not_numeric.shape[0] != size:
+            mask = torch.ones(size, dtype=torch.bool, device=device)
+            mask[[i for i in self.table.numeric_start_ids if i < size]] = False
+            self._not_numeric = mask
+        return self._not_numeric
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        started = time.perf_counter()
+        for row, constraint in enumerate(self.constraints):
+            if constraint is None:
+                continue
+            ban = banned(text_of(self.tokens_of(row), self.table), constraint, self.table)
+            if ban.only_numeric:
+                scores[row, self._not_numeric_mask(scores.shape[1], scores.device)] = -float("inf")
+            ids = [i for i in ban.ids if i < scores.shape[1]]
+            if ids:
+                scores[row, ids] = -float("inf")
+        self.seconds += time.perf_counter() - started
+        self.steps += 1
+        return scores

@@ -1,0 +1,72 @@
+"""Is a draft copy about this product in the requested style? Grounding only asks whether the
+claims a text makes are true; a draft that makes no claim ("상품명::::: 공정거래위원회),반품: …")
+passes it and is still junk. A description is served only when it names the product, has its
+style's shape and carries no prompt fragments or policy text the style does not ask for.
+
+The rules are the reference renderer's own shapes (a test runs them over every rendered text of
+the sample catalog), so they hold for any catalog the renderer can write for.
+"""
+
+from __future__ import annotations
+
+import re
+
+from smallretail_llm.claims import squash
+from smallretail_llm.prompts import HEALTH_FOOD_STATEMENT
+from smallretail_llm.record import ProductRecord
+from smallretail_llm.slots import slot_values
+
+PROMPT_MARKERS = re.compile(
+    r"\[(?:쇼핑몰 정책|요청|고객 질문)\]|<\|im_(?:start|end)\|>|⟦|⟧"
+    r"|^(?:system|user|assistant)\b|^\[상품 정보\]\n(?:상품명|가격|중량|용량|수량):", re.MULTILINE)
+"""Section headers and chat markers of the prompts, a role name opening a line, and a value
+slot the record did not fill. "[상품 정보]" alone is a heading the renderer writes too; followed
+by the prompt's own "상품명:" line it is the prompt."""
+
+_POLICY_WORDS = re.compile(r"배송비|무료\s?배송|교환|반품|환불|고객\s?센터|택배|출고")
+_DETAIL_POLICY_WORDS = re.compile(r"교환|반품|환불|택배|출고")
+"""The detail prompt carries the shipping fee and the CS contact, never return or courier terms;
+the other styles carry no policy at all."""
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+
+
+def _names_product(text: str, record: ProductRecord) -> bool:
+    return squash(record.name) in squash(text)
+
+
+def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[str, str]]:
+    """(reason, offending snippet) for each way `text` is not `style` copy of `record`."""
+    problems: list[tuple[str, str]] = []
+    marker = PROMPT_MARKERS.search(text)
+    if marker:
+        problems.append(("프롬프트 구성 요소(섹션 표시·역할 이름·빈 값 자리)가 들어 있습니다",
+                         marker.group()))
+    if not _names_product(text, record):
+        problems.append(("상품명이 없습니다: 이 상품에 대한 문구가 아닙니다", record.name[:40]))
+    own = text  # the record's own text may say 교환 ("품질보증기준: … 무상 수리 또는 교환")
+    for value in slot_values(record, None).values():
+        own = own.replace(value, " ")
+    policy = (_DETAIL_POLICY_WORDS if style == "detail" else _POLICY_WORDS).search(own)
+    if policy:
+        problems.append(("이 스타일이 요청하지 않은 쇼핑몰 정책 내용이 있습니다", policy.group()))
+    lines = [line for line in text.splitlines() if line.strip()]
+    if style == "bullets":
+        loose = next((line for line in lines if not line.startswith("• ")), None)
+        if loose is not None:
+            problems.append(("핵심 특징의 각 줄은 \"• \"로 시작해야 합니다", loose[:40]))
+        if not 3 <= len(lines) <= 8:
+            problems.append((f"핵심 특징은 3~8줄이어야 합니다 ({len(lines)}줄)", ""))
+    elif style == "seo":
+        if lines[2:] == [HEALTH_FOOD_STATEMENT]:  # the 건강기능식품 statement may follow
+            lines = lines[:2]
+        if len(lines) != 2 or not lines[1].startswith("키워드:"):
+            problems.append(("SEO는 제목 한 줄과 \"키워드: …\" 한 줄이어야 합니다", text[:40]))
+        elif len(lines[0]) > 60:
+            problems.append((f"SEO 제목이 너무 깁니다 ({len(lines[0])}자)", lines[0][:40]))
+    elif style == "intro":
+        if len(lines) != 1 or len(_SENTENCE_END.findall(text)) > 2:
+            problems.append(("한줄소개는 한 줄(한 문장)이어야 합니다", text[:40]))
+    elif style == "detail" and len(lines) < 2:
+        problems.append(("상세설명은 여러 줄이어야 합니다", text[:40]))
+    return problems

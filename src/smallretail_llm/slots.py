@@ -1,0 +1,195 @@
+"""Value slots: the model writes the words, the record writes the values.
+
+A small model learns the shape of product copy quickly but copies exact values from its prompt
+badly ("가격은 2,0000원이에요" for 24,900원). Data-to-text systems solve this by delexicalising
+targets (TGen on E2E): every value in a training target is replaced by a slot naming its field
+("가격은 ⟦price_krw⟧이에요."), the model learns to choose words, order and which facts to state,
+and at serving time the record fills each slot back in. Every filled value is then the record's
+own text, by construction.
+
+Slot values come from the same "label: value" lines the prompt shows (`prompts.fact_lines`,
+`prompts.policy_facts`), so a slot can only stand for a fact the prompt carried. Particles after a
+filled slot follow the filled value's final sound (korean.particle): the training target's
+particle belonged to another product's value.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from smallretail_llm.categories import CATEGORIES
+from smallretail_llm.korean import format_krw, particle
+from smallretail_llm.prompts import (
+    ANSWER_FIELDS,
+    STYLE_FIELDS,
+    cs_text,
+    fact_lines,
+    shipping_fee_text,
+)
+from smallretail_llm.record import ProductRecord, ShopPolicy
+
+OPEN, CLOSE = "⟦", "⟧"
+SLOT_RE = re.compile(rf"{OPEN}([a-z_][a-z0-9_.]*){CLOSE}")
+
+POLICY_SLOTS: tuple[str, ...] = (
+    "policy.shop_name", "policy.shipping_fee", "policy.shipping_fee_krw",
+    "policy.free_shipping_threshold_krw", "policy.shipping_days", "policy.courier",
+    "policy.return_policy", "policy.return_shipping_fee_krw", "policy.cs", "policy.cs_phone",
+    "policy.cs_hours",
+)
+RECORD_SLOTS: tuple[str, ...] = (
+    "name", "brand", "manufacturer", "origin", "net_content", "price_krw", "stock", "category",
+    "keywords", "storage", "use_by", "allergens", "cross_contact", "certifications",
+)
+"""Record attributes that become slots; notice fields add `notice.<key>` slots."""
+
+# Particle pairs fitted after a filled slot: (form after a consonant, form after a vowel).
+# Strict pairs are wrong in the other form ("30개이에요", "사과을"); a single-syllable particle
+# counts only when no other syllable follows it ("⟦name⟧이 들어", not "⟦name⟧이고").
+_STRICT: tuple[tuple[str, str], ...] = (
+    ("이에요", "예요"), ("으로", "로"), ("은", "는"), ("이", "가"), ("을", "를"), ("과", "와"),
+)
+# Copula forms: after a vowel both are right ("사과이며", "사과며"); after a consonant only the
+# 이-form is ("수박이며"), so only the vowel form after a consonant is fixed.
+_COPULA: tuple[tuple[str, str], ...] = (
+    ("이며", "며"), ("이고", "고"), ("이라", "라"), ("이나", "나"), ("이었", "였"), ("이랑", "랑"),
+)
+_PAIR_OF = {form: (pair, True) for pair in _STRICT for form in pair}
+_PAIR_OF.update({pair[1]: (pair, False) for pair in _COPULA})
+_PARTICLE_RE = re.compile(
+    "(?:" + "|".join(sorted(_PAIR_OF, key=len, reverse=True)) + ")"
+    + r"(?=[^가-힣]|$|(?<=로)[도서부만])")
+
+
+def slot(name: str) -> str:
+    """The slot token for a field: slot("price_krw") -> "⟦price_krw⟧"."""
+    return f"{OPEN}{name}{CLOSE}"
+
+
+@functools.cache
+def all_slot_names() -> tuple[str, ...]:
+    """Every slot any record or policy can have: record attributes, each category's notice
+    fields, the policy. The nano tokenizer makes each of these one piece."""
+    notice = sorted({f"notice.{f.key}" for spec in CATEGORIES.values() for f in spec.fields})
+    return (*RECORD_SLOTS, *notice, *POLICY_SLOTS)
+
+
+def slot_values(record: ProductRecord, policy: ShopPolicy | None) -> dict[str, str]:
+    """Slot name -> the exact text the prompt shows for it (only fields that have a value).
+    Ordered from the longest value to the shortest: delexicalising replaces longer values first,
+    so "국산 찰현미 4kg" becomes the name slot rather than losing its "4kg" to net_content."""
+    values: dict[str, str] = {}
+    fields = tuple(dict.fromkeys((*ANSWER_FIELDS, *STYLE_FIELDS["seo"])))
+    for field, _label, value in fact_lines(record, fields):
+        if value:
+            values[field] = value
+    if policy is not None:
+        found = {
+            "policy.shop_name": policy.shop_name,
+            "policy.shipping_fee": shipping_fee_text(policy),
+            "policy.shipping_fee_krw": (format_krw(policy.shipping_fee_krw)
+                                        if policy.shipping_fee_krw else ""),
+            "policy.free_shipping_threshold_krw": (
+                format_krw(policy.free_shipping_threshold_krw)
+                if policy.free_shipping_threshold_krw is not None else ""),
+            "policy.shipping_days": policy.shipping_days,
+            "policy.courier": policy.courier or "",
+            "policy.return_policy": policy.return_policy,
+            "policy.return_shipping_fee_krw": (
+                format_krw(policy.return_shipping_fee_krw)
+                if policy.return_shipping_fee_krw is not None else ""),
+            "policy.cs": cs_text(policy),
+            "policy.cs_phone": policy.cs_phone,
+            "policy.cs_hours": policy.cs_hours,
+        }
+        values.update({k: v.strip() for k, v in found.items() if v and v.strip()})
+    return dict(sorted(values.items(), key=lambda kv: -len(kv[1])))
+
+
+def _value_pattern(value: str) -> re.Pattern[str]:
+    """A value as it occurs in text: not glued to a longer number or word on its left, and a
+    number not continued by another digit on its right ("4kg" is not inside "14kg")."""
+    head = r"(?<![0-9A-Za-z가-힣.,])" if value[0].isalnum() else ""
+    tail = r"(?![0-9])" if value[-1].isdigit() else (r"(?![A-Za-z])" if value[-1].isascii()
+                                                     and value[-1].isalpha() else "")
+    return re.compile(head + re.escape(value) + tail)
+
+
+def delexicalize(text: str, values: Mapping[str, str]) -> str:
+    """`text` with every occurrence of a slot value replaced by its slot, longest value first.
+    Values shorter than 2 characters are left in place (too ambiguous to be a field's value)."""
+    taken = [False] * len(text)
+    hits: list[tuple[int, int, str]] = []
+    for name, value in sorted(values.items(), key=lambda kv: -len(kv[1])):
+        if len(value) < 2:
+            continue
+        for m in _value_pattern(value).finditer(text):
+            if not any(taken[m.start():m.end()]):
+                taken[m.start():m.end()] = [True] * (m.end() - m.start())
+                hits.append((m.start(), m.end(), name))
+    out, cursor = [], 0
+    for start, end, name in sorted(hits):
+        out.append(text[cursor:start])
+        out.append(slot(name))
+        cursor = end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Filled:
+    """A filled draft: the text, the slots the record filled (in order, with their values) and
+    the slots the record could not fill (a failed draft: the model named a field it lacks)."""
+
+    text: str
+    filled: tuple[tuple[str, str], ...]
+    unknown: tuple[str, ...]
+
+
+def _fix_particle(value: str, rest: str) -> str:
+    """`rest` (the text after a filled slot) with its leading particle fitted to `value`."""
+    m = _PARTICLE_RE.match(rest)
+    if m is None:
+        return rest
+    (after_consonant, after_vowel), strict = _PAIR_OF[m.group()]
+    fitted = particle(value, f"{after_consonant}/{after_vowel}")
+    if not strict and fitted == after_vowel:
+        return rest  # a copula after a vowel: either form is right, keep the model's
+    return fitted + rest[m.end():]
+
+
+def fill(text: str, values: Mapping[str, str]) -> Filled:
+    """Replace each slot by its value and fit the particle after it. An unknown slot (a field
+    the record lacks) is left as written and reported in `unknown`."""
+    out: list[str] = []
+    filled: list[tuple[str, str]] = []
+    unknown: list[str] = []
+    cursor = 0
+    matches = list(SLOT_RE.finditer(text))
+    for i, m in enumerate(matches):
+        out.append(text[cursor:m.start()])
+        name = m.group(1)
+        nxt = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        rest = text[m.end():nxt]
+        if name in values:
+            out.append(values[name])
+            rest = _fix_particle(values[name], rest)
+            filled.append((name, values[name]))
+        else:
+            out.append(m.group())
+            unknown.append(name)
+        out.append(rest)
+        cursor = nxt
+    out.append(text[cursor:])
+    return Filled("".join(out), tuple(filled), tuple(unknown))
+
+
+def has_slots(text: str) -> bool:
+    return SLOT_RE.search(text) is not None
+
+
+def slot_names_in(texts: Iterable[str]) -> set[str]:
+    return {m.group(1) for t in texts for m in SLOT_RE.finditer(t)}

@@ -1,0 +1,150 @@
+"""Record-constrained decoding: while the model writes a number, only continuations that form a
+number the product record or shop policy states are allowed; slot tokens are allowed only for
+fields the record has.
+
+A small model's most common false claim is a mangled value ("2,0000원" for 24,900원). Grounding
+catches it after the fact and the draft is lost; masking the logits makes it impossible. The
+constraint is data (`ValueConstraint`: allowed number strings and slot names, built per request
+from the same record the prompt shows); `TokenTable` knows how one tokenizer spells digits (single
+digits, merged "900", byte-level "Ġ24", byte-fallback "<0x31>"); `banned_ids` is the per-step
+decision both the transformers processor and the llama.cpp processor call.
+
+A number is a run of digits with inner "," or "." ("24,900", "1.5", "2027"). "2027-01-19" is
+three runs, each of which must occur in the record. A trailing "," or "." ends a sentence or a
+list, so it closes the run instead of extending it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from smallretail_llm.slots import OPEN, SLOT_RE
+
+_NUMBER = re.compile(r"[0-9](?:[0-9,.]*[0-9])?")
+_NUMERIC = frozenset("0123456789,.")
+_BYTE_TOKEN = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+
+
+def numbers_in(texts: Iterable[str]) -> frozenset[str]:
+    """Every number run stated in `texts` ("24,900원 (30,000원 이상)" -> {"24,900", "30,000"})."""
+    return frozenset(m.group() for t in texts for m in _NUMBER.finditer(t or ""))
+
+
+@dataclass(frozen=True)
+class ValueConstraint:
+    """What a draft may state as numbers and slots. `numbers` are exact run strings; `slots`
+    the slot names the record can fill (None: slots are not constrained)."""
+
+    numbers: frozenset[str]
+    slots: frozenset[str] | None = None
+
+    @functools.cached_property
+    def prefixes(self) -> frozenset[str]:
+        return frozenset(n[:i] for n in self.numbers for i in range(1, len(n) + 1))
+
+
+def _normalize_piece(piece: str) -> str:
+    """A vocabulary piece as text, as far as digits matter: byte tokens decoded, everything else
+    kept (SentencePiece's "▁" and byte-level "Ġ" are simply non-numeric characters)."""
+    m = _BYTE_TOKEN.fullmatch(piece)
+    if m:
+        byte = int(m.group(1), 16)
+        return chr(byte) if byte < 128 else "\x00"
+    return piece
+
+
+class TokenTable:
+    """Per-tokenizer facts the constraint needs, computed once: each token's text, the tokens
+    that contain a digit, the tokens that start a number continuation, and slot token ids."""
+
+    def __init__(self, pieces: Sequence[str], special_ids: Iterable[int] = ()) -> None:
+        self.pieces = [_normalize_piece(p) for p in pieces]
+        special = set(special_ids)
+        self.digit_ids = [i for i, p in enumerate(self.pieces)
+                          if i not in special and any(c.isdigit() and c.isascii() for c in p)]
+        self.numeric_start_ids = [i for i, p in enumerate(self.pieces)
+                                  if p and p[0] in _NUMERIC and i not in special]
+        self.slot_ids = {m.group(1): i for i, p in enumerate(self.pieces)
+                         if (m := SLOT_RE.fullmatch(p))}
+        self.size = len(self.pieces)
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer) -> TokenTable:
+        """From a transformers tokenizer (its vocabulary in id order)."""
+        pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
+        return cls([p or "" for p in pieces], tokenizer.all_special_ids)
+
+
+def _tail_run(text: str) -> str:
+    """The number being written at the end of `text` ("가격은 24,9" -> "24,9"), or ""."""
+    i = len(text)
+    while i > 0 and text[i - 1] in _NUMERIC:
+        i -= 1
+    run = text[i:]
+    j = 0
+    while j < len(run) and not run[j].isdigit():  # leading "," or "." belong to the sentence
+        j += 1
+    return run[j:]
+
+
+def _complete(run: str, allowed: ValueConstraint) -> bool:
+    """A run that ends here is fine when it is a stated number (a trailing "," or "." is
+    punctuation: "24,900." ends a sentence)."""
+    return run.rstrip(",.") in allowed.numbers
+
+
+def _token_ok(run: str, piece: str, allowed: ValueConstraint) -> bool:
+    """Whether appending `piece` after a text whose current number run is `run` keeps every
+    number stated, finished or not, a number the record has."""
+    for ch in piece:
+        if ch in _NUMERIC:
+            if not run and not ch.isdigit():
+                continue  # a comma or period outside a number
+            run += ch
+            if run.rstrip(",.") and run.rstrip(",.") not in allowed.prefixes:
+                return False
+        else:
+            if run and not _complete(run, allowed):
+                return False
+            run = ""
+    return True
+
+
+@dataclass(frozen=True)
+class Ban:
+    """One step's decision: these ids are banned, and with `only_numeric` every token that does
+    not start a number is banned too (the model is inside an unfinished number)."""
+
+    ids: list[int]
+    only_numeric: bool
+
+
+def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
+    """What the model may not emit next, given the text it has generated so far. Only tokens
+    that contain or start a number are looked at, so a step costs little on any vocabulary."""
+    run = _tail_run(generated_text)
+    ids: list[int] = []
+    if allowed.slots is not None:
+        ids += [i for name, i in table.slot_ids.items() if name not in allowed.slots]
+    unfinished = bool(run) and not _complete(run, allowed)
+    if unfinished:
+        candidates: Iterable[int] = table.numeric_start_ids
+    elif run:  # a finished number that may also go on ("3,000" vs "30,000")
+        candidates = sorted(set(table.digit_ids) | set(table.numeric_start_ids))
+    else:
+        candidates = table.digit_ids
+    ids += [i for i in candidates if not _token_ok(run, table.pieces[i], allowed)]
+    return Ban(ids, unfinished)
+
+
+def text_of(ids: Sequence[int], table: TokenTable, window: int = 24) -> str:
+    """The last `window` generated tokens as text, enough to see the number being written."""
+    return "".join(table.pieces[i] for i in ids[-window:] if 0 <= i < table.size)
+
+
+def slot_text_ok(text: str) -> bool:
+    """True when no slot is left half-written at the end of `text` (a lone "⟦")."""
+    return text.rfind(OPEN) <= text.rfind("⟧")

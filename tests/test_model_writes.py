@@ -1,0 +1,137 @@
+"""The model writes the copy: slot drafts are filled from the record and served as the model's,
+junk that makes no claim is still refused (copy check), a chat that names a product is answered
+like /v1/answers, a failing draft stops at its first false sentence (fail fast), and the
+constrained engine never writes a number the record lacks."""
+
+import asyncio
+import json
+import re
+
+import pytest
+
+from fake_engine import ApiHarness, FakeEngine, shop_policy, tofu
+from smallretail_llm import assistant
+from smallretail_llm.engine import GenerationRequest
+from smallretail_llm.value_constraint import ValueConstraint
+
+tiny_models = pytest.importorskip("tiny_models")
+
+
+def _describe(reply: str, style: str):
+    engine = FakeEngine([reply])
+    return asyncio.run(assistant.describe(engine, tofu(), style, "friendly", shop_policy(),
+                                          max_regenerations=0))
+
+
+def test_a_slot_draft_is_filled_from_the_record_and_served_as_the_models():
+    d = _describe("⟦name⟧은 ⟦net_content⟧에 ⟦price_krw⟧예요.", "intro")
+    assert d.source == "model", d.drafts
+    assert d.text == "국산콩 두부는 300g에 3,500원이에요."  # particles fitted to the values
+    assert d.slots == [("name", "국산콩 두부"), ("net_content", "300g"), ("price_krw", "3,500원")]
+
+
+def test_a_slot_the_record_cannot_fill_fails_the_draft():
+    d = _describe("⟦name⟧은 ⟦stock⟧ 남았어요.", "intro")  # tofu() has no stock
+    assert d.source == "fallback"
+    assert [c.kind for c in d.drafts[0].unsupported_claims] == ["slot", "copy"]
+
+
+@pytest.mark.parametrize("style, junk", [
+    ("seo", "상품명::::: 공정거래위원회),반품: 출고하지 사용 교환·냉동식품은 무료배송"),
+    ("intro", "[상품 정보]\n상품명: 국산콩 두부\n가격: 3,500원"),
+    ("bullets", "국산콩 두부를 소개해요\n• 가격은 3,500원이에요"),
+    ("intro", "맛있는 두부예요."),  # names no product
+    ("intro", "국산콩 두부는 배송비가 3,000원이에요."),  # policy text an intro does not ask for
+])
+def test_junk_that_states_nothing_false_is_not_served(style, junk):
+    d = _describe(junk, style)
+    assert d.source == "fallback"
+    assert "copy" in [c.kind for c in d.drafts[0].unsupported_claims]
+
+
+def test_chat_with_a_product_is_answered_like_answers(tmp_path):
+    engine = FakeEngine(["원산지는 ⟦origin⟧이에요."])
+    with ApiHarness(tmp_path, engine) as api:
+        body = {"model": engine.name, "product_id": "TOFU-300",
+                "messages": [{"role": "user", "content": "원산지 어디예요? 010-1234-5678"}]}
+        r = api.client.post("/v1/chat/completions", headers=api.auth(), json=body)
+        assert r.status_code == 200, r.text
+        out = r.json()
+        assert out["choices"][0]["message"]["content"] == "원산지는 국내산이에요."
+        assert out["smallretail"]["source"] == "model" and out["smallretail"]["grounding"]["passed"]
+        prompt = engine.calls[-1].messages[-1]["content"]
+        assert "국산콩 두부" in prompt and "010-1234-5678" not in prompt  # redacted, grounded
+        streamed = api.client.post("/v1/chat/completions", headers=api.auth(),
+                                   json=body | {"stream": True}).text.split("\n\n")[:-1]
+        chunks = [json.loads(e.removeprefix("data: ")) for e in streamed[:-1]]
+        assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == \
+            "원산지는 국내산이에요."
+        assert chunks[-1]["smallretail"]["product_id"] == "TOFU-300"
+        missing = api.client.post("/v1/chat/completions", headers=api.auth(),
+                                  json=body | {"product_id": "NOPE"})
+        assert missing.status_code == 404
+        other = api.client.post("/v1/chat/completions", headers=api.auth("s2"),
+                                json=body | {"model": engine.name})
+        assert other.json()["smallretail"]["product_id"] == "TOFU-300"  # s2's own TOFU-300
+
+
+def test_the_description_response_lists_the_filled_values(tmp_path):
+    engine = FakeEngine(["⟦name⟧은 ⟦price_krw⟧이에요."])
+    with ApiHarness(tmp_path, engine) as api:
+        r = api.client.post("/v1/descriptions", headers=api.auth(),
+                            json={"product_id": "TOFU-300", "style": "intro"})
+        body = r.json()
+        assert body["source"] == "model" and body["text"].startswith("국산콩 두부 s1은")
+        assert {"field": "price_krw", "value": "3,500원"} in body["slots"]
+
+
+# ---------------------------------------------------------------- the real engine
+REPLY = "사과는 맛있어요. 가격은 24,900원이에요. 사과는 빨개요. 사과는 커요. 사과는 달아요."
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    return tiny_models.build_tiny_model(tmp_path_factory.mktemp("fit"), seed=1, reply=REPLY,
+                                        steps=300)
+
+
+def _run(engine, request):
+    async def go():
+        try:
+            return await engine.generate(request)
+        finally:
+            await engine.aclose()
+    return asyncio.run(go())
+
+
+def test_fail_fast_stops_at_the_first_false_sentence(fitted):
+    from smallretail_llm.hf_engine import TransformersEngine
+
+    messages = tiny_models.REPLY_PROMPT
+    full = _run(TransformersEngine(fitted), GenerationRequest(messages=messages, max_new_tokens=80))
+    assert full.text.startswith("사과는 맛있어요. 가격은 24,900원이에요. 사과는 빨개요.")
+    seen: list[str] = []
+
+    def check(text: str) -> str | None:
+        seen.append(text)
+        return "가격이 기록과 다릅니다" if "24,900원" in text else None
+
+    stopped = _run(TransformersEngine(fitted),
+                   GenerationRequest(messages=messages, max_new_tokens=80, check=check))
+    assert stopped.finish_reason == "rejected"
+    assert stopped.text.rstrip().endswith("24,900원이에요.")
+    assert stopped.completion_tokens < full.completion_tokens
+    assert seen[0].rstrip() == "사과는 맛있어요."  # checked at each sentence end
+
+
+def test_constrained_engine_writes_only_record_numbers(fitted):
+    from smallretail_llm.hf_engine import TransformersEngine
+
+    def numbers(allowed):
+        out = _run(TransformersEngine(fitted), GenerationRequest(
+            messages=tiny_models.REPLY_PROMPT, max_new_tokens=60, constraint=allowed))
+        return re.findall(r"[0-9](?:[0-9,.]*[0-9])?", out.text)
+
+    assert "24,900" in numbers(ValueConstraint(frozenset({"24,900"})))  # the record's: unchanged
+    other = ValueConstraint(frozenset({"9,900", "3"}))
+    assert all(n in other.numbers for n in numbers(other))  # 24,900 is not this record's

@@ -1,0 +1,121 @@
+"""Record-constrained decoding: numbers only from the record, on a single-digit vocabulary and
+on a byte-level BPE that merges digits; slot tokens only for fields the record has; and a real
+`generate` under the processor never writes a number the record lacks."""
+
+import random
+import re
+
+import pytest
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import PreTrainedTokenizerFast
+
+from smallretail_llm.value_constraint import (
+    TokenTable,
+    ValueConstraint,
+    banned,
+    numbers_in,
+    text_of,
+)
+
+ALLOWED = ValueConstraint(numbers_in(["24,900원", "배송비 3,000원 (30,000원 이상 무료배송)",
+                                      "2027-01-19", "4kg"]), frozenset({"price_krw", "name"}))
+
+
+def _allowed(prefix: str, piece: str, table: TokenTable, raw: list[str] | None = None) -> bool:
+    ban = banned(prefix, ALLOWED, table)
+    token = (raw or table.pieces).index(piece)
+    if token in ban.ids:
+        return False
+    return not (ban.only_numeric and token not in table.numeric_start_ids)
+
+
+def test_numbers_in_reads_runs():
+    assert numbers_in(["24,900원 (30,000원 이상)", "2027-01-19", "1.5L."]) == \
+        {"24,900", "30,000", "2027", "01", "19", "1.5"}
+
+
+# ---------------------------------------------------------------- single-digit vocabulary
+RAW = [*"0123456789", ",", ".", "원", "▁", "가", "⟦price_krw⟧", "⟦origin⟧", "<0x35>", "<|im_end|>"]
+DIGITS = TokenTable(RAW, special_ids=[RAW.index("<|im_end|>")])
+
+
+@pytest.mark.parametrize("prefix, piece, ok", [
+    ("가격은 ", "2", True), ("가격은 ", "5", False), ("가격은 2", "4", True),
+    ("가격은 24", ",", True), ("가격은 24,", "9", True), ("가격은 24,9", "1", False),
+    ("가격은 24,900", "원", True), ("가격은 24,900", "0", False),  # "24,9000" is no value
+    ("가격은 24,90", "원", False),  # "24,90": unfinished, must go on
+    ("가격은 3,000", "0", False), ("가격은 30,000", "원", True),
+    ("가격은 3,000", "원", True), ("가격은 3,00", "0", True),
+    ("배송비는 3,000원", ".", True), ("가격은 24,900", ".", True),  # a period ends the sentence
+    ("", "<0x35>", False),  # the byte for "5" is a digit too
+    ("", "⟦origin⟧", False), ("", "⟦price_krw⟧", True),
+])
+def test_single_digit_steps(prefix, piece, ok):
+    assert _allowed(prefix, piece, DIGITS, RAW) is ok
+
+
+def test_an_unfinished_number_bans_the_end_marker():
+    ban = banned("가격은 24,9", ALLOWED, DIGITS)
+    assert ban.only_numeric and RAW.index("<|im_end|>") not in DIGITS.numeric_start_ids
+
+
+# ---------------------------------------------------------------- digit-merging BPE
+@pytest.fixture(scope="module")
+def bpe():
+    """A byte-level BPE trained on numbers, so digits merge ("24", "900", "000")."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    corpus = [f"가격은 {n:,}원이에요" for n in range(1000, 90000, 137)] * 2
+    trainer = trainers.BpeTrainer(vocab_size=600, special_tokens=["<|im_end|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    tok.train_from_iterator(corpus, trainer=trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>")
+    table = TokenTable.for_tokenizer(fast)
+    assert any(sum(c.isdigit() for c in p) >= 2 for p in table.pieces)  # digits do merge
+    return fast, table
+
+
+def test_merged_digit_tokens_are_checked_whole(bpe):
+    _fast, table = bpe
+    for piece in table.pieces:
+        if piece.isdigit() and len(piece) >= 2:
+            ok = _allowed("가격은 ", piece, table)
+            assert ok == any(n.startswith(piece) for n in ALLOWED.numbers), piece
+
+
+def test_generate_never_writes_a_number_the_record_lacks(bpe):
+    """Random sampling under the constraint: every finished number is a record number."""
+    fast, table = bpe
+    rng = random.Random(0)
+    for _ in range(40):
+        text, ids = "", []
+        for _step in range(12):
+            ban = banned(text_of(ids, table), ALLOWED, table)
+            banned_set = set(ban.ids)
+            choices = [i for i in range(table.size) if i not in banned_set
+                       and (not ban.only_numeric or i in table.numeric_start_ids)]
+            digit_first = [i for i in choices if i in table.digit_ids]
+            pick = rng.choice(digit_first if digit_first and rng.random() < 0.7 else choices)
+            ids.append(pick)
+            text = fast.decode(ids)
+        finished = re.findall(r"[0-9][0-9,.]*[0-9]|[0-9]", text[: len(text) - 1])
+        # the last run may be unfinished; all the others must be record numbers
+        for number in finished[:-1]:
+            assert number.rstrip(",.") in ALLOWED.numbers, (text, number)
+
+
+def test_processor_masks_rows_independently():
+    from smallretail_llm.constrained_logits import RowConstraints
+
+    other = ValueConstraint(frozenset({"5"}))
+    history = {0: [DIGITS.pieces.index("2")], 1: []}
+    proc = RowConstraints([ALLOWED, other], DIGITS, lambda row: history[row])
+    scores = proc(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, DIGITS.size))
+    assert scores[0, DIGITS.pieces.index("4")] == 0  # "24" goes on
+    assert scores[0, DIGITS.pieces.index("5")] == -float("inf")
+    assert scores[0, DIGITS.pieces.index("가")] == -float("inf")  # "2" alone is no value
+    assert scores[1, DIGITS.pieces.index("5")] == 0
+    assert scores[1, DIGITS.pieces.index("2")] == -float("inf")
