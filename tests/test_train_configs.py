@@ -15,7 +15,6 @@ from transformers import AutoModelForCausalLM, LlamaForCausalLM
 
 from smallretail_llm import llama_head_dim, model_shapes, nano, training
 from smallretail_llm.train_config import TrainConfig
-
 from tiny_models import build_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
