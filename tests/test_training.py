@@ -250,3 +250,48 @@ def test_checkpoints_are_not_overwritten_without_resume(run, base_dir, data_dir,
         training.train(config(base_dir, data_dir, out))
     with pytest.raises(FileNotFoundError, match="체크포인트가 없습니다"):
         training.train(config(base_dir, data_dir, tmp_path / "fresh"), resume=True)
+
+
+# ---------------------------------------------------------------- smoke run (random-init shape)
+
+def test_random_init_model_is_the_exact_shape_seeded_with_real_rotary_buffers():
+    from transformers import LlamaForCausalLM
+
+    from smallretail_llm import model_shapes, train_smoke
+
+    model = train_smoke.random_init_model("nano", seed=3)
+    again = train_smoke.random_init_model("nano", seed=3)
+    reference = LlamaForCausalLM(model_shapes.build_config("nano"))  # transformers' own init
+    assert model_shapes.count_parameters(model) == model_shapes.count_parameters(reference)
+    for (name, tensor), (_, same) in zip(model.state_dict().items(), again.state_dict().items(),
+                                         strict=True):
+        assert torch.equal(tensor, same), name
+    for name, buffer in reference.named_buffers():
+        assert torch.equal(model.get_buffer(name), buffer), name  # to_empty left no garbage
+    norm = model.model.norm.weight
+    assert torch.equal(norm, torch.ones_like(norm))
+    assert model.lm_head.weight.data_ptr() == model.model.embed_tokens.weight.data_ptr()  # tied
+    assert 0.015 < float(model.model.layers[0].mlp.up_proj.weight.detach().std()) < 0.025
+
+
+def test_smoke_config_changes_only_steps_batch_length_data_and_output(tmp_path):
+    from smallretail_llm import train_smoke
+
+    recipe = TrainConfig.from_yaml("training/configs/qwen3-1.7b.yaml")
+    smoke = train_smoke.smoke_config(recipe, 2, tmp_path)
+    changed = {k for k, v in smoke.to_dict().items() if v != recipe.to_dict()[k]}
+    assert changed <= {"data", "output_dir", "max_steps", "batch_size", "grad_accum", "max_length",
+                       "warmup_ratio", "eval_steps", "save_steps", "logging_steps"}
+    assert (smoke.max_steps, smoke.batch_size, smoke.max_length) == (2, 1, 64)
+    assert smoke.chat_template_kwargs == {"enable_thinking": False}  # the recipe's template path
+    assert smoke.gradient_checkpointing and smoke.target_modules == "all-linear"
+
+
+def test_smoke_flags_go_together():
+    from typer.testing import CliRunner
+
+    from smallretail_llm.cli import app
+
+    for flags in (["--smoke-steps", "2"], ["--random-init"]):
+        result = CliRunner().invoke(app, ["train", "training/configs/nano-cpu.yaml", *flags])
+        assert result.exit_code == 2 and "--random-init" in result.output

@@ -331,8 +331,18 @@ def model_build_nano(
 def train_command(
     config: Annotated[Path, typer.Argument(help="training/configs/*.yaml")],
     resume: Annotated[bool, typer.Option("--resume", help="마지막 체크포인트에서 이어서")] = False,
+    smoke_steps: Annotated[int | None, typer.Option(
+        "--smoke-steps", help="짧은 합성 데이터로 N 스텝만 (배치 1, 64토큰); --random-init 필요")] = None,
+    random_init: Annotated[bool, typer.Option(
+        "--random-init", help="허브 가중치 대신 같은 형태의 무작위 모델 (model_shapes.yaml)")] = False,
+    tokenizer: Annotated[str | None, typer.Option(
+        "--tokenizer", help="스모크 실행의 대역 토크나이저 폴더 (기본: nano)")] = None,
+    output_dir: Annotated[Path | None, typer.Option(
+        "--output-dir", help="스모크 실행 폴더 (기본: 설정의 output_dir + '-smoke')")] = None,
 ) -> None:
-    """LoRA SFT from a YAML recipe; writes the adapter, resolved config and train_report.json."""
+    """LoRA SFT from a YAML recipe; writes the adapter, resolved config and train_report.json.
+    With --smoke-steps N --random-init: N steps on the recipe's exact shape, randomly
+    initialised (no download), and smoke_report.json with seconds per step and peak RSS."""
     from .train_config import TrainConfig
     from .training import train
 
@@ -340,6 +350,16 @@ def train_command(
         cfg = TrainConfig.from_yaml(config)
     except (OSError, ValueError, TypeError) as exc:
         fail(f"학습 설정을 읽을 수 없습니다: {config} ({exc})", 2)
+    if (smoke_steps is None) != (not random_init):
+        fail("--smoke-steps와 --random-init은 함께 써야 합니다 (무작위 모델로 몇 스텝만 돌리는 점검).", 2)
+    if smoke_steps is not None:
+        from .train_smoke import REPORT, run_smoke
+
+        out = output_dir or Path(cfg.output_dir + "-smoke")
+        report = run_smoke(cfg, smoke_steps, out, tokenizer)
+        emit({"adapter": report["adapter"], "report": str(out / REPORT),
+              "seconds_per_step": report["seconds_per_step"], "peak_rss_mb": report["peak_rss_mb"]})
+        return
     adapter = train(cfg, resume=resume)
     emit({"adapter": str(adapter), "report": str(Path(cfg.output_dir) / "train_report.json")})
 

@@ -60,8 +60,12 @@ def build_config(name: str) -> PreTrainedConfig:
     so a GPU run fails in seconds with the reason instead of after a download."""
     from transformers import AutoConfig
 
+    from smallretail_llm import llama_head_dim
+
     shape = get_shape(name)
     values = dict(shape.config)
+    if llama_head_dim.needs_workaround(values):  # kanana: transformers#46082
+        return llama_head_dim.build_config(values)
     model_type = values.pop("model_type")
     try:
         return AutoConfig.for_model(model_type, **values)
@@ -76,11 +80,14 @@ def build_config(name: str) -> PreTrainedConfig:
 def build_meta_model(name: str) -> PreTrainedModel:
     """A model of `name`'s exact shape on the meta device: no memory, no weights."""
     import torch
-    from transformers import AutoModelForCausalLM
+    import transformers
 
     config = build_config(name)
+    # The class is named, not looked up by config class: the kanana workaround's config is a
+    # LlamaConfig subclass that AutoModelForCausalLM does not map.
+    model_class = getattr(transformers, config.architectures[0])
     with torch.device("meta"):
-        return AutoModelForCausalLM.from_config(config)
+        return model_class(config)
 
 
 def count_parameters(model: PreTrainedModel) -> dict[str, int]:

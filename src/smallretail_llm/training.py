@@ -206,8 +206,9 @@ def load_base(
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load the base model and its tokenizer; "nano" means the locally built model."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
+    from smallretail_llm import llama_head_dim
     from smallretail_llm.nano import resolve_model
 
     path = resolve_model(name)
@@ -227,13 +228,21 @@ def load_base(
                 bnb_4bit_compute_dtype=dtype,
             )
             kwargs["device_map"] = {"": PartialState().local_process_index}
-    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    # kanana: transformers#46082. The tokenizer may read config.json too, so both get it.
+    config = llama_head_dim.load_config(path, trust_remote_code=trust_remote_code)
+    extra = {} if config is None else {"config": config}
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code, **extra)
+    model = llama_head_dim.from_pretrained(path, config, **kwargs)
+    return model, prepare_tokenizer(tokenizer, name)
+
+
+def prepare_tokenizer(tokenizer: PreTrainedTokenizerBase, name: str) -> PreTrainedTokenizerBase:
+    """Refuse a tokenizer without a chat template; give it a pad token (padding is masked)."""
     if tokenizer.chat_template is None:
         raise ValueError(f"{name}: 채팅 템플릿이 없는 토크나이저입니다 (instruct 모델을 쓰세요).")
     if tokenizer.pad_token_id is None:  # padded positions are masked; any id will do
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
-    return model, tokenizer
+    return tokenizer
 
 
 def add_lora(model: PreTrainedModel, config: TrainConfig) -> PeftModel:
@@ -256,8 +265,19 @@ def add_lora(model: PreTrainedModel, config: TrainConfig) -> PeftModel:
 
 # ---------------------------------------------------------------- the run
 
-def train(config: TrainConfig, resume: bool = False) -> Path:
-    """Run LoRA SFT and return the adapter folder (output_dir/adapter)."""
+def train(
+    config: TrainConfig,
+    resume: bool = False,
+    *,
+    base: tuple[PreTrainedModel, PreTrainedTokenizerBase] | None = None,
+    callbacks: list | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Run LoRA SFT and return the adapter folder (output_dir/adapter).
+
+    `base` replaces loading `config.base_model` (the smoke run passes a random-init model of
+    the exact shape); the LoRA is then injected into that model in place. `callbacks` go to
+    the Trainer; `metadata` is added to smallretail_adapter.json."""
     import dataclasses
 
     import torch
@@ -294,7 +314,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         precision=precision,
         quantization=config.quantization,
         trust_remote_code=config.trust_remote_code,
-    )
+    ) if base is None else (base[0], prepare_tokenizer(base[1], config.base_model))
     data = {}
     dropped = {}
     for role, name, limit in (("train", config.train_split, config.max_train_samples),
@@ -354,6 +374,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
         eval_dataset=data["eval"] if has_eval else None,
         data_collator=SFTCollator(tokenizer.pad_token_id, pad_to_multiple_of=8 if cuda else None),
         processing_class=tokenizer,
+        callbacks=callbacks,
     )
     if cuda:
         torch.cuda.reset_peak_memory_stats()
@@ -371,7 +392,7 @@ def train(config: TrainConfig, resume: bool = False) -> Path:
     resolved.to_yaml(adapter_dir / "train_config.yaml")
     write_adapter_metadata(adapter_dir, prompt_versions, tokenizer, config.base_model,
                            {"precision": precision, "quantization": config.quantization,
-                            "targets": config.targets})
+                            "targets": config.targets, **(metadata or {})})
     start = (int(existing[-1].name.split("-")[-1]), json.loads(
         (existing[-1] / "trainer_state.json").read_text()).get("num_input_tokens_seen", 0)) \
         if resume else (0, 0)
