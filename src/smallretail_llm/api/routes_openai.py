@@ -156,7 +156,8 @@ async def _product_chat(body: ChatCompletionRequest, services: Services, shop: S
         adapter=adapter, max_new_tokens=min(body.max_completion_tokens or body.max_tokens
                                             or settings.max_new_tokens, settings.max_new_tokens),
         timeout_s=settings.request_timeout_s, constrain=settings.constrained_decoding,
-        fail_fast=settings.fail_fast)
+        fail_fast=settings.fail_fast,
+        foreign_names=tuple(services.store.foreign_names(shop.shop_id)))
     result = await assistant.answer(services.engine, record, question, policy, options=options)
     services.metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)
     grounded = Grounded(product_id=record.sku, needs_human=result.needs_human,
