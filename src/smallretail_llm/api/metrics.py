@@ -5,6 +5,8 @@ time by a custom collector."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,9 +22,14 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 
 class ApiMetrics:
     """Everything the API counts. Label values are bounded: routes are path templates, shops are
-    the shops that hold keys."""
+    the shops that hold keys. A shop label is a keyed hash of the shop id (``shop_label``) unless
+    the operator opts in to plain ids: whoever reads the metrics learns neither who the
+    customers are nor, without the salt, which hash is whose."""
 
-    def __init__(self, engine: Engine | None = None) -> None:
+    def __init__(self, engine: Engine | None = None, *, shop_labels: bool = False,
+                 salt: str = "") -> None:
+        self.plain_shop_labels = shop_labels
+        self._salt = salt.encode()
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("smallretail_http_requests", "HTTP requests by route and status",
@@ -49,6 +56,12 @@ class ApiMetrics:
             registry=r)
         if engine is not None and hasattr(engine, "metrics"):
             r.register(_EngineCollector(engine))
+
+    def shop_label(self, shop_id: str) -> str:
+        if self.plain_shop_labels:
+            return shop_id
+        digest = hmac.new(self._salt, shop_id.encode(), hashlib.sha256).hexdigest()
+        return f"h{digest[:12]}"
 
     def count_tokens(self, prompt_tokens: int, completion_tokens: int) -> None:
         self.tokens.labels("in").inc(prompt_tokens)
