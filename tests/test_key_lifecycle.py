@@ -69,7 +69,7 @@ def two_replicas(db_url):
 
 
 def test_admin_api_and_revocation_on_every_replica(two_replicas):
-    store, db_url = two_replicas
+    _, db_url = two_replicas
     one, two = _replica(db_url), _replica(db_url)
     created = one.post("/admin/keys", headers=ADMIN, json={"shop": "s1", "name": "앱"})
     assert created.status_code == 201
