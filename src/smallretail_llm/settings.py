@@ -119,8 +119,10 @@ class Settings(BaseSettings):
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="demo mode: Host/Origin names accepted besides "
         "localhost, 127.0.0.1 and ::1 (comma-separated)")
-    read_timeout_s: float = Field(15.0, gt=0, description="a client must send its headers and "
-                                  "each part of its body within this time")
+    read_timeout_s: float = Field(15.0, gt=0, description="a client must send its whole request "
+                                  "head (line and headers) within this time")
+    body_timeout_s: float = Field(120.0, gt=0, description="a client must send its whole body "
+                                  "within this time after its headers")
     idle_timeout_s: float = Field(5.0, gt=0, description="keep-alive connections idle this long "
                                   "are closed")
     max_connections: int = Field(256, ge=1, description="open connections; more are refused (503)")
