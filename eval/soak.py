@@ -194,8 +194,8 @@ def report(raw: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
 def markdown(rep: dict[str, Any]) -> str:
     c = rep["config"]
     lines = [
-        f"# Soak run: {c['minutes']} min, {c['rate']} req/s, {c['replicas']} replica(s) over "
-        f"{c['db_kind']}", "",
+        (f"# Soak run: {c['minutes']} min, {c['rate']} req/s, {c['replicas']} replica(s) over "
+         f"{c['db_kind']}"), "", *([f"Code: {c['note']}", ""] if c.get("note") else []),
         (f"Model: `{c['model_arg']}` (served as {c.get('served_model')}), max {c['max_tokens']} "
          f"new tokens, {c['machine']}. Timings on a shared, contended CPU: read the trend, not "
          "the level."), "",
@@ -250,10 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--sample-s", type=float, default=10.0)
     parser.add_argument("--out", type=Path, default=Path("eval/reports/soak"))
+    parser.add_argument("--note", help="recorded in the report, e.g. the commit under test")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="smallretail-soak-") as tmp:
         rep = run_soak(args.model, args.minutes, args.rate, args.replicas, args.db, Path(tmp),
                        args.max_tokens, args.sample_s)
+    rep["config"]["note"] = args.note
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".json").write_text(json.dumps(rep, ensure_ascii=False, indent=1) + "\n",
                                              encoding="utf-8")
