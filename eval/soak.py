@@ -105,8 +105,11 @@ async def drive(bases: list[str], pids: list[int], key: str, product_id: str, *,
                 timeout_s: float = 120.0) -> dict[str, Any]:
     """Send ``rate`` requests a second for ``seconds``; return the raw results and samples."""
     headers = {"Authorization": f"Bearer {key}"}
-    clients = [httpx.AsyncClient(base_url=b, headers=headers, timeout=timeout_s,
-                                 limits=httpx.Limits(max_connections=32)) for b in bases]
+    # keep-alive expiry below the server's idle timeout (5 s): a client reusing a connection the
+    # server is closing at that instant sees a reset; clients should expire theirs first
+    limits = httpx.Limits(max_connections=32, keepalive_expiry=2.0)
+    clients = [httpx.AsyncClient(base_url=b, headers=headers, timeout=timeout_s, limits=limits)
+               for b in bases]
     model = (await clients[0].get("/v1/models")).json()["data"][0]["id"]
     results: list[dict[str, Any]] = []
     samples: list[dict[str, Any]] = []
@@ -180,7 +183,10 @@ def report(raw: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     checks = {"lost_is_zero": totals["lost"] == 0,
               f"p95_last_{span}min_within_1.5x_first": bool(first and last and last <= 1.5 * first),
               "rss_growth_under_10pct": rss_growth is not None and rss_growth < 10}
+    by_kind = {k: {o: sum(1 for r in results if r["kind"] == k and r["outcome"] == o)
+                   for o in outcomes} for k in KINDS}
     return {"config": config, "tried": len(results), "answered": totals["accepted"],
+            "by_kind": by_kind,
             "rejected": totals["rejected"], "errors": totals["errors"], "lost": totals["lost"],
             "reasons": {k: sum(1 for r in results if r["reason"] == k)
                         for k in sorted({r["reason"] for r in results})},
@@ -205,7 +211,8 @@ def markdown(rep: dict[str, Any]) -> str:
          f"{rep['window_minutes']} min {rep['p95_last_ms']} ms"),
         (f"- RSS (all replicas) after warm-up {rep['rss_mb_after_warmup']} MB, at the end "
          f"{rep['rss_mb_end']} MB: growth {rep['rss_growth_pct']}%"),
-        f"- checks: {rep['checks']} -> {'PASSED' if rep['passed'] else 'FAILED'}", "",
+        f"- checks: {rep['checks']} -> {'PASSED' if rep['passed'] else 'FAILED'}",
+        f"- by kind: {rep['by_kind']}", "",
         "| minute | tried | answered | rejected | errors | lost | p50 ms | p95 ms |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     lines += [f"| {m['minute']} | {m['tried']} | {m['accepted']} | {m['rejected']} | "

@@ -217,7 +217,7 @@ SCOPED = {
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/console"),
           ("GET", "/console/{name}"), ("GET", "/openapi.json"), ("GET", "/docs"),
-          ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc")}
+          ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"), ("GET", "/docs/assets/{asset}")}
 """Routes without a key: no shop's data (checked in test_public_routes_show_no_shop_data)."""
 ADMIN = {("POST", "/admin/keys"), ("GET", "/admin/keys"), ("POST", "/admin/keys/{key_id}/revoke"),
          ("POST", "/admin/keys/{key_id}/rotate"), ("GET", "/admin/keys/{key_id}/events"),
@@ -294,7 +294,8 @@ def test_every_shop_route_needs_a_key(t, route):
 def test_public_routes_show_no_shop_data(t):
     t.call("POST", "/v1/answers", json={"product_id": "SAME-1", "question": "배송비 얼마예요?"})
     for method, path in PUBLIC:
-        r = t.client.request(method, path.replace("{name}", "console.js"))
+        r = t.client.request(method, path.replace("{name}", "console.js").replace(
+            "{asset}", "swagger-ui.css"))
         assert r.status_code == 200, path
         assert not any(s in r.text for s in (*B_SECRETS, "에이 국산콩", *t.keys.values())), path
 

@@ -19,6 +19,7 @@ from smallretail_llm.api import (
 )
 from smallretail_llm.api.auth import AuthGate
 from smallretail_llm.api.deps import Services
+from smallretail_llm.api.docs import install_docs
 from smallretail_llm.api.errors import install_error_handlers
 from smallretail_llm.api.metrics import ApiMetrics
 from smallretail_llm.api.middleware import Guard
@@ -67,7 +68,8 @@ def create_app(settings: Settings, engine: Engine, store: Store | None = None, *
         yield
 
     app = FastAPI(title="smallretail-llm API", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_docs(app, "smallretail-llm API")  # swagger-ui and ReDoc from the package, no CDN
     app.state.services = services
     install_error_handlers(app)
     app.add_middleware(AuthGate, services=services)  # inside Guard: ids, logs, 500s cover it

@@ -15,7 +15,7 @@ from smallretail_llm.api.errors import ApiError, retry_after
 from smallretail_llm.api.metrics import ApiMetrics
 from smallretail_llm.api.ratelimit import RateLimiter
 from smallretail_llm.categories import UnknownCategory, get_category
-from smallretail_llm.engine import Engine
+from smallretail_llm.engine import TENANT, Engine
 from smallretail_llm.keys import ApiKeys, KeyInfo
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.settings import Settings
@@ -104,6 +104,7 @@ async def current_shop(
                        f"(필요한 권한: {needed or '없음'}).",
                        {"needed": needed, "scopes": list(info.scopes)})
     request.scope.setdefault("state", {})["shop_id"] = shop.shop_id
+    TENANT.set(shop.shop_id)  # generation requests made for this call carry the shop
     wait = services.limiter.take(shop.key_id or f"demo:{shop.shop_id}")
     if wait > 0:
         services.metrics.rejected.labels("rate_limited").inc()

@@ -31,6 +31,10 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
+MIN_TEMPERATURE = 0.01  # below this, logits / temperature overflows float32 (1e-300: inf, NaN)
+MIN_TOP_P = 1e-3
+
+
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{
         "model": "nano", "stream": False, "max_tokens": 128,
@@ -49,6 +53,17 @@ class ChatCompletionRequest(BaseModel):
     seed: int | None = Field(default=None, ge=-(2**63), le=2**63 - 1,
                              description="샘플링 재현용 64비트 정수 (더 큰 수는 torch 가 거부)")
     n: int = Field(default=1, ge=1, le=1, description="1만 지원")
+
+    @field_validator("temperature")
+    @classmethod
+    def _temperature(cls, value: float | None) -> float | None:
+        """0 stays greedy; any other value the schema accepts is clamped to a safe range."""
+        return value if not value else max(MIN_TEMPERATURE, value)
+
+    @field_validator("top_p")
+    @classmethod
+    def _top_p(cls, value: float | None) -> float | None:
+        return value if value is None else max(MIN_TOP_P, value)
 
     @field_validator("stop")
     @classmethod
