@@ -226,9 +226,17 @@ def data_build(
     teacher_url: Annotated[str | None, typer.Option(
         "--teacher-url", help="OpenAI 호환 교사 모델 주소 (예: http://127.0.0.1:8001/v1)")] = None,
     teacher_model: Annotated[str, typer.Option("--teacher-model")] = "teacher",
+    shop: Annotated[str | None, typer.Option(
+        "--shop", help="이 상점의 상품과 정책만 (상점 전용 어댑터용)")] = None,
 ) -> None:
     """Build the SFT DatasetDict (train/validation/test by product) with a dataset card."""
-    from .dataset import build_examples, save
+    from .dataset import build_examples, for_shop, save
+
+    pairs = _catalog_with_policies(db)
+    if shop is not None:
+        pairs = for_shop(pairs, shop)
+        if not pairs:
+            fail(f"상점 '{shop}'의 상품이 없습니다.", 2)
 
     drafter = client = None
     if teacher_url:
@@ -236,7 +244,7 @@ def data_build(
 
         client = TeacherClient(teacher_url, teacher_model)
         drafter = teacher_drafter(client)
-    built = build_examples(_catalog_with_policies(db), seed=seed, drafter=drafter)
+    built = build_examples(pairs, seed=seed, drafter=drafter)
     if client is not None:
         client.close()
     save(built, out)
