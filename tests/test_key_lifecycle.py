@@ -125,3 +125,19 @@ def test_two_replicas_share_one_quota(two_replicas):
     usage = replicas[0].get("/admin/usage/s1", headers=ADMIN).json()
     assert usage["day"]["requests"] == 7 and usage["limits"]["per_day"] == 7
     assert key_id_of(key) not in json.dumps(usage)
+
+
+def test_token_quota_counts_generated_and_prompt_tokens(tmp_path):
+    """FakeEngine counts one token per character: a day's 60 tokens go in a few chats."""
+    db = f"sqlite:///{tmp_path / 'q.db'}"
+    key = ApiKeys(Store(db)).create("s1")
+    client = _replica(db, quota_tokens_per_day=60)
+    chat = {"model": "fake-base", "messages": [{"role": "user", "content": "두부 소개해 주세요"}]}
+    statuses = [client.post("/v1/chat/completions", json=chat,
+                            headers={"Authorization": f"Bearer {key}"}) for _ in range(6)]
+    codes = [r.status_code for r in statuses]
+    assert codes[0] == 200 and 429 in codes
+    refused = statuses[codes.index(429)]
+    assert refused.json()["error"]["details"]["exceeded"] == "tokens_per_day"
+    used = client.get("/admin/usage/s1", headers=ADMIN).json()["day"]
+    assert used["tokens"] >= 60 and used["requests"] == codes.index(429)

@@ -135,6 +135,15 @@ class Usage:
             for period in ("day", "month"):
                 self._add(session, f"shop:{shop_id}", windows[period][0], 0, tokens)
 
+    def add_tokens_for_current_shop(self, tokens: int) -> None:
+        """``add_tokens`` for the shop being served (``engine.TENANT``, set by the API). A
+        short synchronous write: a few milliseconds, once per generation."""
+        from smallretail_llm.engine import TENANT
+
+        shop_id = TENANT.get()
+        if shop_id is not None:
+            self.add_tokens(shop_id, tokens)
+
     def report(self, shop_id: str) -> dict:
         """The shop's use in the current day and month, for the operator."""
         windows = _windows(self._clock())

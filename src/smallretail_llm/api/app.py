@@ -58,6 +58,9 @@ def create_app(settings: Settings, engine: Engine, store: Store | None = None, *
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst, clock),
         usage=Usage(store, settings.limits()))
 
+    if settings.quota_tokens_per_day or settings.quota_tokens_per_month:
+        metrics.on_tokens = services.usage.add_tokens_for_current_shop
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.demo:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -30,6 +30,7 @@ class ApiMetrics:
                  salt: str = "") -> None:
         self.plain_shop_labels = shop_labels
         self._salt = salt.encode()
+        self.on_tokens: Callable[[int], None] | None = None  # the token quota's counter
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("smallretail_http_requests", "HTTP requests by route and status",
@@ -66,6 +67,8 @@ class ApiMetrics:
     def count_tokens(self, prompt_tokens: int, completion_tokens: int) -> None:
         self.tokens.labels("in").inc(prompt_tokens)
         self.tokens.labels("out").inc(completion_tokens)
+        if self.on_tokens is not None:
+            self.on_tokens(prompt_tokens + completion_tokens)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
