@@ -141,3 +141,22 @@ def test_token_quota_counts_generated_and_prompt_tokens(tmp_path):
     assert refused.json()["error"]["details"]["exceeded"] == "tokens_per_day"
     used = client.get("/admin/usage/s1", headers=ADMIN).json()["day"]
     assert used["tokens"] >= 60 and used["requests"] == codes.index(429)
+
+
+def test_replicas_racing_never_pass_the_quota_together(two_replicas):
+    """Both replicas at once (one thread each): the row lock on the usage counter serializes
+    them, so exactly the limit is accepted."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store, db_url = two_replicas
+    key = ApiKeys(store).create("s1")
+    auth = {"Authorization": f"Bearer {key}"}
+    replicas = [_replica(db_url, quota_requests_per_day=9, rate_limit_burst=100)
+                for _ in range(2)]
+
+    def hammer(client):
+        return [client.get("/v1/products", headers=auth).status_code for _ in range(10)]
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = [s for batch in pool.map(hammer, replicas) for s in batch]
+    assert statuses.count(200) == 9 and statuses.count(429) == 11
