@@ -35,7 +35,9 @@ def require_admin(request: Request, services: ServicesDep) -> str:
 
 
 AdminDep = Annotated[str, Depends(require_admin)]
-router = APIRouter(prefix="/admin", tags=["관리자"], responses=error_responses(ADMIN_ERRORS))
+# Not in the public OpenAPI document: operators, not shops, use these (serving/HOSTING.md).
+router = APIRouter(prefix="/admin", tags=["관리자"], responses=error_responses(ADMIN_ERRORS),
+                   include_in_schema=False)
 
 
 class KeyCreate(BaseModel):
