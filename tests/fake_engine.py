@@ -141,7 +141,9 @@ class ApiHarness:
         self.engine = engine or FakeEngine()
         self.clock = FakeClock()
         self.app = create_app(self.settings, self.engine, self.store, clock=self.clock)
-        self.client = TestClient(self.app, raise_server_exceptions=False)
+        # a local Host: keyless demo mode refuses any other (DNS rebinding)
+        self.client = TestClient(self.app, raise_server_exceptions=False,
+                                 base_url="http://127.0.0.1")
 
     def auth(self, shop: str = "s1") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys[shop]}"}

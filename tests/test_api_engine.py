@@ -51,3 +51,37 @@ def test_random_model_draft_ends_in_grounded_fallback(api):
     assert "smallretail_queue_depth 0.0" in metrics
     assert 'smallretail_batch_size_bucket{le="1"} 2.0' in metrics
     assert 'smallretail_tokens_total{direction="out"}' in metrics
+
+
+@pytest.mark.parametrize("sampling", [
+    {"temperature": 1e-300}, {"temperature": 5e-324, "top_p": 5e-324}, {"temperature": 2.0},
+    {"temperature": 1e-300, "seed": -(2**63)}, {"top_p": 1e-300, "temperature": 0.5,
+                                                "seed": 2**63 - 1}])
+def test_no_sampling_value_the_schema_accepts_gives_a_500(api, sampling):
+    """temperature 1e-300 made logits / temperature overflow (inf, NaN) and the sampler raise."""
+    chat = {"model": api.engine.name, "max_tokens": 4,
+            "messages": [{"role": "user", "content": "사과 소개해 주세요"}]}
+    for stream in (False, True):
+        r = api.client.post("/v1/chat/completions", headers=api.auth(),
+                            json=chat | sampling | {"stream": stream})
+        assert r.status_code == 200, r.text
+        assert "error" not in r.text
+
+
+def test_prefix_cache_is_kept_per_shop(api):
+    """A prompt shop s1 sent is reused for s1's next request, never for s2's: otherwise a
+    faster answer would tell s2 what s1's customers typed (a timing oracle)."""
+    cache = api.engine.prefix_cache
+    assert cache is not None
+    chat = {"model": api.engine.name, "max_tokens": 2, "messages": [
+        {"role": "user", "content": "주문번호 20261205-77 배송지 변경 부탁드립니다 사과 소개"}]}
+
+    def hits_after(shop: str) -> int:
+        assert api.client.post("/v1/chat/completions", headers=api.auth(shop),
+                               json=chat).status_code == 200
+        return cache.stats.hits
+
+    before = cache.stats.hits
+    assert hits_after("s1") == before  # first time: nothing stored
+    assert hits_after("s2") == before  # another shop: s1's prompt is not reused
+    assert hits_after("s1") == before + 1  # the same shop again: reused

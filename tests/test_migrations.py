@@ -34,8 +34,8 @@ def migrate_now():
     return dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
 
 
-def test_revisions_are_baseline_then_import_runs():
-    assert migrate.head() == "0002"
+def test_revisions_are_baseline_then_import_runs_then_key_lifecycle():
+    assert migrate.head() == "0003"
 
 
 def test_db_at_previous_revision_upgrades_with_its_data(db_url):
@@ -47,7 +47,7 @@ def test_db_at_previous_revision_upgrades_with_its_data(db_url):
     engine.dispose()
 
     store = Store(db_url)  # opening the DB upgrades it to head
-    assert migrate.current(store.engine) == "0002"
+    assert migrate.current(store.engine) == "0003"
     assert store.get_product("s1", "A1") == RECORD
     assert store.shops() == ["s1"]
     with store.transaction() as session:  # the new table works on the upgraded DB
@@ -64,8 +64,8 @@ def test_db_made_before_migrations_is_adopted(db_url):
     ShopRow.metadata.create_all(engine, tables=[ShopRow.__table__, ProductRow.__table__])
     _insert_product(engine)
     engine.dispose()
-    assert migrate.upgrade(db_url) == {"from": None, "to": "0002"}
-    assert migrate.upgrade(db_url) == {"from": "0002", "to": "0002"}
+    assert migrate.upgrade(db_url) == {"from": None, "to": "0003"}
+    assert migrate.upgrade(db_url) == {"from": "0003", "to": "0003"}
     store = Store(db_url)
     assert store.get_product("s1", "A1") == RECORD
     assert set(inspect(store.engine).get_table_names()) >= {"api_keys", "import_runs"}
@@ -97,7 +97,7 @@ def test_replicas_starting_at_once_migrate_once(db_url):
     for t in threads:
         t.join(timeout=60)
     assert errors == []
-    assert migrate.current(db_url) == "0002"
+    assert migrate.current(db_url) == "0003"
 
 
 def test_import_runs_are_newest_first_and_per_shop(tmp_path):
@@ -110,3 +110,30 @@ def test_import_runs_are_newest_first_and_per_shop(tmp_path):
     assert [r["id"] for r in runs] == [second, first]
     assert (runs[0]["updated"], runs[1]["imported"]) == (2, 2)
     assert [r["rejected"] for r in store.import_runs("s2")] == [1]
+
+
+def test_keys_of_the_previous_release_survive_the_upgrade(db_url):
+    """A database at 0002 with a key made the old way: after the upgrade the same key still
+    authenticates, with every scope, and the lifecycle columns work on it."""
+    import hashlib
+
+    from smallretail_llm.keys import SCOPES, ApiKeys
+
+    engine = create_engine(db_url)
+    migrate.upgrade_engine(engine, "0002")
+    _insert_product(engine)
+    key = "sr_0123456789ab_" + "k" * 43
+    with engine.begin() as connection:
+        connection.execute(insert(migrate.metadata().tables["api_keys"]).values(
+            key_id="0123456789ab", shop_id="s1", revoked=False, created_at=migrate_now(),
+            key_hash=hashlib.sha256(key.encode()).hexdigest()))
+    engine.dispose()
+    store = Store(db_url)
+    assert migrate.current(store.engine) == "0003"
+    keys = ApiKeys(store)
+    info = keys.authenticate(key)
+    assert (info.shop_id, info.scopes, info.expires_at) == ("s1", SCOPES, None)
+    assert info.last_used_at is not None
+    assert keys.revoke("0123456789ab") and keys.authenticate(key) is None
+    assert [e["event"] for e in keys.events("s1")] == ["revoked"]
+    store.engine.dispose()

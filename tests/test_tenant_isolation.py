@@ -19,7 +19,8 @@ from sqlalchemy import column, inspect, select, table
 
 from fake_engine import FakeEngine, shop_policy, tofu
 from smallretail_llm.api import create_app
-from smallretail_llm.keys import ApiKeys, create_key
+from smallretail_llm.api.deps import SCOPE_OF
+from smallretail_llm.keys import SCOPES, ApiKeys, create_key
 from smallretail_llm.logs import JsonFormatter
 from smallretail_llm.prompts import render_answer, render_describe
 from smallretail_llm.settings import Settings
@@ -51,7 +52,7 @@ class Tenants:
                        tofu(B, "B-ONLY", name="B상점 연두부")):
             self.store.put_product(record)
         self.engine = FakeEngine(reply=echo, adapters=list(ADAPTERS))
-        settings = Settings(db=db_url, adapter=ADAPTERS,
+        settings = Settings(db=db_url, adapter=ADAPTERS, admin_token="admin-secret",
                             adapter_shops={"a-style": A, "b-style": B}, max_new_tokens=5000)
         self.app = create_app(settings, self.engine, self.store)
         self.client = TestClient(self.app, raise_server_exceptions=False)
@@ -216,8 +217,12 @@ SCOPED = {
 }
 PUBLIC = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"), ("GET", "/console"),
           ("GET", "/console/{name}"), ("GET", "/openapi.json"), ("GET", "/docs"),
-          ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc")}
+          ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc"), ("GET", "/docs/assets/{asset}")}
 """Routes without a key: no shop's data (checked in test_public_routes_show_no_shop_data)."""
+ADMIN = {("POST", "/admin/keys"), ("GET", "/admin/keys"), ("POST", "/admin/keys/{key_id}/revoke"),
+         ("POST", "/admin/keys/{key_id}/rotate"), ("GET", "/admin/keys/{key_id}/events"),
+         ("GET", "/admin/usage/{shop}")}
+"""Operator routes: the admin token only, never a shop key (test_shop_keys_never_reach_admin)."""
 
 
 def app_routes(app) -> set[tuple[str, str]]:
@@ -235,8 +240,39 @@ def app_routes(app) -> set[tuple[str, str]]:
 def test_every_route_is_checked_here(tmp_path):
     app = create_app(Settings(db=f"sqlite:///{tmp_path / 'r.db'}"), FakeEngine())
     routes = app_routes(app)
-    assert routes - set(SCOPED) - PUBLIC == set(), "a new endpoint needs an isolation check"
-    assert set(SCOPED) | PUBLIC == routes
+    assert routes - set(SCOPED) - PUBLIC - ADMIN == set(), "a new endpoint needs an isolation check"
+    assert set(SCOPED) | PUBLIC | ADMIN == routes
+    assert set(SCOPE_OF) == set(SCOPED), "every shop route names the scope it needs"
+
+
+@pytest.mark.parametrize("route", list(SCOPED), ids=" ".join)
+def test_scopes_are_enforced_on_every_route(t, route):
+    """A key without the route's scope gets 403 before any work; with only that scope it gets
+    past the check."""
+    method, path = route
+    needed = SCOPE_OF[route]
+    url = path.replace("{sku}", "SAME-1")
+    others = [s for s in SCOPES if s != needed]
+    lacking = create_key(t.store, A, scopes=others)
+    calls = len(t.engine.calls)
+    r = t.client.request(method, url, headers={"Authorization": f"Bearer {lacking}"})
+    assert error_code(r) == (403, "insufficient_scope") and r.json()["error"]["details"][
+        "needed"] == needed
+    assert len(t.engine.calls) == calls and t.store.get_product(A, "SAME-1") is not None
+    only = create_key(t.store, A, scopes=[needed])
+    r = t.client.request(method, url, headers={"Authorization": f"Bearer {only}"})
+    assert r.status_code != 403
+
+
+@pytest.mark.parametrize("route", sorted(ADMIN), ids=" ".join)
+def test_shop_keys_never_reach_admin_routes(t, route):
+    method, path = route
+    url = path.replace("{key_id}", t.keys[B].split("_")[1]).replace("{shop}", B)
+    for headers in ({}, {"Authorization": f"Bearer {t.keys[A]}"}):
+        r = t.client.request(method, url, headers=headers, json={"shop": B})
+        assert r.status_code in (401, 404) and r.json()["error"]["code"] in (
+            "invalid_admin_token", "not_found")
+    assert ApiKeys(t.store).authenticate(t.keys[B]).shop_id == B  # nothing changed
 
 
 @pytest.mark.parametrize("route", list(SCOPED), ids=" ".join)
@@ -258,7 +294,8 @@ def test_every_shop_route_needs_a_key(t, route):
 def test_public_routes_show_no_shop_data(t):
     t.call("POST", "/v1/answers", json={"product_id": "SAME-1", "question": "배송비 얼마예요?"})
     for method, path in PUBLIC:
-        r = t.client.request(method, path.replace("{name}", "console.js"))
+        r = t.client.request(method, path.replace("{name}", "console.js").replace(
+            "{asset}", "swagger-ui.css"))
         assert r.status_code == 200, path
         assert not any(s in r.text for s in (*B_SECRETS, "에이 국산콩", *t.keys.values())), path
 

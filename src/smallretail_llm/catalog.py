@@ -14,7 +14,7 @@ from .ingest import ParsedRows, Rejection, parse_rows
 from .record import ProductRecord, ShopPolicy
 from .record_rules import record_warnings
 from .store import Store
-from .tables import read_table
+from .tables import Table, read_table, spreadsheet_safe
 
 REJECTS_HEADER = ["행", "열", "사유", "값"]
 WARNINGS_HEADER = ["행", "상품코드", "필드", "규칙", "안내"]
@@ -45,8 +45,10 @@ class ImportSummary:
 
 
 def parse_file(path: str | Path, shop_id: str | None, mapping: dict[str, str] | None = None,
-               data: bytes | None = None) -> tuple[ParsedRows, int, str | None]:
-    table = read_table(path, data)
+               data: bytes | None = None, table: Table | None = None,
+               ) -> tuple[ParsedRows, int, str | None]:
+    """``table``: the file already read (the API reads an upload once, for all its checks)."""
+    table = table or read_table(path, data)
     return parse_rows(table, shop_id, mapping), len(table.rows), table.encoding
 
 
@@ -56,7 +58,7 @@ def rejects_csv(rejections: list[Rejection]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(REJECTS_HEADER)
     for r in sorted(rejections, key=lambda r: r.row):
-        writer.writerow([r.row, r.column, r.reason, r.value])
+        writer.writerow([r.row, *map(spreadsheet_safe, (r.column, r.reason, r.value))])
     return "\ufeff" + buffer.getvalue()
 
 
@@ -77,9 +79,9 @@ def validate_catalog(path: str | Path, shop_id: str | None, mapping: dict[str, s
 
 def import_catalog(store: Store, path: str | Path, shop_id: str | None,
                    mapping: dict[str, str] | None = None, rejects_path: str | Path | None = None,
-                   data: bytes | None = None) -> ImportSummary:
+                   data: bytes | None = None, table: Table | None = None) -> ImportSummary:
     """Import one export in one transaction: all valid rows land, or (on any failure) none do."""
-    parsed, rows, encoding = parse_file(path, shop_id, mapping, data)
+    parsed, rows, encoding = parse_file(path, shop_id, mapping, data, table)
     summary = _summary(parsed, rows, encoding, rejects_path)
     _warn(summary, parsed, store.get_policy(shop_id) if shop_id else None, rejects_path)
     with store.transaction() as session:

@@ -226,9 +226,17 @@ def data_build(
     teacher_url: Annotated[str | None, typer.Option(
         "--teacher-url", help="OpenAI 호환 교사 모델 주소 (예: http://127.0.0.1:8001/v1)")] = None,
     teacher_model: Annotated[str, typer.Option("--teacher-model")] = "teacher",
+    shop: Annotated[str | None, typer.Option(
+        "--shop", help="이 상점의 상품과 정책만 (상점 전용 어댑터용)")] = None,
 ) -> None:
     """Build the SFT DatasetDict (train/validation/test by product) with a dataset card."""
-    from .dataset import build_examples, save
+    from .dataset import build_examples, for_shop, save
+
+    pairs = _catalog_with_policies(db)
+    if shop is not None:
+        pairs = for_shop(pairs, shop)
+        if not pairs:
+            fail(f"상점 '{shop}'의 상품이 없습니다.", 2)
 
     drafter = client = None
     if teacher_url:
@@ -236,7 +244,7 @@ def data_build(
 
         client = TeacherClient(teacher_url, teacher_model)
         drafter = teacher_drafter(client)
-    built = build_examples(_catalog_with_policies(db), seed=seed, drafter=drafter)
+    built = build_examples(pairs, seed=seed, drafter=drafter)
     if client is not None:
         client.close()
     save(built, out)
@@ -269,13 +277,66 @@ keys_app = typer.Typer(no_args_is_help=True, help="API 키: 상점별 발급 (�
 app.add_typer(keys_app, name="keys")
 
 
-@keys_app.command("create")
-def keys_create(shop: Annotated[str, typer.Option("--shop")], db: DbOpt = None) -> None:
-    """Create an API key for a shop; the key is printed once and stored only as a hash."""
-    from .keys import create_key, key_id_of
+ScopesOpt = Annotated[str | None, typer.Option(
+    "--scopes", help="쉼표로 구분: catalog:read,generate,import (기본: 모두)")]
 
-    key = create_key(_store(db), shop)
-    emit({"shop": shop, "key_id": key_id_of(key), "key": key})
+
+def _keys(db: str | None):
+    from .keys import ApiKeys
+
+    return ApiKeys(_store(db))
+
+
+@keys_app.command("create")
+def keys_create(
+    shop: Annotated[str, typer.Option("--shop")],
+    name: Annotated[str | None, typer.Option("--name", help="키 이름 (목록에 표시)")] = None,
+    scopes: ScopesOpt = None,
+    expires_days: Annotated[float | None, typer.Option(
+        "--expires-days", help="며칠 뒤 만료 (기본: 만료 없음)", min=0.0001)] = None,
+    db: DbOpt = None,
+) -> None:
+    """Create an API key for a shop; the key is printed once and stored only as a hash."""
+    import datetime as dt
+
+    from .keys import key_id_of
+
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_days)
+               if expires_days is not None else None)
+    try:
+        key = _keys(db).create(shop, name=name, expires_at=expires, scopes=(
+            [s.strip() for s in scopes.split(",") if s.strip()] if scopes is not None else None))
+    except ValueError as exc:
+        fail(str(exc), 2)
+    emit({"shop": shop, "key_id": key_id_of(key), "key": key,
+          "expires": expires.isoformat() if expires else None})
+
+
+@keys_app.command("list")
+def keys_list(shop: Annotated[str | None, typer.Option("--shop")] = None, db: DbOpt = None) -> None:
+    """The shop's keys (all shops without --shop): prefix, name, times, scopes; never a key."""
+    emit({"keys": [k.listing() for k in _keys(db).list(shop)]})
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="키 ID (목록의 id)")],
+                db: DbOpt = None) -> None:
+    """Refuse the key from now on, on every server over this database."""
+    if not _keys(db).revoke(key_id):
+        fail(f"폐기할 수 있는 키가 없습니다: '{key_id}' (없거나 이미 폐기됨)")
+    emit({"key_id": key_id, "revoked": True})
+
+
+@keys_app.command("rotate")
+def keys_rotate(key_id: Annotated[str, typer.Argument(help="키 ID (목록의 id)")],
+                db: DbOpt = None) -> None:
+    """A new key with the same shop, name and scopes; the old one is revoked at once."""
+    from .keys import key_id_of
+
+    key = _keys(db).rotate(key_id)
+    if key is None:
+        fail(f"교체할 수 있는 키가 없습니다: '{key_id}' (없거나 이미 폐기됨)")
+    emit({"key_id": key_id_of(key), "key": key, "replaces": key_id})
 
 
 @app.command("serve")

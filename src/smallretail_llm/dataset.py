@@ -144,6 +144,13 @@ def build_examples(products: Iterable[tuple[ProductRecord, ShopPolicy]], seed: i
     return built
 
 
+def for_shop(products: Iterable[tuple[ProductRecord, ShopPolicy]], shop_id: str
+             ) -> list[tuple[ProductRecord, ShopPolicy]]:
+    """A shop's own adapter data: its own products under its own policy, nothing of another
+    shop (`smallretail data build --shop S`)."""
+    return [(r, p) for r, p in products if r.shop_id == shop_id and p.shop_id == shop_id]
+
+
 def save(built: BuiltDataset, out_dir: str | Path) -> Path:
     """JSONL per split, a datasets DatasetDict (save_to_disk) and the dataset card."""
     from datasets import Dataset, DatasetDict  # heavy: only when writing

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
@@ -65,6 +66,11 @@ class UnknownAdapter(KeyError):
         return str(self.args[0])
 
 
+TENANT: ContextVar[str | None] = ContextVar("smallretail_tenant", default=None)
+"""The shop a request is served for; the API sets it when it authenticates the caller, and a
+``GenerationRequest`` made while serving that shop carries it as ``tenant``."""
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """One generation. Exactly one of ``messages`` (chat, rendered with the model's own chat
@@ -89,6 +95,9 @@ class GenerationRequest:
     ignore_eos: bool = False
     constraint: ValueConstraint | None = field(default=None, compare=False)
     check: Callable[[str], str | None] | None = field(default=None, compare=False, repr=False)
+    # Whose request this is: engines keep per-tenant state (the prompt prefix cache) apart, so
+    # one shop's prompts never speed up (or time) another's. None: no tenant (eval, bench).
+    tenant: str | None = field(default_factory=TENANT.get)
 
     def __post_init__(self) -> None:
         if (self.messages is None) == (self.prompt is None):

@@ -358,7 +358,9 @@ class TransformersEngine(BatchedEngine):
         if self._num_threads and torch.get_num_threads() != self._num_threads:
             torch.set_num_threads(self._num_threads)  # OpenMP keeps a count per thread
         prompts: list[Prompt] = [job.data for job in jobs]  # type: ignore[misc]
-        keys = [(job.request.adapter or BASE_ADAPTER, p.ids) for job, p in zip(jobs, prompts)]
+        # cache entries per (adapter, shop): no cross-tenant prefix reuse (a timing oracle)
+        keys = [((job.request.adapter or BASE_ADAPTER, job.request.tenant), p.ids)
+                for job, p in zip(jobs, prompts)]
         cached, past = 0, None
         if self.prefix_cache is not None:
             cached, past = self.prefix_cache.batch_prefix(keys)

@@ -50,7 +50,7 @@ def head() -> str:
 def metadata() -> MetaData:
     """Every table the models define. Modules that add tables to ``Base`` are imported here so
     autogenerate and the models-vs-migrations test see them all."""
-    from . import keys  # noqa: F401  (defines api_keys on Base)
+    from . import keys, usage  # noqa: F401  (define api_keys, key_events, usage on Base)
     from .store import Base
 
     return Base.metadata

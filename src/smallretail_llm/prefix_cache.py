@@ -8,7 +8,8 @@ its prompt is prefilled.
 
 How it stays correct:
 - An entry belongs to one adapter: LoRA changes the K/V projections, so the same text under
-  another adapter is another entry.
+  another adapter is another entry. The engine makes that key (adapter, shop): a prefix one shop
+  sent is never reused for another, or a fast answer would tell a shop what another typed.
 - A hit always leaves at least one prompt token uncached: ``generate`` needs one new token to
   produce the first logits.
 - One batch uses one cached length ``L`` (the shortest hit over its rows); every row's first ``L``

@@ -103,6 +103,33 @@ class Settings(BaseSettings):
                                   "open the circuit breaker")
     breaker_reset_s: float = Field(30.0, gt=0, description="remote: seconds the breaker stays "
                                    "open before one probe request")
+    admin_token: SecretStr | None = Field(None, description="operator routes /admin/* (keys, "
+                                          "usage): Bearer token; unset: those routes are off")
+    metrics_token: SecretStr | None = Field(None, description="/metrics needs this Bearer token; "
+                                            "unset: /metrics answers only on a loopback host")
+    metrics_shop_labels: bool = Field(False, description="shop ids as metric label values "
+                                      "(default: a keyed hash of them)")
+    metrics_salt: SecretStr = Field(SecretStr(""), description="key of the shop-label hash "
+                                    "(set it: shop ids are guessable)")
+    quota_per_minute: int | None = Field(None, ge=1, description="requests per key per minute, "
+                                         "shared by every replica (counted in the DB)")
+    quota_requests_per_day: int | None = Field(None, ge=1, description="requests per shop a day")
+    quota_requests_per_month: int | None = Field(None, ge=1, description="requests per shop a month")
+    quota_tokens_per_day: int | None = Field(None, ge=1, description="tokens per shop a day")
+    quota_tokens_per_month: int | None = Field(None, ge=1, description="tokens per shop a month")
+    auth_failures_per_minute: float = Field(60.0, gt=0, description="failed authentications "
+                                            "per client address before 429")
+    auth_failures_burst: int = Field(100, ge=1)
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="demo mode: Host/Origin names accepted besides "
+        "localhost, 127.0.0.1 and ::1 (comma-separated)")
+    read_timeout_s: float = Field(15.0, gt=0, description="a client must send its whole request "
+                                  "head (line and headers) within this time")
+    body_timeout_s: float = Field(120.0, gt=0, description="a client must send its whole body "
+                                  "within this time after its headers")
+    idle_timeout_s: float = Field(5.0, gt=0, description="keep-alive connections idle this long "
+                                  "are closed")
+    max_connections: int = Field(256, ge=1, description="open connections; more are refused (503)")
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -114,6 +141,13 @@ class Settings(BaseSettings):
 
             return {Path(p.strip()).name: p.strip() for p in value.split(",") if p.strip()}
         return _pairs(value, "SMALLRETAIL_ADAPTER")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [h.strip().lower() for h in value.split(",") if h.strip()]
+        return list(value or [])
 
     @field_validator("adapter_shops", mode="before")
     @classmethod
@@ -176,3 +210,11 @@ class Settings(BaseSettings):
         own = [a for a in adapters if self.adapter_shops.get(a) == shop_id]
         shared = [a for a in adapters if a not in self.adapter_shops]
         return (own or shared or [None])[0]
+
+    def limits(self):
+        """The database-counted quotas (smallretail_llm.usage.Limits)."""
+        from smallretail_llm.usage import Limits
+
+        return Limits(self.quota_per_minute, self.quota_requests_per_day,
+                      self.quota_requests_per_month, self.quota_tokens_per_day,
+                      self.quota_tokens_per_month)

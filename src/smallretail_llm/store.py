@@ -115,7 +115,10 @@ class Store:
         if self.url.startswith("sqlite:///") and self.url != "sqlite:///:memory:":
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S} if self._sqlite else {}
-        self.engine = create_engine(self.url, connect_args=connect_args)
+        # pre_ping: after a database restart, a pooled connection is found dead and replaced
+        # before a request uses it, so the server recovers by itself.
+        self.engine = create_engine(self.url, connect_args=connect_args,
+                                    pool_pre_ping=not self._sqlite)
         upgrade_engine(self.engine)  # a no-op read when the schema is already at head
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -14,6 +14,14 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
+# Spreadsheet limits, checked before and while reading (a 5 KB XLSX can name cell XFD1048576 or
+# unzip to gigabytes): a shop catalog is far smaller than any of them.
+XLSX_MAX_ROWS = 100_000
+XLSX_MAX_COLUMNS = 200
+XLSX_MAX_CELLS = 2_000_000
+XLSX_MAX_UNZIPPED_BYTES = 100 * 2**20   # every part of the file together, uncompressed
+XLSX_MAX_SHARED_STRINGS_BYTES = 30 * 2**20
+
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
            ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -34,6 +42,17 @@ class Table:
     headers: list[str]
     rows: list[Row] = field(default_factory=list)
     encoding: str | None = None
+
+
+_FORMULA_START = tuple("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A cell for a file a spreadsheet will open: text that Excel or LibreOffice would run as a
+    formula (``=cmd|' /C calc'!A0``, ``+…``, ``-…``, ``@…``, also full-width) gets a leading
+    apostrophe, so it shows as text (OWASP "CSV injection")."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def read_table(path: str | Path, data: bytes | None = None) -> Table:
@@ -134,20 +153,73 @@ def _read_csv(text: str, delimiter: str | None, encoding: str, name: str) -> Tab
     return Table(headers, _rows(headers, raw[1:], 2), encoding)
 
 
+def _check_zip(data: bytes, name: str) -> None:
+    """Refuse an XLSX whose parts unzip too large, before openpyxl reads any of them."""
+    import zipfile
+
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise TableError(f"XLSX 파일을 읽을 수 없습니다: {name} (zip 형식이 아님)") from exc
+    total = sum(p.file_size for p in parts)
+    strings = sum(p.file_size for p in parts if p.filename.endswith("sharedStrings.xml"))
+    if total > XLSX_MAX_UNZIPPED_BYTES or strings > XLSX_MAX_SHARED_STRINGS_BYTES:
+        raise TableError(f"XLSX 파일의 압축을 풀면 너무 큽니다: {name} ({total / 2**20:,.0f}MB, "
+                         f"최대 {XLSX_MAX_UNZIPPED_BYTES // 2**20}MB). 행을 나눠 올려 주세요.")
+
+
+def _xlsx_rows(sheet, name: str):
+    """(row number, values) of the rows the sheet stores, nothing padded: a sheet naming one far
+    cell costs one cell, and a row or column past the limits stops the read at once."""
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    cells = 0
+    book = sheet.parent
+    with sheet._get_source() as source:
+        parser = WorkSheetParser(source, sheet._shared_strings, data_only=True, epoch=book.epoch,
+                                 date_formats=book._date_formats,
+                                 timedelta_formats=book._timedelta_formats)
+        for number, row in parser.parse():
+            if number > XLSX_MAX_ROWS + 1:
+                raise TableError(f"시트의 행이 너무 많습니다: {name} ({number:,}행, 최대 "
+                                 f"{XLSX_MAX_ROWS:,}행). 파일을 나눠 올려 주세요.")
+            present = {c["column"]: c["value"] for c in row if c["value"] is not None}
+            width = max(present, default=0)
+            if width > XLSX_MAX_COLUMNS:
+                raise TableError(f"시트의 열이 너무 많습니다: {name} ({number}행에 {width:,}번째 열, "
+                                 f"최대 {XLSX_MAX_COLUMNS}열).")
+            cells += len(present)
+            if cells > XLSX_MAX_CELLS:
+                raise TableError(f"시트의 칸이 너무 많습니다: {name} (최대 {XLSX_MAX_CELLS:,}칸).")
+            if present:
+                yield number, [present.get(j) for j in range(1, width + 1)]
+
+
 def _read_xlsx(data: bytes, name: str) -> Table:
     from openpyxl import load_workbook  # heavy: imported only for spreadsheets
 
+    _check_zip(data, name)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
     except Exception as exc:  # openpyxl raises many types for a non-XLSX file
         raise TableError(f"XLSX 파일을 읽을 수 없습니다: {name} ({type(exc).__name__})") from exc
-    sheet = book.worksheets[0]
-    raw = list(sheet.iter_rows(values_only=True))
-    book.close()
+    try:
+        raw = list(_xlsx_rows(sheet, name))
+    except TableError:
+        raise
+    except Exception as exc:  # a broken sheet XML
+        raise TableError(f"XLSX 시트를 읽을 수 없습니다: {name} ({type(exc).__name__})") from exc
+    finally:
+        book.close()
     if not raw:
         raise TableError(f"첫 번째 시트가 비어 있습니다: {name}")
-    headers = _headers(list(raw[0]), name)
-    return Table(headers, _rows(headers, raw[1:], 2))
+    first = raw.pop(0)[1] if raw[0][0] == 1 else []  # no row 1: _headers says so
+    headers = _headers(first, name)
+    rows: list[Row] = []
+    for number, values in raw:
+        rows += _rows(headers, [values], number)
+    return Table(headers, rows)
 
 
 def _read_json(text: str, kind: str, name: str) -> Table:

@@ -10,8 +10,16 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from smallretail_llm.api import routes_catalog, routes_generation, routes_openai, routes_ops
+from smallretail_llm.api import (
+    routes_admin,
+    routes_catalog,
+    routes_generation,
+    routes_openai,
+    routes_ops,
+)
+from smallretail_llm.api.auth import AuthGate
 from smallretail_llm.api.deps import Services
+from smallretail_llm.api.docs import install_docs
 from smallretail_llm.api.errors import install_error_handlers
 from smallretail_llm.api.metrics import ApiMetrics
 from smallretail_llm.api.middleware import Guard
@@ -21,6 +29,7 @@ from smallretail_llm.engine import Engine
 from smallretail_llm.keys import ApiKeys
 from smallretail_llm.settings import Settings, is_loopback
 from smallretail_llm.store import Store
+from smallretail_llm.usage import Usage
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +51,15 @@ def create_app(settings: Settings, engine: Engine, store: Store | None = None, *
     if settings.demo and not is_loopback(settings.host):
         raise ValueError(f"API 키 없는 데모 모드는 127.0.0.1 에서만 쓸 수 있습니다 (host: {settings.host})")
     store = store or Store(settings.db)
-    metrics = ApiMetrics(engine)
+    metrics = ApiMetrics(engine, shop_labels=settings.metrics_shop_labels,
+                         salt=settings.metrics_salt.get_secret_value())
     services = Services(
         settings=settings, engine=engine, store=store, keys=ApiKeys(store), metrics=metrics,
-        limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst, clock))
+        limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst, clock),
+        usage=Usage(store, settings.limits()))
+
+    if settings.quota_tokens_per_day or settings.quota_tokens_per_month:
+        metrics.on_tokens = services.usage.add_tokens_for_current_shop
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -57,12 +71,14 @@ def create_app(settings: Settings, engine: Engine, store: Store | None = None, *
         yield
 
     app = FastAPI(title="smallretail-llm API", version="0.1.0", description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_docs(app, "smallretail-llm API")  # swagger-ui and ReDoc from the package, no CDN
     app.state.services = services
     install_error_handlers(app)
+    app.add_middleware(AuthGate, services=services)  # inside Guard: ids, logs, 500s cover it
     app.add_middleware(Guard, metrics=metrics, default_limit=settings.max_body_bytes,
                        limits={IMPORT_PATH: settings.max_upload_bytes})
-    for module in (routes_generation, routes_catalog, routes_openai, routes_ops):
+    for module in (routes_generation, routes_catalog, routes_openai, routes_ops, routes_admin):
         app.include_router(module.router)
     install_console(app)  # the shop console page (/console) and its counters
     return app

@@ -15,11 +15,12 @@ from smallretail_llm.api.errors import ApiError, retry_after
 from smallretail_llm.api.metrics import ApiMetrics
 from smallretail_llm.api.ratelimit import RateLimiter
 from smallretail_llm.categories import UnknownCategory, get_category
-from smallretail_llm.engine import Engine
-from smallretail_llm.keys import ApiKeys
+from smallretail_llm.engine import TENANT, Engine
+from smallretail_llm.keys import ApiKeys, KeyInfo
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.settings import Settings
 from smallretail_llm.store import Store
+from smallretail_llm.usage import Usage
 
 
 @dataclass
@@ -32,7 +33,25 @@ class Services:
     keys: ApiKeys
     metrics: ApiMetrics
     limiter: RateLimiter
+    usage: Usage
     started_at: float = field(default_factory=time.time)
+
+
+# The scope each shop route needs, by (method, path template). A route missing here is refused
+# (403) for every key: a new route must say what it needs (tests enumerate the app's routes).
+SCOPE_OF: dict[tuple[str, str], str] = {
+    ("GET", "/v1/products"): "catalog:read",
+    ("GET", "/v1/products/{sku}"): "catalog:read",
+    ("GET", "/v1/console/stats"): "catalog:read",
+    ("GET", "/v1/models"): "generate",
+    ("PUT", "/v1/products/{sku}"): "import",
+    ("DELETE", "/v1/products/{sku}"): "import",
+    ("POST", "/v1/products/import"): "import",
+    ("POST", "/v1/descriptions"): "generate",
+    ("POST", "/v1/answers"): "generate",
+    ("POST", "/v1/chat/completions"): "generate",
+    ("POST", "/v1/console/explain"): "generate",
+}
 
 
 @dataclass(frozen=True)
@@ -61,12 +80,14 @@ async def current_shop(
     """The shop the API key belongs to; 401 without a valid key (except keyless demo mode),
     429 with Retry-After when the key is over its rate limit."""
     settings = services.settings
-    if credentials is not None:
+    info: KeyInfo | None = request.scope.get("state", {}).get("key_info")  # from AuthGate
+    if info is None and credentials is not None:
         info = await run_in_threadpool(services.keys.authenticate, credentials.credentials)
         if info is None:
             services.metrics.rejected.labels("unauthorized").inc()
             raise ApiError(401, "invalid_api_key", "API 키가 올바르지 않거나 폐기되었습니다.",
                            headers={"WWW-Authenticate": "Bearer"})
+    if info is not None:
         shop = Shop(info.shop_id, info.key_id)
     elif settings.demo:
         shop = Shop(settings.demo_shop, None)
@@ -75,7 +96,15 @@ async def current_shop(
         raise ApiError(401, "missing_api_key",
                        "API 키가 필요합니다. 'Authorization: Bearer <키>' 헤더를 보내세요.",
                        headers={"WWW-Authenticate": "Bearer"})
+    route = request.scope.get("route")
+    needed = SCOPE_OF.get((request.method, getattr(route, "path", "")))
+    if info is not None and needed not in info.scopes:
+        services.metrics.rejected.labels("scope").inc()
+        raise ApiError(403, "insufficient_scope", f"이 API 키로는 할 수 없는 요청입니다 "
+                       f"(필요한 권한: {needed or '없음'}).",
+                       {"needed": needed, "scopes": list(info.scopes)})
     request.scope.setdefault("state", {})["shop_id"] = shop.shop_id
+    TENANT.set(shop.shop_id)  # generation requests made for this call carry the shop
     wait = services.limiter.take(shop.key_id or f"demo:{shop.shop_id}")
     if wait > 0:
         services.metrics.rejected.labels("rate_limited").inc()
@@ -83,7 +112,25 @@ async def current_shop(
                        f"요청이 너무 많습니다. {retry_after(wait)['Retry-After']}초 후 다시 시도하세요.",
                        {"limit_per_minute": settings.rate_limit_per_minute,
                         "burst": settings.rate_limit_burst}, retry_after(wait))
+    if services.usage.limits.any():
+        await _take_quota(request, services, shop)
     return shop
+
+
+async def _take_quota(request: Request, services: Services, shop: Shop) -> None:
+    """One request against the quotas shared by every replica (usage.py); the remaining quota
+    goes out in ``X-Quota-Remaining-*`` headers (the Guard middleware adds them)."""
+    verdict = await run_in_threadpool(services.usage.take, shop.key_id, shop.shop_id)
+    headers = {f"X-Quota-Remaining-{name.replace('_', '-').title()}": str(left)
+               for name, left in verdict.remaining.items()}
+    request.scope["state"]["extra_headers"] = [(k.lower().encode(), v.encode())
+                                               for k, v in headers.items()]
+    if not verdict.allowed:
+        services.metrics.rejected.labels("quota").inc()
+        raise ApiError(429, "quota_exceeded", f"사용 한도를 넘었습니다 ({verdict.exceeded}). "
+                       f"{retry_after(verdict.retry_after_s)['Retry-After']}초 후 다시 시도하세요.",
+                       {"exceeded": verdict.exceeded, "limits": verdict.limits},
+                       retry_after(verdict.retry_after_s))
 
 
 ShopDep = Annotated[Shop, Depends(current_shop)]

@@ -237,7 +237,28 @@ async def _unknown_adapter(_: Request, exc: Exception) -> JSONResponse:
     return error_response(404, "model_not_found", str(exc), {"model": exc.name})
 
 
+DB_RETRY_AFTER_S = 5
+
+
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    """The database went away (stopped, restarting, unreachable): 503 with Retry-After, never a
+    500 with the driver's text. The pool pre-pings, so the first request after it is back works."""
+    import logging
+
+    logging.getLogger(__name__).warning("database unavailable: %s", type(exc).__name__,
+                                        extra={"path": request.url.path})
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        services.metrics.rejected.labels("database_unavailable").inc()
+    return error_response(503, "database_unavailable", "데이터베이스에 잠시 연결할 수 없습니다. "
+                          f"{DB_RETRY_AFTER_S}초 후 다시 시도하세요.", None,
+                          retry_after(DB_RETRY_AFTER_S))
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    app.add_exception_handler(DBAPIError, _database_down)
     app.add_exception_handler(StarletteHTTPException, _api_error)
     app.add_exception_handler(404, _not_found)
     app.add_exception_handler(405, _method)

@@ -5,7 +5,9 @@ time by a custom collector."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+import hmac
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -20,9 +22,15 @@ BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64)
 
 class ApiMetrics:
     """Everything the API counts. Label values are bounded: routes are path templates, shops are
-    the shops that hold keys."""
+    the shops that hold keys. A shop label is a keyed hash of the shop id (``shop_label``) unless
+    the operator opts in to plain ids: whoever reads the metrics learns neither who the
+    customers are nor, without the salt, which hash is whose."""
 
-    def __init__(self, engine: Engine | None = None) -> None:
+    def __init__(self, engine: Engine | None = None, *, shop_labels: bool = False,
+                 salt: str = "") -> None:
+        self.plain_shop_labels = shop_labels
+        self._salt = salt.encode()
+        self.on_tokens: Callable[[int], None] | None = None  # the token quota's counter
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter("smallretail_http_requests", "HTTP requests by route and status",
@@ -50,9 +58,17 @@ class ApiMetrics:
         if engine is not None and hasattr(engine, "metrics"):
             r.register(_EngineCollector(engine))
 
+    def shop_label(self, shop_id: str) -> str:
+        if self.plain_shop_labels:
+            return shop_id
+        digest = hmac.new(self._salt, shop_id.encode(), hashlib.sha256).hexdigest()
+        return f"h{digest[:12]}"
+
     def count_tokens(self, prompt_tokens: int, completion_tokens: int) -> None:
         self.tokens.labels("in").inc(prompt_tokens)
         self.tokens.labels("out").inc(completion_tokens)
+        if self.on_tokens is not None:
+            self.on_tokens(prompt_tokens + completion_tokens)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

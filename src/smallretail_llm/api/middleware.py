@@ -22,7 +22,7 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _QUIET = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any],
+async def send_json(send: Send, status: int, body: dict[str, Any],
                      headers: list[tuple[bytes, bytes]]) -> None:
     payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
     await send({"type": "http.response.start", "status": status, "headers": [
@@ -58,7 +58,9 @@ class Guard:
             nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status, response_started = message["status"], True
-                message = {**message, "headers": [*message.get("headers", []), id_header]}
+                extra = (scope.get("state") or {}).get("extra_headers", [])
+                message = {**message, "headers": [*message.get("headers", []), id_header,
+                                                  *extra]}
             await send(message)
 
         limit = self.limits.get(scope["path"], self.default_limit)
@@ -69,7 +71,7 @@ class Guard:
         try:
             if declared > limit:
                 status = 413
-                await _send_json(send, 413, _too_large(limit), [id_header])
+                await send_json(send, 413, _too_large(limit), [id_header])
             else:
                 await self.app(scope, _limited(receive, limit), send_wrapper)
         except Exception:
@@ -77,7 +79,7 @@ class Guard:
                                                     "path": scope["path"]})
             if not response_started:
                 status = 500
-                await _send_json(send, 500, error_body(
+                await send_json(send, 500, error_body(
                     "internal_error", "서버 내부 오류가 발생했습니다. 잠시 후 다시 시도하세요.",
                     {"request_id": request_id}), [id_header])
         finally:

@@ -31,6 +31,10 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
+MIN_TEMPERATURE = 0.01  # below this, logits / temperature overflows float32 (1e-300: inf, NaN)
+MIN_TOP_P = 1e-3
+
+
 class ChatCompletionRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [{
         "model": "nano", "stream": False, "max_tokens": 128,
@@ -53,6 +57,17 @@ class ChatCompletionRequest(BaseModel):
         default=None, min_length=1, max_length=64,
         description="상품코드 (확장 필드): 주면 마지막 사용자 메시지를 이 상품에 대한 고객 질문으로 보고 "
         "/v1/answers 와 똑같이 프롬프트·제약 디코딩·근거 검사를 거쳐 답합니다.")
+
+    @field_validator("temperature")
+    @classmethod
+    def _temperature(cls, value: float | None) -> float | None:
+        """0 stays greedy; any other value the schema accepts is clamped to a safe range."""
+        return value if not value else max(MIN_TEMPERATURE, value)
+
+    @field_validator("top_p")
+    @classmethod
+    def _top_p(cls, value: float | None) -> float | None:
+        return value if value is None else max(MIN_TOP_P, value)
 
     @field_validator("stop")
     @classmethod

@@ -27,7 +27,7 @@ from smallretail_llm.categories import UnknownCategory, missing_required
 from smallretail_llm.headers import MappingError, core_field, load_mapping
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.record_rules import record_warnings
-from smallretail_llm.tables import TableError, read_table
+from smallretail_llm.tables import Table, TableError, read_table, spreadsheet_safe
 
 router = APIRouter(prefix="/v1/products", tags=["카탈로그"])
 
@@ -120,10 +120,11 @@ def import_products(
     with tempfile.TemporaryDirectory(prefix="smallretail-import-") as tmp:
         columns = _mapping(Path(tmp), mapping)
         try:
-            _refuse_other_shops(name, data, columns, shop)
+            table = read_table(name, data)  # once: the checks and the import share it
+            _refuse_other_shops(table, columns, shop)
             rejects_path = Path(tmp) / "rejects.csv"
             summary = import_catalog(services.store, name, shop.shop_id, columns, rejects_path,
-                                     data=data)
+                                     table=table)
         except TableError as exc:
             raise ApiError(422, "invalid_file", str(exc), {"filename": name}) from exc
         rejects = _read_rejects(rejects_path)
@@ -160,9 +161,8 @@ def _mapping(folder: Path, text: str | None) -> dict[str, str]:
         raise ApiError(422, "invalid_mapping", str(exc).replace(str(path), "mapping")) from exc
 
 
-def _refuse_other_shops(name: str, data: bytes, mapping: dict[str, str], shop: Shop) -> None:
+def _refuse_other_shops(table: Table, mapping: dict[str, str], shop: Shop) -> None:
     """A '상점' column may only name the caller's shop: a key never writes another shop's data."""
-    table = read_table(name, data)
     columns = [h for h in table.headers
                if mapping.get(h) == "shop_id" or (h not in mapping and core_field(h) == "shop_id")]
     others = sorted({(row.number, row.cells.get(c, "").strip()) for row in table.rows
@@ -180,4 +180,10 @@ def _read_rejects(path: Path) -> list[RejectedCell]:
         return []
     reader = csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")))
     next(reader, None)  # header: 행, 열, 사유, 값
-    return [RejectedCell(row=int(r[0]), column=r[1], reason=r[2], value=r[3]) for r in reader if r]
+    return [RejectedCell(row=int(r[0]), column=r[1], reason=r[2], value=_unescaped(r[3]))
+            for r in reader if r]
+
+
+def _unescaped(cell: str) -> str:
+    """The value as the shop sent it: the file escapes formula-like cells for Excel."""
+    return cell[1:] if cell.startswith("'") and spreadsheet_safe(cell[1:]) != cell[1:] else cell

@@ -105,7 +105,8 @@ def console_stats(services: ServicesDep, shop: ShopDep) -> ConsoleStats:
     registry = services.metrics.registry
 
     def sample(name: str, **labels: str) -> int:
-        return int(registry.get_sample_value(name, {"shop": shop.shop_id, **labels}) or 0)
+        return int(registry.get_sample_value(name, {"shop": services.metrics.shop_label(
+            shop.shop_id), **labels}) or 0)
 
     return ConsoleStats(
         shop_id=shop.shop_id, products=services.store.count_products(shop.shop_id),
@@ -119,9 +120,10 @@ class DescriptionCounter:
     """Counts every 200 answer of ``POST /v1/descriptions`` for the shop that asked (the shop
     is what ``deps.current_shop`` put in the request scope)."""
 
-    def __init__(self, app: ASGIApp, counter: Counter) -> None:
+    def __init__(self, app: ASGIApp, counter: Counter, label) -> None:
         self.app = app
         self.counter = counter
+        self.label = label  # ApiMetrics.shop_label
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("path") != DESCRIPTIONS_PATH or scope.get("method") != "POST":
@@ -138,7 +140,7 @@ class DescriptionCounter:
         await self.app(scope, receive, send_status)
         shop = (scope.get("state") or {}).get("shop_id")
         if status == 200 and shop:
-            self.counter.labels(shop).inc()
+            self.counter.labels(self.label(shop)).inc()
 
 
 # ------------------------------------------------------------------ explain
@@ -198,5 +200,6 @@ def install_console(app: FastAPI) -> None:
     registry = app.state.services.metrics.registry
     counter = Counter(DESCRIPTIONS_METRIC, "Descriptions returned per shop (console counters)",
                       ["shop"], registry=registry)
-    app.add_middleware(DescriptionCounter, counter=counter)
+    app.add_middleware(DescriptionCounter, counter=counter,
+                       label=app.state.services.metrics.shop_label)
     app.include_router(router)

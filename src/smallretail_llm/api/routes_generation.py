@@ -127,7 +127,7 @@ async def create_answer(body: AnswerRequest, services: ServicesDep, shop: ShopDe
     metrics = services.metrics
     metrics.generation_latency.labels("answer").observe(time.perf_counter() - started)
     metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)
-    metrics.answers.labels(shop.shop_id, "handoff" if result.needs_human else "automatic").inc()
+    metrics.answers.labels(metrics.shop_label(shop.shop_id), "handoff" if result.needs_human else "automatic").inc()
     if result.engine_down:
         metrics.engine_unavailable.labels("answer").inc()
     log.info("answer", extra={"shop": shop.shop_id, "sku": record.sku, "source": result.source,

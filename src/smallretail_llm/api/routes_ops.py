@@ -1,16 +1,20 @@
-"""Operations endpoints, without authentication: liveness, readiness, Prometheus metrics."""
+"""Operations endpoints: liveness and readiness without authentication; Prometheus metrics
+behind ``SMALLRETAIL_METRICS_TOKEN`` (without it, only a server bound to a loopback address
+answers them)."""
 
 from __future__ import annotations
 
+import hmac
 import logging
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from smallretail_llm.api.deps import ServicesDep
 from smallretail_llm.api.errors import ApiError, error_responses
 from smallretail_llm.api.schemas import Health
+from smallretail_llm.settings import is_loopback
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["운영"])
@@ -38,6 +42,18 @@ def readyz(services: ServicesDep) -> Health:
 
 @router.get("/metrics", summary="Prometheus 지표", response_class=Response, responses={200: {
     "description": "Prometheus 텍스트 형식",
-    "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}}})
-async def metrics(services: ServicesDep) -> Response:
+    "content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}}},
+    **error_responses({401: "지표 토큰 없음/오류 (SMALLRETAIL_METRICS_TOKEN)"})})
+async def metrics(request: Request, services: ServicesDep) -> Response:
+    settings = services.settings
+    token = settings.metrics_token
+    if token is not None:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        allowed = scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), token.get_secret_value().encode())
+    else:
+        allowed = is_loopback(settings.host)
+    if not allowed:
+        raise ApiError(401, "metrics_token_required", "지표를 보려면 지표 토큰이 필요합니다 "
+                       "(SMALLRETAIL_METRICS_TOKEN).", headers={"WWW-Authenticate": "Bearer"})
     return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -91,9 +91,22 @@ def serve(settings: Settings, engine: Engine | None = None) -> None:
                                      "adapters": settings.served_adapters()})
     engine = engine or build_engine(settings)
     warm_up()
-    app = create_app(settings, engine)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False,
-                proxy_headers=True, timeout_graceful_shutdown=10)
+    uvicorn.Server(uvicorn_config(create_app(settings, engine), settings)).run()
+
+
+def uvicorn_config(app, settings: Settings):
+    """uvicorn's config for ``app``: read deadlines (slow clients), idle keep-alive timeout and
+    the connection cap from ``settings``."""
+    import uvicorn
+
+    from smallretail_llm.api.timeouts import protocol
+
+    return uvicorn.Config(
+        app, host=settings.host, port=settings.port, log_config=None, access_log=False,
+        proxy_headers=True, timeout_graceful_shutdown=10,
+        http=protocol(settings.read_timeout_s, settings.body_timeout_s),
+        timeout_keep_alive=settings.idle_timeout_s,  # type: ignore[arg-type] (a float works)
+        limit_concurrency=settings.max_connections)
 
 
 def main() -> None:  # pragma: no cover - exercised by the Docker image and the server test
