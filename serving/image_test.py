@@ -73,7 +73,7 @@ class Run:
         self.report: dict = {"engine": self.engine, "failed": []}
         self.env = dict(os.environ)
         if self.engine == "podman":
-            conf = Path(args.work) / "containers.conf"
+            conf = args.conf / "containers.conf"
             ulimits = ", ".join(f'"{u}"' for u in args.ulimit)
             lines = ["[containers]", f"default_ulimits = [{ulimits}]"]
             if args.runtime:
@@ -83,8 +83,15 @@ class Run:
 
     def sh(self, *cmd: str, check: bool = True, timeout: float | None = 1800,
            input: str | None = None) -> subprocess.CompletedProcess:
-        done = subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=timeout,
-                              input=input, check=False)
+        # files, not pipes: `run -d` leaves conmon holding inherited pipes open, and reading
+        # them to the end would wait for the container
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            code = subprocess.run(cmd, stdout=out, stderr=err, env=self.env, timeout=timeout,
+                                  input=input.encode() if input else None, check=False).returncode
+            out.seek(0)
+            err.seek(0)
+            done = subprocess.CompletedProcess(cmd, code, out.read().decode(errors="replace"),
+                                               err.read().decode(errors="replace"))
         if check and done.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd[:4])}… exited {done.returncode}: "
                                f"{(done.stderr or done.stdout).strip()[-1500:]}")
@@ -93,8 +100,14 @@ class Run:
     def ce(self, *cmd: str, **kw) -> subprocess.CompletedProcess:
         return self.sh(self.engine, *cmd, **kw)
 
+    @staticmethod
+    def say(message: str) -> None:
+        """Progress on stderr; stdout carries only the JSON line."""
+        print(f"[image-test {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
     def check(self, name: str, ok: bool, detail: object = None) -> bool:
         if not ok:
+            self.say(f"FAILED {name}: {detail}")
             self.report["failed"].append(f"{name}: {detail}" if detail is not None else name)
         return ok
 
@@ -156,6 +169,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.gguf and args.gguf.resolve().parent != args.model.resolve():
         parser.error(f"--gguf must lie in --model (it is mounted with it): {args.gguf}")
     args.work = tempfile.mkdtemp(prefix="image-test-")
+    # the generated containers.conf and pip.conf keep one path: buildah's layer cache keys on
+    # RUN mounts, so a new path each run would rebuild every layer
+    args.conf = home / "image-test"
+    args.conf.mkdir(parents=True, exist_ok=True)
     # runc sets these in the container; a sandbox may refuse more than the host's hard limit
     # (nofile) or a few thousand processes (nproc: 8192 passed here, 16384 did not)
     args.ulimit = args.ulimit or [f"{n}={v}:{v}" for n, v in (
@@ -199,7 +216,7 @@ def build_options(run: Run) -> list[str]:
         if args.find_links and Path(args.find_links).is_dir():
             volumes.append(f"{args.find_links}:{args.find_links}:ro")
             pip_conf.append(f"find-links = {args.find_links}")
-        conf = Path(args.work) / "pip.conf"
+        conf = args.conf / "pip.conf"
         conf.write_text("\n".join(pip_conf) + "\n", encoding="utf-8")
         volumes.append(f"{conf}:/etc/pip.conf:ro")
     for volume in volumes:
@@ -221,6 +238,7 @@ def ensure_image(run: Run, ref: str, make_standin) -> str:
 def build_standin(run: Run) -> None:
     """python:3.11-slim is unreachable: Debian bookworm (python3 3.11) from debootstrap."""
     rootfs = Path(run.args.work) / "rootfs"
+    run.say(f"no registry for {BASE}: building a stand-in with debootstrap")
     run.sh("debootstrap", "--variant=minbase",
            "--include=python3,python3-venv,python3-pip,ca-certificates",
            "bookworm", str(rootfs), "http://deb.debian.org/debian")
@@ -252,6 +270,7 @@ def build(run: Run, name: str, dockerfile: str, volumes: list[str]) -> dict:
         torch_index = "https://pypi.org/simple"  # the CPU wheel is local; no second index
     if torch_index and name == "cpu":
         options += ["--build-arg", f"TORCH_INDEX={torch_index}"]
+    run.say(f"building smallretail-api:{name} from {dockerfile}")
     started = time.monotonic()
     run.ce("build", *options, "-f", dockerfile, "-t", f"smallretail-api:{name}", ".",
            timeout=3600)
@@ -280,6 +299,7 @@ def container_env(run: Run, name: str) -> list[str]:
 def smoke(run: Run, name: str) -> dict:
     container, port = f"smallretail-imagetest-{name}", free_port()
     run.ce("rm", "-f", container, check=False)
+    run.say(f"starting {container}")
     started = time.monotonic()
     run.ce("run", "-d", "--name", container, "-p", f"127.0.0.1:{port}:8000",
            *container_env(run, name), f"smallretail-api:{name}")
@@ -380,6 +400,7 @@ def requests(run: Run, url: str, key: str, name: str) -> dict[str, int]:
 def unreadable_model(run: Run) -> dict:
     """A copy of the model with a 0600 file owned by another user: one line, path and mode."""
     copy = Path(run.args.work) / "unreadable"
+    run.say("model folder with a 0600 file")
     shutil.copytree(run.args.model, copy, ignore=shutil.ignore_patterns("*.gguf"))
     weights = copy / "model.safetensors"
     weights.chmod(0o600)
@@ -401,6 +422,7 @@ def compose(run: Run) -> dict | str:
     if tool is None:
         return "skipped: neither podman-compose nor docker compose is installed"
     out: dict = {"tool": " ".join(tool)}
+    run.say(f"compose with {out['tool']}")
     out["db_image"] = ensure_image(run, f"docker.io/library/{PG_IMAGE}", build_pg_standin)
     port = free_port()
     env_file = Path(run.args.work) / "compose.env"
@@ -446,8 +468,9 @@ def compose_up(run: Run, base: list[str]) -> tuple[str, str]:
     run.sh(*base, "up", "-d", "db")
     db = compose_container(run, "db")
     for _ in range(120):
-        if run.ce("exec", db, "pg_isready", "-U", "smallretail", "-d", "smallretail",
-                  check=False).returncode == 0:
+        # over TCP: during its first start the server initialises with the socket only
+        if run.ce("exec", db, "pg_isready", "-h", "127.0.0.1", "-U", "smallretail", "-d",
+                  "smallretail", check=False).returncode == 0:
             break
         time.sleep(1)
     run.sh(*base, "up", "-d", "api")
