@@ -53,7 +53,7 @@ PG_ENTRYPOINT = """set -e
 mkdir -p "$PGDATA" && chown postgres "$PGDATA" && chmod 700 "$PGDATA"
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "$POSTGRES_PASSWORD" > /tmp/pw && chown postgres /tmp/pw
-  su postgres -c "initdb -D $PGDATA -U $POSTGRES_USER --pwfile=/tmp/pw --auth=scram-sha-256"
+  su postgres -c "initdb -D $PGDATA -U $POSTGRES_USER --pwfile=/tmp/pw --auth-local=trust --auth-host=scram-sha-256"
   echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
   echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
   su postgres -c "pg_ctl -D $PGDATA -w start -o '-c listen_addresses='"
@@ -328,7 +328,7 @@ def smoke(run: Run, name: str) -> dict:
     finally:
         if run.report["failed"]:
             out["log_tail"] = run.ce("logs", "--tail", "15", container, check=False).stderr[-1500:]
-        run.ce("rm", "-f", container, check=False)
+        run.ce("rm", "-f", "-v", container, check=False)  # with its anonymous /app/data volume
     return out
 
 
