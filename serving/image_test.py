@@ -53,7 +53,7 @@ PG_ENTRYPOINT = """set -e
 mkdir -p "$PGDATA" && chown postgres "$PGDATA" && chmod 700 "$PGDATA"
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
   echo "$POSTGRES_PASSWORD" > /tmp/pw && chown postgres /tmp/pw
-  su postgres -c "initdb -D $PGDATA -U $POSTGRES_USER --pwfile=/tmp/pw --auth-local=trust --auth-host=scram-sha-256"
+  su postgres -c "initdb -D $PGDATA -U $POSTGRES_USER --pwfile=/tmp/pw --encoding=UTF8 --auth-local=trust --auth-host=scram-sha-256"
   echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
   echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
   su postgres -c "pg_ctl -D $PGDATA -w start -o '-c listen_addresses='"
