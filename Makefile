@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 EXTRAS := ml,serve,eval,postgres,dev
 SR_HOME ?= $(or $(SMALLRETAIL_HOME),$(HOME)/.cache/smallretail)
 
-.PHONY: install llama demo train eval bench test test-slow lint samples clean
+.PHONY: install llama nano image image-test demo train eval bench test test-slow lint samples clean
 
 # torch==2.13.0 resolves to the CPU wheel on local disk; constraints.txt pins every other package.
 $(STAMP): pyproject.toml constraints.txt
@@ -28,6 +28,28 @@ llama: install
 	tar -xzf $(SR_HOME)/llama.cpp/$(LLAMA_CPP).tar.gz -C $(SR_HOME)/llama.cpp --strip-components=3 \
 		$(LLAMA_CPP)/vendor/llama.cpp/convert_hf_to_gguf.py \
 		$(LLAMA_CPP)/vendor/llama.cpp/conversion $(LLAMA_CPP)/vendor/llama.cpp/gguf-py
+
+# The nano base model from the sample shops (no LoRA), what the images mount in image-test.
+NANO := $(SR_HOME)/models/nano
+nano: install
+	$(BIN)/smallretail catalog policy src/smallretail_llm/samples/shops.json
+	for f in src/smallretail_llm/samples/*.csv; do \
+		$(BIN)/smallretail catalog import $$f --shop $$(basename $$f .csv) || exit 1; done
+	$(BIN)/smallretail model build-nano
+
+# Container images with docker, else podman (serving/README.md). `image` builds the CPU image;
+# `image-test` builds it (and the llama.cpp image when $(NANO) holds a GGUF: make llama, then
+# smallretail export --gguf or gguf_file) and smoke-tests them: serving/image_test.py, one JSON
+# line. This host's quirks (runc, rlimits, no registry: debootstrap stand-in base) are detected
+# there; override with IMAGE_TEST_ARGS (see `python serving/image_test.py --help`).
+IMAGE_GGUF ?= $(wildcard $(NANO)/model-q8_0.gguf)
+image: install
+	$(BIN)/python serving/image_test.py --build-only $(IMAGE_TEST_ARGS)
+
+image-test: install
+	test -f $(NANO)/config.json || $(MAKE) nano
+	$(BIN)/python serving/image_test.py --model $(NANO) $(if $(IMAGE_GGUF),--gguf $(IMAGE_GGUF)) \
+		$(IMAGE_TEST_ARGS)
 
 demo: install
 	$(BIN)/smallretail demo

@@ -351,6 +351,7 @@ def serve(
     """Run the HTTP API (FastAPI + uvicorn). Settings also come from SMALLRETAIL_* variables."""
     from pydantic import ValidationError
 
+    from .api.server import ModelUnreadable
     from .api.server import serve as run_server
     from .settings import Settings
 
@@ -359,7 +360,10 @@ def serve(
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         fail("; ".join(e["msg"] for e in exc.errors()), 2)
-    run_server(settings)
+    try:
+        run_server(settings)
+    except ModelUnreadable as exc:
+        fail(str(exc))
 
 
 model_app = typer.Typer(no_args_is_help=True, help="모델: 오프라인 nano 기본 모델")

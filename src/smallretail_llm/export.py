@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from smallretail_llm.adapter import ADAPTER_META
+from smallretail_llm.paths import make_readable
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ def export_merged(base: str, adapter: str | Path, out: str | Path, *, dtype: str
         "versions and chat template it was trained with.\n",
         encoding="utf-8",
     )
+    make_readable(out)  # safetensors leaves 0600; a container user must read a mounted folder
     logger.info("merged model saved to %s", out)
     return out
 

@@ -34,7 +34,7 @@ from smallretail_llm.engine import (
     GenerationResult,
     UnknownAdapter,
 )
-from smallretail_llm.hf_engine import BatchedEngine, IncrementalDecoder, Prompt, tokenize_prompt
+from smallretail_llm.local_engine import BatchedEngine, IncrementalDecoder, Prompt, tokenize_prompt
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # heavy imports stay inside the functions that need them
     from transformers import LlamaForCausalLM, PreTrainedTokenizerBase
 
-from smallretail_llm.paths import home_dir
+from smallretail_llm.paths import home_dir, make_readable
 
 logger = logging.getLogger(__name__)
 
@@ -287,8 +287,7 @@ def build_nano(
     }
     (tmp_dir / "build_info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
     (tmp_dir / "README.md").write_text(_model_card(info), encoding="utf-8")
-    for path in tmp_dir.iterdir():  # readable by a container's non-root user when mounted
-        path.chmod(0o644)
+    make_readable(tmp_dir)  # mounted into a container as another user (serving/README.md)
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir.rename(out_dir)

@@ -5,6 +5,11 @@ the grounding checker and hands the app to uvicorn."""
 from __future__ import annotations
 
 import logging
+import os
+import stat
+import sys
+from collections.abc import Iterable
+from pathlib import Path
 
 from smallretail_llm.engine import Engine
 from smallretail_llm.settings import Settings
@@ -22,6 +27,7 @@ def build_engine(settings: Settings) -> Engine:
         return build_remote_engine(settings)
     from smallretail_llm.nano import resolve_model
 
+    check_readable([resolve_model(settings.model), settings.gguf, *settings.adapter.values()])
     batching = BatchingConfig(max_batch_size=settings.batch_size, max_wait_ms=settings.batch_wait_ms,
                               max_queue=settings.queue_size, retry_after_s=settings.retry_after_s)
     if settings.engine == "llama_cpp":
@@ -56,6 +62,33 @@ def build_remote_engine(settings: Settings) -> Engine:
         breaker=CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s),
         max_new_tokens=settings.max_new_tokens, max_in_flight=settings.queue_size,
         retry_after_s=settings.retry_after_s)
+
+
+class ModelUnreadable(PermissionError):
+    """A mounted model file or folder the server's user may not read (one-line message)."""
+
+
+def check_readable(paths: Iterable[str | Path | None]) -> None:
+    """Refuse, before loading, a local model path this process may not read, naming the path
+    and its permission: a 0600 file mounted into the container otherwise surfaces as a
+    misleading "No such file or directory" from deep inside the loader. Hub ids pass."""
+    for root in (Path(p) for p in paths if p):
+        if not root.exists():
+            continue
+        for path in [root, *sorted(root.rglob("*"))] if _can(root, is_dir=True) else [root]:
+            if not _can(path, is_dir=path.is_dir()):
+                st = path.stat()
+                kind = "폴더를" if path.is_dir() else "파일을"
+                raise ModelUnreadable(
+                    f"모델 {kind} 읽을 수 없습니다: {path} (권한 {stat.filemode(st.st_mode)}, "
+                    f"소유자 uid {st.st_uid}, 서버 uid {os.getuid()}); "
+                    f"호스트에서 `chmod -R a+rX {root}` 로 읽기 권한을 주세요")
+
+
+def _can(path: Path, *, is_dir: bool) -> bool:
+    if is_dir:
+        return path.is_dir() and os.access(path, os.R_OK | os.X_OK)
+    return os.access(path, os.R_OK)
 
 
 def check_adapters(adapters: dict[str, str]) -> None:
@@ -110,7 +143,10 @@ def uvicorn_config(app, settings: Settings):
 
 
 def main() -> None:  # pragma: no cover - exercised by the Docker image and the server test
-    serve(Settings())
+    try:
+        serve(Settings())
+    except ModelUnreadable as exc:
+        sys.exit(f"오류: {exc}")  # one line, no traceback: the operator fixes a mount
 
 
 if __name__ == "__main__":  # pragma: no cover
