@@ -135,3 +135,15 @@ def test_constrained_engine_writes_only_record_numbers(fitted):
     assert "24,900" in numbers(ValueConstraint(frozenset({"24,900"})))  # the record's: unchanged
     other = ValueConstraint(frozenset({"9,900", "3"}))
     assert all(n in other.numbers for n in numbers(other))  # 24,900 is not this record's
+
+
+@pytest.mark.parametrize("reply, source", [
+    ("가격은 ⟦price_krw⟧이에요.", "model"),
+    ("원산지는 ⟦origin⟧이에요.", "fallback"),  # true, grounded, but not what was asked
+    ("네, 맞아요.", "fallback"),  # states no value although the price is on record
+    ("담당자가 확인 후 답변드리겠습니다.", "fallback"),  # the record knows the price
+])
+def test_an_answer_must_answer_what_was_asked(reply, source):
+    a = asyncio.run(assistant.answer(FakeEngine([reply]), tofu(), "가격 얼마예요?", shop_policy()))
+    assert a.source == source
+    assert "3,500원" in a.answer and not a.needs_human

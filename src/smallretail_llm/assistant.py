@@ -43,7 +43,7 @@ from smallretail_llm.prompts import render_answer, render_describe
 from smallretail_llm.qa import answer_field, answer_question, handoff_answer, refusal_answer
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.renderer import render_description
-from smallretail_llm.slots import fill, slot_values
+from smallretail_llm.slots import delexicalize, fill, slot_names_in, slot_values
 from smallretail_llm.value_constraint import ValueConstraint, numbers_in
 
 log = logging.getLogger(__name__)
@@ -283,19 +283,27 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
                        draft_texts=texts)
 
 
-def answers_what_was_asked(text: str, filled: tuple[tuple[str, str], ...],
-                           asked: tuple[str, ...] | list[str]) -> bool:
-    """A grounded draft still must answer the question: its filled fields must be among the
-    fields the question asks about (`asked`: the rules' evidence; the product name may always
-    be said), and it may hand off only when the record cannot answer (no field asked for is
-    known). A slot-free factual draft is accepted when some asked field exists ("재고가 있어요").
-    Why: a small model's grounded answer about another field would replace a right rule answer."""
+_VALUELESS_ANSWERS = frozenset({"stock"})
+"""Fields whose answers state no value ("재고가 있어요"): a slot-free draft may answer them."""
+
+
+def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
+                           values: dict[str, str]) -> bool:
+    """A grounded answer must still answer the question (`asked`: the fields the rules find the
+    question asks about; `values`: the record's slot values). It may hand off only when the
+    record cannot answer (nothing asked is known); otherwise it must state the value of at least
+    one asked field and of no field that was not asked (the product name may always be said) —
+    whether a slot wrote it or the model did — or, for a field whose answer states no value
+    (stock), say it plainly. Why: a grounded answer about another field, or a vague one, would
+    replace a right rule answer."""
     if is_handoff(text):
         return not asked
-    fields = {name for name, _ in filled} - {"name"}
     if not asked:
         return False
-    return fields <= set(asked)
+    fields = slot_names_in([delexicalize(text, values)]) - {"name"}
+    if fields:
+        return fields <= set(asked)
+    return all(a in _VALUELESS_ANSWERS or a not in values for a in asked)
 
 
 def evidence_for(question: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
@@ -355,7 +363,7 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
                                                       foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
             rule = answer_question(question, record, policy, tone)
-            if report.passed and answers_what_was_asked(text, filled.filled, rule.evidence):
+            if report.passed and answers_what_was_asked(text, rule.evidence, values):
                 handed_off = is_handoff(text)
                 evidence = [] if handed_off else list(rule.evidence)
                 return Answer(text, handed_off, evidence, report, model, usage, "model",
