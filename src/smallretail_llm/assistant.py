@@ -291,19 +291,21 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
                            values: dict[str, str]) -> bool:
     """A grounded answer must still answer the question (`asked`: the fields the rules find the
     question asks about; `values`: the record's slot values). It may hand off only when the
-    record cannot answer (nothing asked is known); otherwise it must state the value of at least
-    one asked field and of no field that was not asked (the product name may always be said) —
-    whether a slot wrote it or the model did — or, for a field whose answer states no value
-    (stock), say it plainly. Why: a grounded answer about another field, or a vague one, would
+    record cannot answer (nothing asked is known); otherwise it must state the value of the
+    first asked field (the rules list the main one first: "연락처" -> the phone, not only the
+    hours) and of no field that was not asked (the product name may always be said) — whether
+    a slot wrote it or the model did — or, for a field whose answer states no value (stock),
+    say it plainly. Several questions in one message are issue 16's. Why: a grounded answer about another field, or a vague one, would
     replace a right rule answer."""
     if is_handoff(text):
         return not asked
     if not asked:
         return False
     fields = slot_names_in([delexicalize(text, values)]) - {"name"}
-    if fields:
-        return fields <= set(asked)
-    return all(a in _VALUELESS_ANSWERS or a not in values for a in asked)
+    primary = next((a for a in asked if a in values and a not in _VALUELESS_ANSWERS), None)
+    if primary is None:  # nothing asked has a value to state ("재고가 있어요")
+        return not fields
+    return primary in fields and fields <= set(asked)
 
 
 def evidence_for(question: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
