@@ -42,6 +42,8 @@ def test_a_slot_the_record_cannot_fill_fails_the_draft():
     ("bullets", "국산콩 두부를 소개해요\n• 가격은 3,500원이에요"),
     ("intro", "맛있는 두부예요."),  # names no product
     ("intro", "국산콩 두부는 배송비가 3,000원이에요."),  # policy text an intro does not ask for
+    ("intro", "국산콩 두부 3,500원에 3,500원에 3,500원"),  # the same value over and over
+    ("bullets", "• 국산콩 두부\n• 3,500원이에요\n• 3,500원이에요"),  # a repeated line
 ])
 def test_junk_that_states_nothing_false_is_not_served(style, junk):
     d = _describe(junk, style)

@@ -51,6 +51,13 @@ def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[st
     if policy:
         problems.append(("이 스타일이 요청하지 않은 쇼핑몰 정책 내용이 있습니다", policy.group()))
     lines = [line for line in text.splitlines() if line.strip()]
+    repeated = next((line for line in lines if lines.count(line) > 1), None)
+    limit = 1 if style in ("intro", "seo") else 3  # the name, the net content and a notice line
+    numbers = [v for v in slot_values(record, None).values() if re.search(r"\d", v)]
+    said_again = next((v for v in numbers if len(re.findall(
+        rf"(?<![\d,.]){re.escape(v)}(?![\d])", text)) > limit), None)
+    if repeated or said_again:
+        problems.append(("같은 내용을 되풀이합니다", (repeated or said_again or "")[:40]))
     if style == "bullets":
         loose = next((line for line in lines if not line.startswith("• ")), None)
         if loose is not None:
