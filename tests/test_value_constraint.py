@@ -119,3 +119,13 @@ def test_processor_masks_rows_independently():
     assert scores[0, DIGITS.pieces.index("가")] == -float("inf")  # "2" alone is no value
     assert scores[1, DIGITS.pieces.index("5")] == 0
     assert scores[1, DIGITS.pieces.index("2")] == -float("inf")
+
+
+def test_a_slot_is_read_as_its_value_and_separators_never_repeat():
+    with_values = ValueConstraint(ALLOWED.numbers, frozenset({"price_krw"}),
+                                  {"price_krw": "24,900원"})
+    slot_id = RAW.index("⟦price_krw⟧")
+    assert slot_id not in banned("가격은 ", with_values, DIGITS).ids
+    assert slot_id in banned("가격은 1", with_values, DIGITS).ids  # would read "124,900원"
+    comma = RAW.index(",")
+    assert comma in banned("가격은 24,", ALLOWED, DIGITS).ids  # "24,," is no number

@@ -193,7 +193,7 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
     extras: dict = {}
     if options.constrain:
         extras["constraint"] = ValueConstraint(numbers_in([*values.values(), *extra_numbers]),
-                                               frozenset(values))
+                                               frozenset(values), values)
     if options.fail_fast:
         def check(raw: str) -> str | None:
             filled = fill(raw, values)

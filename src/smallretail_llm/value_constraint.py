@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from smallretail_llm.slots import OPEN, SLOT_RE
 
@@ -40,6 +40,9 @@ class ValueConstraint:
 
     numbers: frozenset[str]
     slots: frozenset[str] | None = None
+    values: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    """Slot name -> the value it fills in: a slot written right after a digit ("1⟦price_krw⟧")
+    would glue a new number together ("124,900원"), so slots are checked by their values."""
 
     @functools.cached_property
     def prefixes(self) -> frozenset[str]:
@@ -103,9 +106,12 @@ def _token_ok(run: str, piece: str, allowed: ValueConstraint) -> bool:
         if ch in _NUMERIC:
             if not run and not ch.isdigit():
                 continue  # a comma or period outside a number
+            if not ch.isdigit() and run[-1:] in (",", "."):
+                return False  # "15,," is no number, nor its start
             run += ch
-            if run.rstrip(",.") and run.rstrip(",.") not in allowed.prefixes:
-                return False
+            if run not in allowed.prefixes and not (
+                    not ch.isdigit() and run[:-1] in allowed.numbers):
+                return False  # a separator is either inside a stated number or ends one
         else:
             if run and not _complete(run, allowed):
                 return False
@@ -125,10 +131,16 @@ class Ban:
 def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
     """What the model may not emit next, given the text it has generated so far. Only tokens
     that contain or start a number are looked at, so a step costs little on any vocabulary."""
+    if allowed.values:  # read slots as the values they will be filled with
+        generated_text = SLOT_RE.sub(lambda m: allowed.values.get(m.group(1), m.group()),
+                                     generated_text)
     run = _tail_run(generated_text)
     ids: list[int] = []
-    if allowed.slots is not None:
-        ids += [i for name, i in table.slot_ids.items() if name not in allowed.slots]
+    for name, i in table.slot_ids.items():
+        if allowed.slots is not None and name not in allowed.slots:
+            ids.append(i)
+        elif name in allowed.values and not _token_ok(run, allowed.values[name], allowed):
+            ids.append(i)
     unfinished = bool(run) and not _complete(run, allowed)
     if unfinished:
         candidates: Iterable[int] = table.numeric_start_ids
