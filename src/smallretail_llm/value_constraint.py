@@ -137,9 +137,7 @@ def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> 
     run = _tail_run(generated_text)
     ids: list[int] = []
     for name, i in table.slot_ids.items():
-        if allowed.slots is not None and name not in allowed.slots:
-            ids.append(i)
-        elif name in allowed.values and not _token_ok(run, allowed.values[name], allowed):
+        if allowed.slots is not None and name not in allowed.slots or name in allowed.values and not _token_ok(run, allowed.values[name], allowed):
             ids.append(i)
     unfinished = bool(run) and not _complete(run, allowed)
     if unfinished:
