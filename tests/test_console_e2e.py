@@ -210,7 +210,8 @@ def test_console_desktop(server, browser):
     summary = dict(zip(texts(page.locator("#import-summary dt")),
                        texts(page.locator("#import-summary dd")), strict=True))
     assert summary == {"전체 행": "30", "새로 등록": "20", "갱신": "0 (바뀐 상품 0)",
-                       "거부된 행": "10", "필수 항목이 빈 상품": "20", "파일 인코딩": "CP949"}
+                       "거부된 행": "10", "필수 항목이 빈 상품": "20", "경고가 있는 상품": "0",
+                       "파일 인코딩": "CP949"}
     check_rejects(page)
     assert "알 수 없는 카테고리\n1건" in texts(page.locator("#import-reasons li"))
     shot(page, "02-import", "#import")
@@ -251,9 +252,10 @@ def test_console_desktop(server, browser):
     assert "1번 다시 만들어 봄" in result.locator(".why").inner_text()
     text = result.locator(".text-out").inner_text()
     assert "햇살장독 재래식 된장" in text and "당뇨" not in text
-    assert texts(result.locator("h4")) == ["검사한 주장 9개"]
+    assert texts(result.locator("h4")) == ["검사한 주장 10개"]  # the CS phone is a claim too
     assert texts(result.locator(".claims li.ok strong")) == [
-        "500g", "8,500원", "국내산", "0~10℃", "2027-11-22", "대두", "3,000원", "30,000원", "무료배송"]
+        "500g", "8,500원", "국내산", "0~10℃", "2027-11-22", "대두", "3,000원", "30,000원", "무료배송",
+        "02-123-4567"]
     shot(page, "05-description-fallback", "#describe")
 
     ask(page, "보관은 어떻게 하나요?")

@@ -305,7 +305,16 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
     primary = next((a for a in asked if a in values and a not in _VALUELESS_ANSWERS), None)
     if primary is None:  # nothing asked has a value to state ("재고가 있어요")
         return not fields
+    if not fields and len(re.findall(r"[가-힣]{2,}", values[primary])) >= 2:
+        return _shares_words(text, values[primary])  # free text said in other words
     return primary in fields and fields <= set(asked)
+
+
+def _shares_words(text: str, value: str) -> bool:
+    """A paraphrase of a free-text value ("개봉 후에는 냉장 보관해 주세요" for "개봉 후 냉장
+    보관") keeps some of its words of two or more syllables."""
+    words = {w for w in re.findall(r"[가-힣A-Za-z]{2,}", value)}
+    return any(w in text for w in words)
 
 
 def evidence_for(question: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
