@@ -356,6 +356,9 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
                                 **draft_controls(options, values, record, policy, (redacted,)))
     engine_down = False
     draft_text = None
+    # The rule-based answer: deterministic, states record values only, never repeats PII, and
+    # its hand-off names the missing field. It also says which fields the question asks about.
+    rule = answer_question(question, record, policy, tone)
     try:
         result: GenerationResult | None = await engine.generate(request)
     except ValueError as exc:  # e.g. the prompt does not fit the model: the rules answer
@@ -373,15 +376,11 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
             report = check_draft(text, check_answer(text, redacted, record, policy,
                                                       foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
-            rule = answer_question(question, record, policy, tone)
             if report.passed and answers_what_was_asked(text, rule.evidence, values):
                 handed_off = is_handoff(text)
                 evidence = [] if handed_off else list(rule.evidence)
                 return Answer(text, handed_off, evidence, report, model, usage, "model",
                               slots=list(filled.filled), draft_text=text)
-    # The rule-based answer: deterministic, states record values only, never repeats PII, and
-    # its hand-off names the missing field ("소비기한 정보는 등록된 상품 정보에 없습니다 …").
-    rule = answer_question(question, record, policy, tone)
     served = done(rule.answer, rule.needs_human, list(rule.evidence),
                   "handoff" if rule.needs_human else "fallback", engine_down)
     served.draft_text = draft_text

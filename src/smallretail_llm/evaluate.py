@@ -16,7 +16,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -127,10 +126,10 @@ def foreign_numbers(text: str, record: ProductRecord, policy: ShopPolicy | None,
     """How many numbers `text` states that the record, the policy (and `also`, e.g. the
     question) do not: what record-constrained decoding is there to bring to 0."""
     from smallretail_llm.slots import slot_values
-    from smallretail_llm.value_constraint import numbers_in
+    from smallretail_llm.value_constraint import numbers_in, numbers_of
 
     known = numbers_in([*slot_values(record, policy).values(), *also])
-    return sum(n.rstrip(",.") not in known for n in re.findall(r"[0-9](?:[0-9,.]*[0-9])?", text))
+    return sum(n not in known for n in numbers_of(text))
 
 
 _REQUIRED: dict[tuple[str, str], int] = {}

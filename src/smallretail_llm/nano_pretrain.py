@@ -119,6 +119,19 @@ class Step:
     rows: list[tuple[array, int]]
 
 
+def _cut(rows: list[tuple[array, int]], fixed: int, token_budget: int) -> list[list]:
+    """Consecutive rows in batches whose padded size (plus `fixed` prefix tokens) fits."""
+    batches: list[list] = []
+    batch: list[tuple[array, int]] = []
+    for row in rows:
+        longest = max([len(row[0])] + [len(r[0]) for r in batch])
+        if batch and fixed + longest * (len(batch) + 1) > token_budget:
+            batches.append(batch)
+            batch = []
+        batch.append(row)
+    return batches + [batch] if batch else batches
+
+
 def plan_steps(corpus: EncodedCorpus, token_budget: int, generator) -> list[Step]:
     """One epoch of steps in random order. A unit with a prefix gives steps of its members
     (as many as fit the budget beside the prefix); prefix-less documents are batched by length."""
@@ -132,27 +145,12 @@ def plan_steps(corpus: EncodedCorpus, token_budget: int, generator) -> list[Step
             loose += rows
             continue
         order = torch.randperm(len(rows), generator=generator).tolist()
-        batch: list[tuple[array, int]] = []
-        for index in order:
-            row = rows[index]
-            longest = max([len(row[0])] + [len(r[0]) for r in batch])
-            if batch and len(unit.prefix) + longest * (len(batch) + 1) > token_budget:
-                steps.append(Step(unit.prefix, batch))
-                batch = []
-            batch.append(row)
-        steps.append(Step(unit.prefix, batch))
+        steps += [Step(unit.prefix, b) for b in _cut([rows[i] for i in order], len(unit.prefix),
+                                                      token_budget)]
     order = torch.randperm(len(loose), generator=generator).tolist()
     for start in range(0, len(order), 256):  # similar lengths together, within a shuffled chunk
         part = sorted(order[start:start + 256], key=lambda i: len(loose[i][0]))
-        batch = []
-        for index in part:
-            longest = max([len(loose[index][0])] + [len(r[0]) for r in batch])
-            if batch and longest * (len(batch) + 1) > token_budget:
-                steps.append(Step(array("i"), batch))
-                batch = []
-            batch.append(loose[index])
-        if batch:
-            steps.append(Step(array("i"), batch))
+        steps += [Step(array("i"), b) for b in _cut([loose[i] for i in part], 0, token_budget)]
     shuffled = torch.randperm(len(steps), generator=generator).tolist()
     return [steps[i] for i in shuffled]
 

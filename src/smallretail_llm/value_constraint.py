@@ -28,6 +28,11 @@ _NUMERIC = frozenset("0123456789,.")
 _BYTE_TOKEN = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 
 
+def numbers_of(text: str) -> list[str]:
+    """The number runs of one text, in order ("24,900원 (30,000원)" -> ["24,900", "30,000"])."""
+    return _NUMBER.findall(text or "")
+
+
 def numbers_in(texts: Iterable[str]) -> frozenset[str]:
     """Every number run stated in `texts` ("24,900원 (30,000원 이상)" -> {"24,900", "30,000"})."""
     return frozenset(m.group() for t in texts for m in _NUMBER.finditer(t or ""))

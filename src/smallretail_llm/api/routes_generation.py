@@ -46,13 +46,16 @@ def _record(services: Services, shop: Shop, body: DescriptionRequest | AnswerReq
     return product_or_404(services, shop, body.product_id)
 
 
-def _options(services: Services, shop: Shop, adapter: str | None) -> assistant.GenerationOptions:
+def generation_options(services: Services, shop: Shop, adapter: str | None,
+                       max_new_tokens: int | None = None) -> assistant.GenerationOptions:
+    """How every grounded route asks the engine (descriptions, answers, chat with a product)."""
     settings = services.settings
-    return assistant.GenerationOptions(adapter=adapter, max_new_tokens=settings.max_new_tokens,
-                                       timeout_s=settings.request_timeout_s,
-                                       foreign_names=tuple(services.store.foreign_names(shop.shop_id)),
-                                       constrain=settings.constrained_decoding,
-                                       fail_fast=settings.fail_fast)
+    return assistant.GenerationOptions(
+        adapter=adapter, max_new_tokens=min(max_new_tokens or settings.max_new_tokens,
+                                            settings.max_new_tokens),
+        timeout_s=settings.request_timeout_s,
+        foreign_names=tuple(services.store.foreign_names(shop.shop_id)),
+        constrain=settings.constrained_decoding, fail_fast=settings.fail_fast)
 
 
 def _slots(pairs: list[tuple[str, str]]) -> list[FilledSlot]:
@@ -78,7 +81,7 @@ async def create_description(body: DescriptionRequest, services: ServicesDep,
     result = await assistant.describe(
         services.engine, record, body.style, body.tone, policy,
         max_chars=body.max_chars, max_regenerations=services.settings.max_regenerations,
-        options=_options(services, shop, adapter))
+        options=generation_options(services, shop, adapter))
     metrics = services.metrics
     metrics.generation_latency.labels("description").observe(time.perf_counter() - started)
     metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)
@@ -123,7 +126,7 @@ async def create_answer(body: AnswerRequest, services: ServicesDep, shop: ShopDe
     adapter = model_choice(services, shop, body.model)
     started = time.perf_counter()
     result = await assistant.answer(services.engine, record, body.question, policy,
-                                    options=_options(services, shop, adapter))
+                                    options=generation_options(services, shop, adapter))
     metrics = services.metrics
     metrics.generation_latency.labels("answer").observe(time.perf_counter() - started)
     metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)

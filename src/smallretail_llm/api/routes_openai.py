@@ -52,6 +52,7 @@ from smallretail_llm.api.openai_schemas import (
     ModelList,
     stream_event_schema,
 )
+from smallretail_llm.api.routes_generation import generation_options
 from smallretail_llm.engine import EngineUnavailable, GenerationRequest, GenerationResult
 
 log = logging.getLogger(__name__)
@@ -151,13 +152,8 @@ async def _product_chat(body: ChatCompletionRequest, services: Services, shop: S
                      if m.role == "user"), "")
     if not question.strip():
         raise ApiError(400, "invalid_request", "상품 상담에는 사용자 메시지(고객 질문)가 필요합니다.")
-    settings = services.settings
-    options = assistant.GenerationOptions(
-        adapter=adapter, max_new_tokens=min(body.max_completion_tokens or body.max_tokens
-                                            or settings.max_new_tokens, settings.max_new_tokens),
-        timeout_s=settings.request_timeout_s, constrain=settings.constrained_decoding,
-        fail_fast=settings.fail_fast,
-        foreign_names=tuple(services.store.foreign_names(shop.shop_id)))
+    options = generation_options(services, shop, adapter,
+                                 body.max_completion_tokens or body.max_tokens)
     result = await assistant.answer(services.engine, record, question, policy, options=options)
     services.metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)
     grounded = Grounded(product_id=record.sku, needs_human=result.needs_human,
