@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 
 from smallretail_llm.categories import FieldSpec, UnknownCategory, get_category
-from smallretail_llm.intent import is_injection, match_intents, out_of_scope_topic
+from smallretail_llm.intent import is_injection, match_intents
 from smallretail_llm.korean import fill, format_krw, join_items
 from smallretail_llm.pii import redact_pii
 from smallretail_llm.prompts import FIELD_LABELS, HANDOFF_MARKER, fact_lines
@@ -36,7 +36,7 @@ from smallretail_llm.record import ProductRecord, ShopPolicy
 FOOD_CATEGORIES = frozenset({"processed_food", "agri_food", "health_food"})
 KINDS = ("field", "policy", "unanswerable", "pii", "injection")
 HANDOFF_REASONS = ("missing", "unknown", "discount", "restock", "other_shop", "review", "medical",
-                   "order")
+                   "order", "packing")
 _SENTENCE_END = re.compile(r"(?:다|요|시오|음|함|것|바람)[.!]?$|[.!?]$")
 _DEADLINES = ("소비기한", "유통기한", "사용기한")
 
@@ -100,6 +100,8 @@ _HANDOFF_LEADS: dict[str, tuple[str, str, str]] = {
                "후기나 평가는 상품 정보에 없어서 알려드리기 어려워요.", "후기 정보 없음."),
     "medical": ("건강과 관련된 문의는 상품 정보만으로 답변드리기 어렵습니다.",
                 "건강 관련 문의는 상품 정보만으로 답변드리기 어려워요.", "건강 관련 문의는 답변 불가."),
+    "packing": ("냉장·냉동 포장이나 배송 방식은 상품 정보에 나와 있지 않습니다.",
+                "냉장·냉동 포장이나 배송 방식은 상품 정보에 나와 있지 않아요.", "포장·배송 방식 정보 없음."),
     "order": ("주문 변경이나 배송지 변경은 주문 내역을 직접 확인해야 처리할 수 있습니다.",
               "주문이나 배송지 변경은 주문 내역을 직접 확인해야 해요.", "주문·배송지 변경 문의."),
 }
@@ -115,6 +117,17 @@ PII_NOTE = {
     "friendly": "개인정보 보호를 위해 연락처나 주소는 문의 글에 안 남기셔도 돼요.",
     "concise": "연락처·주소는 문의 글에 남기지 않으셔도 됩니다.",
 }
+
+
+def rest_handoff(reasons: list[str], tone: str = "polite") -> str:
+    """The hand-off for the questions of a message that the answer before it leaves open."""
+    topics = [r for r in reasons if r != "unknown"]
+    lead = {"polite": "나머지 문의하신 내용은 등록된 상품 정보로는 답변드리기 어렵습니다.",
+            "friendly": "나머지 질문은 상품 정보만으로는 알려드리기 어려워요.",
+            "concise": "나머지 문의는 상품 정보에 없음."}[tone_of(tone)]
+    if topics:
+        lead = handoff_answer(topics[0], tone).removesuffix(HANDOFF_MARKER).strip()
+    return f"{lead} {HANDOFF_MARKER}"
 
 
 def refusal_answer(tone: str = "polite") -> str:
@@ -139,7 +152,7 @@ def short_label(spec: FieldSpec) -> str:
     return max(fits, key=len) if fits else spec.label
 
 
-def _value(name: str, record: ProductRecord) -> tuple[str, str, str] | None:
+def field_value(name: str, record: ProductRecord) -> tuple[str, str, str] | None:
     """(label, value as the answer prompt shows it, evidence field) or None when unknown."""
     specs = spec_fields(record)
     if name.startswith("notice."):
@@ -149,7 +162,7 @@ def _value(name: str, record: ProductRecord) -> tuple[str, str, str] | None:
         if value:
             return (short_label(spec) if spec else key, value, name)
         attr = spec.record_attr if spec else None
-        return _value(attr, record) if attr else None  # phone fields: see field_answer
+        return field_value(attr, record) if attr else None  # phone fields: see field_answer
     lines = fact_lines(record, [name])
     if lines:
         _, label, value = lines[0]
@@ -246,7 +259,7 @@ def field_answer(name: str, record: ProductRecord, policy: ShopPolicy, tone: str
             return _policy_answer("policy.cs_phone", policy, tone)
     if name == "allergens" and allergen:
         return _allergen_answer(allergen, record, tone)
-    found = _value(name, record)
+    found = field_value(name, record)
     if found is None:
         return None
     label, value, evidence = found
@@ -296,6 +309,13 @@ _LABELS = {
 
 
 # ------------------------------------------------------------------ baseline
+def _has_words(text: str) -> bool:
+    from smallretail_llm.question import proposed_words
+
+    return bool(proposed_words(text))
+
+
+
 def answer_question(question: str, record: ProductRecord, policy: ShopPolicy,
                     tone: str | None = None) -> QAExample:
     """Deterministic Q&A baseline: rule-matched fields answered from the record and policy,
@@ -310,26 +330,45 @@ def answer_question(question: str, record: ProductRecord, policy: ShopPolicy,
                 evidence += [e for e in result[1] if e not in evidence]
                 first = first or intent.field
         return QAExample(question, " ".join(parts), False, evidence, "injection", first)
+    from smallretail_llm.qa_parts import answer_part  # it builds on this module's answers
+    from smallretail_llm.question import split_parts
+
     has_pii = bool(redact_pii(question).found)
     kind = "pii" if has_pii else None
-    topic = out_of_scope_topic(question)
-    intents = match_intents(question, record.category)
-    if topic or not intents:
-        answer = handoff_answer(topic or "unknown", tone)
-        return QAExample(question, answer, True, [], kind or "unanswerable", None)
-    parts, evidence, missing = [], [], []
-    for intent in intents:
-        result = field_answer(intent.field, record, policy, tone, intent.allergen)
-        if result is None:
-            missing.append(field_label(intent.field, record))
-        else:
-            parts.append(result[0])
-            evidence += [e for e in result[1] if e not in evidence]
+    specs = spec_fields(record)
+    read = redact_pii(question).text  # "카드번호 …" is the customer's data, not a question
+    answers = []
+    for text in split_parts(read):
+        one = answer_part(text, record, policy, tone, specs)
+        if one.handoff == "unknown" and answers and answers[-1].text and not _has_words(text):
+            continue  # "얼마나요?" after "꿀 들어가요?": the same question, already answered
+        said = [e for a in answers for e in a.evidence]
+        if one.text and one.evidence and all(e in said for e in one.evidence):
+            one.text = None  # a second question the first answer already answered
+        answers.append(one)
+    texts = [a.text for a in answers if a.text]
+    if not texts and not any(a.missing for a in answers):  # nothing the record answers
+        reason = next((a.handoff for a in answers if a.handoff not in (None, "unknown")), "unknown")
+        return QAExample(question, handoff_answer(reason, tone), True, [], kind or "unanswerable",
+                         None)
+    rest = [a.handoff for a in answers if a.handoff]
+    # each part a sentence of its own: "가격: 3,000원" + "할인 …" must not read as "3,000원 할인"
+    parts = [t if not rest or t.endswith((".", "!", "?", ")"))
+             else t + "." for t in texts]
+    evidence, missing = [], []
+    for a in answers:
+        evidence += [e for e in a.evidence if e not in evidence]
+        missing += [m for m in a.missing if m not in missing]
     if missing:
-        parts.append(handoff_answer("missing", tone, label=", ".join(missing)))
+        said = handoff_answer("missing", tone, label=", ".join(missing))
+        parts.append(said.removesuffix(HANDOFF_MARKER).strip() if rest else said)
+    if rest:
+        parts.append(rest_handoff(rest, tone))
     if has_pii:
         parts.append(PII_NOTE[tone])
-    first = intents[0].field
+    first = next((a.first for a in answers if a.first), None)
     if kind is None:
-        kind = "unanswerable" if not evidence else "policy" if first.startswith("policy.") else "field"
-    return QAExample(question, " ".join(parts), bool(missing), evidence, kind, first)
+        kind = "unanswerable" if not evidence else "policy" if (first or "").startswith(
+            "policy.") else "field"
+    needs_human = bool(missing or rest)
+    return QAExample(question, " ".join(parts), needs_human, evidence, kind, first)
