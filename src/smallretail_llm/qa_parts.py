@@ -48,7 +48,8 @@ from smallretail_llm.record_text import (
     word_sources,
 )
 
-KIND_LABELS = {"count": "수량", "weight": "중량", "volume": "용량", "length": "크기"}
+KIND_LABELS = {"count": "개수", "weight": "중량", "volume": "용량", "length": "크기"}
+"""Spoken names of amount kinds ("개수", not "수량": grounding reads 수량 as the net content)."""
 _AMOUNT_FIELDS = ("net_content", "notice.size", "notice.net_content", "notice.pack_size",
                   "notice.weight", "notice.dimensions")
 _ONE_VALUE = frozenset({"origin", "manufacturer", "brand", "price_krw", "net_content", "use_by",
@@ -63,7 +64,7 @@ _CONFIRMABLE = _ONE_VALUE | {"certifications", "name"}
 so there a found word only makes the answer state the line."""
 _OPTION_LISTS = frozenset({"notice.size", "notice.color"})
 """Lists of the options sold: a word they lack is answered with the list, not a hand-off."""
-_DOMESTIC = ("국산", "국내", "한국", "대한민국")
+_DOMESTIC = re.compile(r"(?<![가-힣])(?:국산|국내|한국|대한민국)")  # not the 국산 of 미국산
 _NEGATIVE = re.compile(r"아니[죠지에야]|아닌|안\s*들어|없죠|없는\s*거\s*맞")
 
 
@@ -139,7 +140,7 @@ def _yes_no(part: str, name: str, value: str, words: list[str], record: ProductR
     if name == "origin":  # 국산/수입 is a class of origins: 노르웨이 answers "수입품인가요?" too
         asks = [w for w in words if w.startswith(("국산", "국내", "수입"))]
         if asks and not negative:
-            domestic = any(d in value for d in _DOMESTIC)
+            domestic = bool(_DOMESTIC.search(value))
             return domestic == asks[0].startswith(("국산", "국내"))
     if not compare:
         return None

@@ -54,6 +54,7 @@ from smallretail_llm.api.openai_schemas import (
 )
 from smallretail_llm.api.routes_generation import generation_options
 from smallretail_llm.engine import EngineUnavailable, GenerationRequest, GenerationResult
+from smallretail_llm.followup import resolve_followup
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["OpenAI 호환"])
@@ -142,16 +143,18 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
 
 async def _product_chat(body: ChatCompletionRequest, services: Services, shop: Shop,
                         adapter: str | None):
-    """A chat about one product: the last user message answered like POST /v1/answers."""
+    """A chat about one product: the last user message answered like POST /v1/answers, an
+    elliptical follow-up made whole from the customer's earlier turns (followup.py)."""
     record = product_or_404(services, shop, body.product_id or "")
     policy = shop_policy(services, shop)
     if policy is None:
         raise ApiError(409, "policy_missing", "이 상점의 정책(배송·교환·고객센터)이 등록되지 않아 "
                        "상품 상담을 할 수 없습니다.", {"shop_id": shop.shop_id})
-    question = next((m.as_engine_message()["content"] for m in reversed(body.messages)
-                     if m.role == "user"), "")
+    turns = [m.as_engine_message()["content"] for m in body.messages if m.role == "user"]
+    question = turns[-1] if turns else ""
     if not question.strip():
         raise ApiError(400, "invalid_request", "상품 상담에는 사용자 메시지(고객 질문)가 필요합니다.")
+    question = resolve_followup(question, turns[:-1], record.category)  # "그럼 대두는요?"
     options = generation_options(services, shop, adapter,
                                  body.max_completion_tokens or body.max_tokens)
     result = await assistant.answer(services.engine, record, question, policy, options=options)
