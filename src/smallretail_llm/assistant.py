@@ -42,8 +42,9 @@ from smallretail_llm.pii import redact_pii
 from smallretail_llm.prompts import render_answer, render_describe
 from smallretail_llm.qa import answer_field, answer_question, handoff_answer, refusal_answer
 from smallretail_llm.record import ProductRecord, ShopPolicy
+from smallretail_llm.relevance import answers_what_was_asked
 from smallretail_llm.renderer import render_description
-from smallretail_llm.slots import delexicalize, fill, slot_names_in, slot_values
+from smallretail_llm.slots import fill, slot_values
 from smallretail_llm.value_constraint import ValueConstraint, numbers_in
 
 log = logging.getLogger(__name__)
@@ -283,40 +284,6 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
                        draft_texts=texts)
 
 
-_VALUELESS_ANSWERS = frozenset({"stock"})
-"""Fields whose answers state no value ("재고가 있어요"): a slot-free draft may answer them."""
-
-
-def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
-                           values: dict[str, str]) -> bool:
-    """A grounded answer must still answer the question (`asked`: the fields the rules find the
-    question asks about; `values`: the record's slot values). It may hand off only when the
-    record cannot answer (nothing asked is known); otherwise it must state the value of the
-    first asked field (the rules list the main one first: "연락처" -> the phone, not only the
-    hours) and of no field that was not asked (the product name may always be said) — whether
-    a slot wrote it or the model did — or, for a field whose answer states no value (stock),
-    say it plainly. Several questions in one message are issue 16's. Why: a grounded answer about another field, or a vague one, would
-    replace a right rule answer."""
-    if is_handoff(text):
-        return not asked
-    if not asked:
-        return False
-    fields = slot_names_in([delexicalize(text, values)]) - {"name"}
-    primary = next((a for a in asked if a in values and a not in _VALUELESS_ANSWERS), None)
-    if primary is None:  # nothing asked has a value to state ("재고가 있어요")
-        return not fields
-    if not fields and len(re.findall(r"[가-힣]{2,}", values[primary])) >= 2:
-        return _shares_words(text, values[primary])  # free text said in other words
-    return primary in fields and fields <= set(asked)
-
-
-def _shares_words(text: str, value: str) -> bool:
-    """A paraphrase of a free-text value ("개봉 후에는 냉장 보관해 주세요" for "개봉 후 냉장
-    보관") keeps some of its words of two or more syllables."""
-    words = {w for w in re.findall(r"[가-힣A-Za-z]{2,}", value)}
-    return any(w in text for w in words)
-
-
 def evidence_for(question: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
     """Fields the question asks about that the record or policy can answer: the facts an
     answer to it relies on ("use_by", "notice.ingredients", "policy.shipping_fee_krw")."""
@@ -376,7 +343,7 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
             report = check_draft(text, check_answer(text, redacted, record, policy,
                                                       foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
-            if report.passed and answers_what_was_asked(text, rule.evidence, values):
+            if report.passed and answers_what_was_asked(text, rule.evidence, values, redacted):
                 handed_off = is_handoff(text)
                 evidence = [] if handed_off else list(rule.evidence)
                 return Answer(text, handed_off, evidence, report, model, usage, "model",

@@ -47,6 +47,7 @@ from smallretail_llm.record_text import (
     value_has_most,
     word_sources,
 )
+from smallretail_llm.relevance import off_kind
 
 KIND_LABELS = {"count": "개수", "weight": "중량", "volume": "용량", "length": "크기"}
 """Spoken names of amount kinds ("개수", not "수량": grounding reads 수량 as the net content)."""
@@ -257,7 +258,17 @@ def _from_text(part_text: str, record: ProductRecord, policy: ShopPolicy,
 
 def answer_part(part_text: str, record: ProductRecord, policy: ShopPolicy, tone: str,
                 specs: dict[str, FieldSpec]) -> Part:
-    """The rule answer to one question (see the module doc)."""
+    """The rule answer to one question (see the module doc), held to the same relevance
+    check as a model draft: an amount of another kind is no answer."""
+    part = _answer_part(part_text, record, policy, tone, specs)
+    if part.text and off_kind(part.text, part_text):
+        kind = amount_kind(part_text, explicit=True) or "count"
+        return Part(missing=[KIND_LABELS[kind]], first=part.first)
+    return part
+
+
+def _answer_part(part_text: str, record: ProductRecord, policy: ShopPolicy, tone: str,
+                 specs: dict[str, FieldSpec]) -> Part:
     topic = out_of_scope_topic(part_text)
     if topic:
         return Part(handoff=topic)

@@ -1,0 +1,62 @@
+"""Relevance: does an answer answer the question asked? It sits next to grounding (is every
+fact true?) and is applied to model drafts and rule answers alike.
+
+An answer names the fields it states (its evidence); they must be the fields the question asks
+about. A grounded answer about another field ("중량은 3kg입니다" to "몇 개 들어있어요?") is a
+failed draft, and when no field answers the question the only right answer is a hand-off.
+
+Decisions:
+- The asked fields come from the rule reading of the question (`qa.answer_question`'s
+  evidence: the fields it could answer), so model and rules are judged by one reading.
+- A draft may hand off only when the record cannot answer (nothing asked is known).
+- A draft must state the value of the first asked field (the rules list the main one first:
+  "연락처" -> the phone, not only the hours) and no field that was not asked (the product name
+  may always be said), whether a slot wrote it or the model did; for a field whose answer
+  states no value (stock) it must say no value at all.
+- A question for an amount of one kind (count, weight, volume, length) is not answered by an
+  amount of another: "몇 개" is not answered with "3kg".
+"""
+
+from __future__ import annotations
+
+import re
+
+from smallretail_llm.grounding import is_handoff
+from smallretail_llm.question import KIND_OF_UNIT, amount_kind, quantities
+from smallretail_llm.slots import delexicalize, slot_names_in
+
+VALUELESS_ANSWERS = frozenset({"stock"})
+"""Fields whose answers state no value ("재고가 있어요"): a slot-free draft may answer them."""
+
+
+def off_kind(text: str, question: str) -> bool:
+    """True when the question asks for an amount of one kind and the text states amounts,
+    none of that kind ("몇 개 들어있어요?" -> "중량은 3kg입니다")."""
+    kind = amount_kind(question, explicit=True)
+    kinds = {KIND_OF_UNIT.get(unit) for _, unit in quantities(text)}
+    return bool(kind and kinds and kind not in kinds)
+
+
+def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
+                           values: dict[str, str], question: str = "") -> bool:
+    """Whether a grounded `text` answers the question (`asked`: the fields the rules find it
+    asks about and the record holds; `values`: the record's slot values; `question`: for the
+    amount kind). See the module doc."""
+    if is_handoff(text):
+        return not asked
+    if not asked or (question and off_kind(text, question)):
+        return False
+    fields = slot_names_in([delexicalize(text, values)]) - {"name"}
+    primary = next((a for a in asked if a in values and a not in VALUELESS_ANSWERS), None)
+    if primary is None:  # nothing asked has a value to state ("재고가 있어요")
+        return not fields
+    if not fields and len(re.findall(r"[가-힣]{2,}", values[primary])) >= 2:
+        return shares_words(text, values[primary])  # free text said in other words
+    return primary in fields and fields <= set(asked)
+
+
+def shares_words(text: str, value: str) -> bool:
+    """A paraphrase of a free-text value ("개봉 후에는 냉장 보관해 주세요" for "개봉 후 냉장
+    보관") keeps some of its words of two or more syllables."""
+    words = {w for w in re.findall(r"[가-힣A-Za-z]{2,}", value)}
+    return any(w in text for w in words)
