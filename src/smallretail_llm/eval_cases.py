@@ -18,6 +18,10 @@ from smallretail_llm.record import ProductRecord, ShopPolicy
 log = logging.getLogger(__name__)
 
 DEFAULT_HARD_SET = Path("eval/data/hard_questions.jsonl")
+DEFAULT_HARD2_SET = Path("eval/data/hard_questions_2.jsonl")
+"""The second hard set, written apart from the first over other products and another shop's
+export (HARD2_EXPORTS); never used to build training data."""
+HARD2_EXPORTS = Path("eval/data/hard2")
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,24 @@ def load_catalog(db: str | None = None) -> dict[str, tuple[ProductRecord, ShopPo
             continue
         catalog.update({p.key: (p, policy) for p in store.list_products(shop)})
     return catalog
+
+
+def load_exports(folder: str | Path) -> dict[str, tuple[ProductRecord, ShopPolicy]]:
+    """(record, policy) by product key of the shop exports in `folder` (shops.json + one CSV
+    per shop, named by its shop id), imported exactly as `catalog import` imports them."""
+    from smallretail_llm.catalog import import_catalog
+    from smallretail_llm.store import Store
+
+    folder = Path(folder)
+    if not (folder / "shops.json").is_file():
+        raise FileNotFoundError(f"상점 정책 파일이 없습니다: {folder / 'shops.json'}")
+    store = Store("sqlite://")
+    for policy in json.loads((folder / "shops.json").read_text(encoding="utf-8")):
+        store.put_policy(ShopPolicy.model_validate(policy))
+    for path in sorted(folder.glob("*.csv")):
+        import_catalog(store, path.name, path.stem, data=path.read_bytes())
+    return {p.key: (p, store.get_policy(shop)) for shop in store.shops()
+            for p in store.list_products(shop)}
 
 
 def expected_values(field: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
@@ -109,7 +131,8 @@ def split_cases(catalog: dict, split: str, seed: int = 0) -> tuple[list[Describe
     return describes, answers
 
 
-def hard_cases(catalog: dict, path: str | Path = DEFAULT_HARD_SET) -> list[AnswerCase]:
+def hard_cases(catalog: dict, path: str | Path = DEFAULT_HARD_SET, split: str = "hard"
+               ) -> list[AnswerCase]:
     """The hand-written hard set; items whose product is not in the catalog are skipped."""
     path = Path(path)
     if not path.is_file():
@@ -127,7 +150,7 @@ def hard_cases(catalog: dict, path: str | Path = DEFAULT_HARD_SET) -> list[Answe
         kind = "injection" if "injection" in tags else (
             "unanswerable" if expected["needs_human"] else "answerable")
         cases.append(AnswerCase(str(item["id"]), *pair, item["question"], expected["needs_human"],
-                                tuple(expected.get("answer_contains", ())), kind, tags, "hard"))
+                                tuple(expected.get("answer_contains", ())), kind, tags, split))
     return cases
 
 

@@ -4,7 +4,8 @@ held-out examples, through the same assistant functions the API calls.
 Systems: "renderer" (render_description + the rule-based answer_question), "base" (the
 assistant flow over the engine without an adapter) and "lora" (the same flow with the adapter,
 loaded under the name "lora"). Splits (eval_cases.py): "test"/"validation" (held-out products'
-descriptions and generated questions) and "hard" (hand-written questions). Each (split, task)
+descriptions and generated questions), "hard" (hand-written questions) and "hard2" (a second
+hand-written set over other products and another shop's export). Each (split, task)
 is cut to a stratified, seeded subset (`DEFAULT_LIMITS`) so the nano run fits a CPU budget;
 every system sees the same subset. Writes metrics.json, examples.jsonl, report.md and PNG plots
 (eval_report.py).
@@ -24,11 +25,14 @@ from pathlib import Path
 
 from smallretail_llm import metrics as m
 from smallretail_llm.eval_cases import (
+    DEFAULT_HARD2_SET,
     DEFAULT_HARD_SET,
+    HARD2_EXPORTS,
     AnswerCase,
     DescribeCase,
     hard_cases,
     load_catalog,
+    load_exports,
     personal_data,
     select,
     split_cases,
@@ -40,7 +44,7 @@ log = logging.getLogger(__name__)
 SYSTEMS = ("renderer", "base", "lora")
 UNCONSTRAINED = "-unconstrained"
 """Suffix of a model system run with record-constrained decoding off ("lora-unconstrained")."""
-SPLITS = ("test", "validation", "hard")
+SPLITS = ("test", "validation", "hard", "hard2")
 LORA_NAME = "lora"
 DEFAULT_LIMITS: dict[str, int] = {"describe": 16, "answer": 32, "hard": 150}
 """Examples per (split, task) unless `limit` says otherwise; chosen so `make eval` (renderer,
@@ -301,8 +305,10 @@ def run_eval(systems: Sequence[str], split: str | Sequence[str], out_dir: str | 
     limits = {k: (v if limit is None else limit) for k, v in DEFAULT_LIMITS.items()}
     cases: dict[tuple[str, str], list] = {}
     for name in splits:
-        if name == "hard":
-            hard = hard_cases(catalog, hard_path)
+        if name in ("hard", "hard2"):
+            if name == "hard2":  # other products, among them another shop's export
+                catalog.update(load_exports(HARD2_EXPORTS))
+            hard = hard_cases(catalog, hard_path if name == "hard" else DEFAULT_HARD2_SET, name)
             cases[(name, "answer")] = select(hard, limits["hard"], lambda c: (c.kind,), seed)
             continue
         describes, answers = split_cases(catalog, name, seed)

@@ -164,17 +164,21 @@ def field_value(name: str, record: ProductRecord) -> tuple[str, str, str] | None
         attr = spec.record_attr if spec else None
         return field_value(attr, record) if attr else None  # phone fields: see field_answer
     lines = fact_lines(record, [name])
-    if lines:
+    if lines and getattr(record, name, None) not in (None, "", []):
         _, label, value = lines[0]
         return label, value, name
     for key, spec in specs.items():  # a record attribute the shop filled in as a notice field
         if spec.record_attr == name and (record.notice.get(key) or "").strip():
-            return FIELD_LABELS.get(name, short_label(spec)), record.notice[key].strip(), f"notice.{key}"
+            return short_label(spec), record.notice[key].strip(), f"notice.{key}"
     return None
 
 
 def _allergen_answer(allergen: str, record: ProductRecord, tone: str) -> tuple[str, list[str]] | None:
+    cross = (record.cross_contact or "").strip()
     if not record.allergens:
+        if allergen in cross:  # no declaration, but the cross-contact line names it: say that
+            return {"polite": f"'{cross}' 표시가 있습니다.", "friendly": f"'{cross}' 표시가 있어요.",
+                    "concise": cross}[tone], ["cross_contact"]
         return None
     listed = join_items(record.allergens)
     if allergen in record.allergens:
@@ -312,7 +316,7 @@ _LABELS = {
 def _has_words(text: str) -> bool:
     from smallretail_llm.question import proposed_words
 
-    return bool(proposed_words(text))
+    return any(not re.search(r"\d", w) for w in proposed_words(text))  # "5만원?" is no new topic
 
 
 

@@ -59,7 +59,7 @@ _LABEL_WORDS = frozenset(normalize(w) for w in (
     "재질", "소재", "원단", "사이즈", "치수", "크기", "색상", "색깔", "컬러", "용량", "중량", "무게",
     "가격", "원산지", "국가", "브랜드", "제조사", "성분", "원재료", "원료", "함량", "인증", "보관",
     "보관방법", "소비기한", "유통기한", "사용기한", "지름", "두께", "길이", "높이", "받은", "받았",
-    "나온", "만든", "쓰는", "하는", "들어간", "된", "되어", "제품", "상품"))
+    "나온", "만든", "쓰는", "하는", "들어간", "된", "되어", "제품", "상품", "나라", "지역", "국가"))
 _CONFIRMABLE = _ONE_VALUE | {"certifications", "name"}
 """Fields whose value a found word confirms (네); a free-text line may say "냉장 보관하지 마세요",
 so there a found word only makes the answer state the line."""
@@ -90,6 +90,13 @@ def _sentence(label: str, value: str, tone: str, lead: str = "", from_name: bool
             "friendly": fill("{l:은/는} {v:이에요/예요}.", l=label, v=value),
             "concise": f"{label}: {value}"}[tone]
     return f"{lead}{body}"
+
+
+def _as_named(value: str, tone: str, lead: str = "") -> str:
+    """"상품명에 표시된 대로 1.7L입니다.": a value only the product name states."""
+    return lead + {"polite": f"상품명에 표시된 대로 {value}입니다.",
+                   "friendly": fill("상품명에 표시된 대로 {v:이에요/예요}.", v=value),
+                   "concise": f"상품명 표시: {value}"}[tone]
 
 
 def _lead(answer: bool | None) -> str:
@@ -143,6 +150,7 @@ def _yes_no(part: str, name: str, value: str, words: list[str], record: ProductR
         if asks and not negative:
             domestic = bool(_DOMESTIC.search(value))
             return domestic == asks[0].startswith(("국산", "국내"))
+        compare = [_place(w) for w in compare]
     if not compare:
         return None
     if value_has(value, compare):
@@ -152,6 +160,11 @@ def _yes_no(part: str, name: str, value: str, words: list[str], record: ProductR
     if name in _OPTION_LISTS or not _is_list(name):
         return None  # the line itself answers ("서늘한 곳에 보관"; sizes "S, M, L")
     return "handoff"
+
+
+def _place(word: str) -> str:
+    """"제주산" -> "제주": the place of an origin word."""
+    return word[:-1] if len(word) >= 3 and word.endswith("산") else word
 
 
 def _is_list(name: str) -> bool:
@@ -181,9 +194,8 @@ def _amount(kind: str, field_name: str | None, record: ProductRecord, policy: Sh
         return Part(_sentence(source.label, source.value, tone), [source.field],
                     first=source.field), source.value
     in_name = name_amount(record.name, kind)
-    if in_name:
-        return Part(_sentence(KIND_LABELS[kind], in_name, tone, from_name=True), ["name"],
-                    first="name"), in_name
+    if in_name:  # "상품명에 표시된 대로 1.7L": "용량은 …" would read as the (empty) net content
+        return Part(_as_named(in_name, tone), ["name"], first="name"), in_name
     label = field_label(field_name, record) if field_name and field_name != "net_content" else (
         KIND_LABELS[kind])
     return Part(missing=[label], first=field_name), None
@@ -215,6 +227,11 @@ def _field(intent: IntentMatch, part_text: str, record: ProductRecord, policy: S
             verdict = _yes_no(part_text, name, value, words, record, negative)
             return _prefixed(part, None if verdict == "handoff" else verdict)
         return part
+    if name == "origin" and not yes:  # "귀리 어느 나라 거예요?": an ingredient's origin line
+        named = [w for w in words if _place(w) == w and not w.startswith(("국산", "국내", "수입"))]
+        for source in word_sources(record, specs, named) if named else []:
+            if source.field == "notice.ingredients":
+                return Part(_sentence(source.label, source.value, tone), [source.field], first=name)
     found = field_value(name, record)
     if found is None:
         return _from_text(part_text, record, policy, specs, tone, words, yes, name)
@@ -251,6 +268,9 @@ def _from_text(part_text: str, record: ProductRecord, policy: ShopPolicy,
     if not sources:
         if asked:
             return Part(missing=[field_label(asked, record)], first=asked)
+        named = name_tokens(record.name, words)
+        if yes and words and len(named) == len(words):  # "캡형이에요?" of "… 물티슈 캡형 …"
+            return Part(_as_named(" ".join(named), tone, "네, "), ["name"], first="name")
         return Part(handoff="unknown")
     text = " ".join(_sentence(s.label, s.value, tone) for s in sources)
     return Part(text, [s.field for s in sources], first=sources[0].field)
@@ -282,6 +302,8 @@ def _answer_part(part_text: str, record: ProductRecord, policy: ShopPolicy, tone
     if kind is None and yes and asked_amounts:
         kind = KIND_OF_UNIT.get(asked_amounts[0][1])
     words = _words(part_text, record)
+    if not intents and any(_place(w) != w and not name_tokens(record.name, [w]) for w in words):
+        intents = [IntentMatch("origin")]  # "베트남산 맞아요?", "제주산이에요?"
     if not intents:
         if asks_alternatives(part_text):
             return Part(handoff="unknown")

@@ -55,7 +55,9 @@ _COUNT_RE = re.compile(r"(\d+)\s*(과|알|구|롤|조각|인분|개입|개|입|�
                        r"(?![가-힣])|(\d+)\s*(과|개입|개|입|봉|포|팩|병|캡슐|정|장|매)(?=[이가은는도요에짜])")
 
 _ONE_SYLLABLE_STOP = frozenset(["몇", "뭐", "왜", "좀", "더", "또", "꼭", "잘", "안", "못", "다", "이", "그", "저", "제", "내", "네", "예", "것", "거", "건", "게", "수", "때", "데", "줄", "분", "등", "및", "소", "중", "대", "폭"])
-_VERB_END = re.compile(r"(?:돼|되|해|했|한|할|된|될|어|아)$")
+_VERB_END = re.compile(r"(?:해야|해도|하나|하면|할까|어야|아야|돼|되|해|했|한|할|된|될|어|아)$")
+_DEPENDENT = re.compile(r"^(?:거|것|건|게|걸)(?:죠|지|예요|에요|야|임|요|인가요|인가|인데|죠\?)?$")
+"""A dependent noun and its copula ("거죠", "건가요"): the question's frame, never a value."""
 _PARTICLE_END = re.compile(
     r"(?:이랑|하고|에서|으로|로도|에도|까지|부터|처럼|보다|인데|이에요|예요|에요|이요|이고|이나|"
     r"은요|는요|이죠|인가요|인가|은|는|이|가|을|를|도|만|랑|와|과|의|에|로|요)$")
@@ -109,7 +111,7 @@ def amount_kind(part: str, explicit: bool = False) -> str | None:
     """"count", "weight", "volume" or "length" when the question asks for an amount of that
     kind ("몇 개 들어있어요?" -> count, "몇 센치에요?" -> length); None otherwise. "용량" alone
     reads as a volume only through `generic_kind`: people say it for any amount."""
-    text = re.sub(r"\s+", "", _norm(part))
+    text = re.sub(r"몇개월|몇개국|개월", "", re.sub(r"\s+", "", _norm(part)))  # periods, not counts
     found = [(text.find(w), kind) for kind, words in _KIND_WORDS.items() for w in words
              if w in text and not (explicit and w in _GENERIC_WORDS)]
     if not found:
@@ -183,7 +185,8 @@ def proposed_words(part: str) -> list[str]:
             if len(stripped) < 2 and not re.fullmatch(r"[a-z0-9%]{2,}", stripped):
                 break
             word = stripped
-        if word in _STOP_WORDS or len(word) < 2 or any(word.startswith(w) for w in _QUESTION_WORDS):
+        if word in _STOP_WORDS or len(word) < 2 or _DEPENDENT.match(word) or any(
+                word.startswith(w) for w in _QUESTION_WORDS):
             continue
         if re.fullmatch(r"[\d.%]+", word):
             continue
