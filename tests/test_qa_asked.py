@@ -152,6 +152,14 @@ def test_a_grounded_draft_about_another_amount_is_not_served():
     assert got.needs_human and got.source == "handoff" and "3kg" not in got.answer
 
 
+def test_a_draft_answering_one_of_several_questions_is_not_served():
+    engine = FakeEngine(["가격은 ⟦price_krw⟧입니다."])
+    got = asyncio.run(answer(engine, tofu(), "가격 얼마예요? 원산지는요?", POLICY))
+    assert got.source == "fallback" and "3,500원" in got.answer and "국내산" in got.answer
+    partial = asyncio.run(answer(engine, tofu(), "가격 얼마예요? 쿠폰 있어요?", POLICY))
+    assert partial.needs_human and "3,500원" in partial.answer and partial.source == "handoff"
+
+
 def _hard_sets():
     from smallretail_llm.eval_cases import HARD2_EXPORTS, load_catalog, load_exports
 

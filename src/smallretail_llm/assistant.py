@@ -7,8 +7,10 @@ do eval and bench, so what is measured is what is served.
   the text actually returned.
 - ``answer``: the question is PII-redacted first (the model never sees personal data); prompt
   injection gets a refusal and an out-of-scope topic (discount, restock, health effect …) a
-  hand-off without calling the model; otherwise the model's answer must pass ``check_answer``,
-  else the rule-based answer is used when it can answer, else a hand-off (needs_human).
+  hand-off without calling the model; otherwise the model's answer must pass ``check_answer``
+  and answer what was asked (``relevance.py``: every question of the message, no other field),
+  else the rule-based answer is used when it can answer, else a hand-off (needs_human). A
+  message of several questions that is partly handed off is the rules' answer, said plainly.
 - When the engine is unavailable (``EngineUnavailable``: a remote model server down or its
   circuit breaker open), both answer without it (renderer, rules answer or hand-off) and set
   ``engine_down``, so callers and metrics can tell an outage from a failed draft.
@@ -41,6 +43,7 @@ from smallretail_llm.intent import is_injection, match_intents, out_of_scope_top
 from smallretail_llm.pii import redact_pii
 from smallretail_llm.prompts import render_answer, render_describe
 from smallretail_llm.qa import answer_field, answer_question, handoff_answer, refusal_answer
+from smallretail_llm.question import split_parts
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.relevance import answers_what_was_asked
 from smallretail_llm.renderer import render_description
@@ -313,7 +316,7 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
     if is_injection(redacted):
         return done(refusal_answer(tone), False, [], "refusal")
     topic = out_of_scope_topic(redacted)
-    if topic:
+    if topic and len(split_parts(redacted)) == 1:  # several questions: the rules answer each
         return done(handoff_answer(topic, tone), True, [], "handoff")
     messages = render_answer(record, redacted, policy)
     values = slot_values(record, policy)
@@ -343,7 +346,10 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
             report = check_draft(text, check_answer(text, redacted, record, policy,
                                                       foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
-            if report.passed and answers_what_was_asked(text, rule.evidence, values, redacted):
+            # a partial answer (some questions handed off) is the rules' to say plainly
+            partial = rule.needs_human and bool(rule.evidence)
+            if report.passed and not partial and answers_what_was_asked(
+                    text, rule.evidence, values, redacted):
                 handed_off = is_handoff(text)
                 evidence = [] if handed_off else list(rule.evidence)
                 return Answer(text, handed_off, evidence, report, model, usage, "model",

@@ -13,6 +13,8 @@ Decisions:
   "연락처" -> the phone, not only the hours) and no field that was not asked (the product name
   may always be said), whether a slot wrote it or the model did; for a field whose answer
   states no value (stock) it must say no value at all.
+- Several questions in one message: the draft must state a value for every asked field that
+  has one (a draft answering the first question alone would drop the rest).
 - A question for an amount of one kind (count, weight, volume, length) is not answered by an
   amount of another: "몇 개" is not answered with "3kg".
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 import re
 
 from smallretail_llm.grounding import is_handoff
-from smallretail_llm.question import KIND_OF_UNIT, amount_kind, quantities
+from smallretail_llm.question import KIND_OF_UNIT, amount_kind, quantities, split_parts
 from smallretail_llm.slots import delexicalize, slot_names_in
 
 VALUELESS_ANSWERS = frozenset({"stock"})
@@ -41,12 +43,16 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
                            values: dict[str, str], question: str = "") -> bool:
     """Whether a grounded `text` answers the question (`asked`: the fields the rules find it
     asks about and the record holds; `values`: the record's slot values; `question`: for the
-    amount kind). See the module doc."""
+    amount kind and the questions of one message, each of which must be answered). See the
+    module doc."""
     if is_handoff(text):
         return not asked
     if not asked or (question and off_kind(text, question)):
         return False
     fields = slot_names_in([delexicalize(text, values)]) - {"name"}
+    if question and len(split_parts(question)) > 1:  # several questions: every one answered
+        wanted = {a for a in asked if a in values and a not in VALUELESS_ANSWERS}
+        return bool(wanted) and wanted <= fields and fields <= set(asked)
     primary = next((a for a in asked if a in values and a not in VALUELESS_ANSWERS), None)
     if primary is None:  # nothing asked has a value to state ("재고가 있어요")
         return not fields
