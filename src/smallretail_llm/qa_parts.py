@@ -227,10 +227,10 @@ def _field(intent: IntentMatch, part_text: str, record: ProductRecord, policy: S
             verdict = _yes_no(part_text, name, value, words, record, negative)
             return _prefixed(part, None if verdict == "handoff" else verdict)
         return part
-    if name == "origin" and not yes:  # "귀리 어느 나라 거예요?": an ingredient's origin line
+    if name == "origin":  # "귀리 어느 나라 거예요?", "생강 국산이에요?": a part's origin line
         named = [w for w in words if _place(w) == w and not w.startswith(("국산", "국내", "수입"))]
         for source in word_sources(record, specs, named) if named else []:
-            if source.field == "notice.ingredients":
+            if source.field in ("notice.ingredients", "notice.material"):
                 return Part(_sentence(source.label, source.value, tone), [source.field], first=name)
     found = field_value(name, record)
     if found is None:
