@@ -37,7 +37,7 @@ def test_numbers_in_reads_runs():
 
 
 # ---------------------------------------------------------------- single-digit vocabulary
-RAW = [*"0123456789", ",", ".", "원", "▁", "가", "⟦price_krw⟧", "⟦origin⟧", "<0x35>", "<|im_end|>"]
+RAW = [*"0123456789", ",", ".", "원", "▁", "가", "⟦price_krw⟧", "⟦origin⟧", "<0x35>", "<|im_end|>", "\n"]
 DIGITS = TokenTable(RAW, special_ids=[RAW.index("<|im_end|>")])
 
 
@@ -139,3 +139,9 @@ def test_a_slot_already_written_is_not_written_again():
     assert slot_id not in step_ban([RAW.index("가")], with_values, DIGITS).ids
     again = step_ban([slot_id, RAW.index("가")], with_values, DIGITS)
     assert slot_id in again.ids
+
+
+def test_no_more_than_one_blank_line():
+    newline = RAW.index("\n")
+    assert newline not in step_ban([RAW.index("가"), newline], ALLOWED, DIGITS).ids
+    assert newline in step_ban([RAW.index("가"), newline, newline], ALLOWED, DIGITS).ids

@@ -43,7 +43,7 @@ from smallretail_llm.prompts import render_answer, render_describe
 from smallretail_llm.qa import answer_field, answer_question, handoff_answer, refusal_answer
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.renderer import render_description
-from smallretail_llm.slots import delexicalize, fill, slot_names_in, slot_values
+from smallretail_llm.slots import delexicalize, field_of, fill, slot_names_in, slot_values
 from smallretail_llm.value_constraint import ValueConstraint, numbers_in
 
 log = logging.getLogger(__name__)
@@ -297,11 +297,11 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
     a slot wrote it or the model did — or, for a field whose answer states no value (stock),
     say it plainly. Several questions in one message are issue 16's. Why: a grounded answer about another field, or a vague one, would
     replace a right rule answer."""
-    if is_handoff(text):
+    fields = {field_of(n) for n in slot_names_in([delexicalize(text, values)])} - {"name"}
+    if is_handoff(text) and not fields:  # a whole hand-off; a partial one is checked below
         return not asked
     if not asked:
         return False
-    fields = slot_names_in([delexicalize(text, values)]) - {"name"}
     primary = next((a for a in asked if a in values and a not in _VALUELESS_ANSWERS), None)
     if primary is None:  # nothing asked has a value to state ("재고가 있어요")
         return not fields
@@ -376,7 +376,11 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
             report = check_draft(text, check_answer(text, redacted, record, policy,
                                                       foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
-            if report.passed and answers_what_was_asked(text, rule.evidence, values):
+            # a part of the question the record cannot answer needs its hand-off in the draft
+            # too ("당류는요?" beside the volume), else the customer is never told
+            hands_off_enough = is_handoff(text) or not rule.needs_human
+            if report.passed and hands_off_enough and answers_what_was_asked(
+                    text, rule.evidence, values):
                 handed_off = is_handoff(text)
                 evidence = [] if handed_off else list(rule.evidence)
                 return Answer(text, handed_off, evidence, report, model, usage, "model",

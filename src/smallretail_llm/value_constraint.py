@@ -78,6 +78,8 @@ class TokenTable:
         self.slot_ids = {m.group(1): i for i, p in enumerate(self.pieces)
                          if (m := SLOT_RE.fullmatch(p))}
         self.slot_id_set = frozenset(self.slot_ids.values())
+        self.newline_start_ids = [i for i, p in enumerate(self.pieces)
+                                  if p.startswith("\n") and i not in special]
         self.size = len(self.pieces)
 
     @classmethod
@@ -159,13 +161,16 @@ def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> 
 def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> Ban:
     """The per-step decision both engines make from the tokens a row has generated so far:
     `banned` on the number being written, plus every slot already written (a draft states each
-    record value once; a small model otherwise loops "• ⟦price_krw⟧" line after line)."""
-    ban = banned(text_of(ids, table), allowed, table)
+    record value once; a small model otherwise loops "• ⟦price_krw⟧" line after line), and a
+    third line break in a row."""
+    text = text_of(ids, table)
+    ban = banned(text, allowed, table)
+    extra: list[int] = []
     if table.slot_ids:
-        written = set(ids) & table.slot_id_set
-        if written:
-            ban = Ban(ban.ids + sorted(written), ban.only_numeric)
-    return ban
+        extra += sorted(set(ids) & table.slot_id_set)
+    if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
+        extra += table.newline_start_ids
+    return Ban(ban.ids + extra, ban.only_numeric) if extra else ban
 
 
 def text_of(ids: Sequence[int], table: TokenTable, window: int = 24) -> str:
