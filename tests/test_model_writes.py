@@ -149,3 +149,13 @@ def test_an_answer_must_answer_what_was_asked(reply, source):
     a = asyncio.run(assistant.answer(FakeEngine([reply]), tofu(), "가격 얼마예요?", shop_policy()))
     assert a.source == source
     assert "3,500원" in a.answer and not a.needs_human
+
+
+def test_an_answer_must_hand_off_the_part_the_record_lacks():
+    question = "가격이랑 택배사 알려주세요"  # the record has the price, the policy no courier
+    policy = shop_policy().model_copy(update={"courier": None})
+    for draft in ("가격은 ⟦price_krw⟧이에요.",  # drops the courier part
+                  "가격은 ⟦price_krw⟧이에요. 택배사는 담당자가 확인 후 답변드리겠습니다."):
+        a = asyncio.run(assistant.answer(FakeEngine([draft]), tofu(), question, policy))
+        # a partly handed-off message is the rules' answer: both parts, said plainly
+        assert a.source != "model" and a.needs_human and "3,500원" in a.answer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from array import array
 
 import pytest
 import torch
@@ -138,3 +139,43 @@ def test_read_corpus_text_and_jsonl(tmp_path):
     (tmp_path / "c.jsonl").write_text('{"text": "여러 줄\\n문서"}\n{"text": "둘째"}\n', encoding="utf-8")
     assert nano.read_corpus(tmp_path / "c.txt") == ["사과 1kg", "김치 500g"]
     assert nano.read_corpus(tmp_path / "c.jsonl") == ["여러 줄\n문서", "둘째"]
+
+
+def _chats() -> list[list[dict[str, str]]]:
+    """Questions about one product (a long shared prompt), plus two conversations whose whole
+    prompt is the same (a style with no tone line) and differ only in the reply."""
+    record = "\n".join(f"항목{i}: 사과 {i}kg 국내산 {1000 + i:,}원" for i in range(12))
+    chats = [[{"role": "user", "content": f"{record}\n[고객 질문] 사과 {q}?"},
+              {"role": "assistant", "content": f"답 {q}"}] for q in ("가격", "원산지", "무게")]
+    same = f"{record}\n[요청] 제목"
+    return chats + [[{"role": "user", "content": same}, {"role": "assistant", "content": r}]
+                    for r in ("사과 제목 하나", "사과 제목 둘")]
+
+
+def test_shared_prompts_run_once_and_every_reply_token_is_learned(built):
+    from smallretail_llm.nano_pretrain import encode_documents
+
+    tokenizer = AutoTokenizer.from_pretrained(built)
+    encoded = encode_documents(_chats(), tokenizer, 1024, prompt_weight=0.0)
+    grouped = [u for u in encoded.units if len(u.prefix)]
+    assert grouped and sum(len(u.members) for u in grouped) >= 4
+    # the reply's first token is predicted from a position inside the member's own row, so
+    # each member keeps at least the "<|im_start|>assistant" line as prompt
+    assert all(p >= 1 for u in encoded.units for p in u.member_prompt)
+
+
+def test_a_step_on_a_shared_prefix_has_the_loss_of_separate_documents(built):
+    from smallretail_llm.nano_pretrain import Step, encode_documents, step_loss
+
+    tokenizer = AutoTokenizer.from_pretrained(built)
+    model = AutoModelForCausalLM.from_pretrained(built).eval()
+    encoded = encode_documents(_chats(), tokenizer, 1024, prompt_weight=0.0)
+    unit = max(encoded.units, key=lambda u: len(u.members))
+    rows = list(zip(unit.members, unit.member_prompt, strict=True))
+    with torch.no_grad():
+        shared, _ = step_loss(model, Step(unit.prefix, rows), 0.0, tokenizer.pad_token_id)
+        alone = [step_loss(model, Step(array("i"), [(unit.prefix + m, len(unit.prefix) + p)]),
+                           0.0, tokenizer.pad_token_id)[0] for m, p in rows]
+    reply_tokens = torch.tensor([float(len(m) - p) for m, p in rows])
+    expected = (torch.stack(alone) * reply_tokens).sum() / reply_tokens.sum()
+    assert torch.allclose(shared, expected, atol=1e-4)

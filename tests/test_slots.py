@@ -88,3 +88,15 @@ def test_slot_names_cover_every_category_field():
     assert len(names) == len(set(names))
     assert "price_krw" in names and "policy.cs_phone" in names
     assert any(n.startswith("notice.") for n in names)
+
+
+def test_a_notice_line_is_one_slot_with_its_legal_label():
+    record = _record(notice={"producer_location": "전라남도 해남군", "food_type": "현미"})
+    values = slot_values(record, POLICY)
+    label_line = next(v for k, v in values.items() if k == "notice.food_type.line")
+    assert label_line.endswith(": 현미")
+    text = f"[상품정보제공고시]\n- {label_line}\n"
+    target = delexicalize(text, values)
+    assert target == "[상품정보제공고시]\n- ⟦notice.food_type.line⟧\n"  # label and value together
+    assert fill(target, values).text == text
+    assert "notice.food_type.line" in all_slot_names()

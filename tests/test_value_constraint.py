@@ -15,6 +15,7 @@ from smallretail_llm.value_constraint import (
     ValueConstraint,
     banned,
     numbers_in,
+    step_ban,
     text_of,
 )
 
@@ -36,7 +37,7 @@ def test_numbers_in_reads_runs():
 
 
 # ---------------------------------------------------------------- single-digit vocabulary
-RAW = [*"0123456789", ",", ".", "원", "▁", "가", "⟦price_krw⟧", "⟦origin⟧", "<0x35>", "<|im_end|>"]
+RAW = [*"0123456789", ",", ".", "원", "▁", "가", "⟦price_krw⟧", "⟦origin⟧", "<0x35>", "<|im_end|>", "\n"]
 DIGITS = TokenTable(RAW, special_ids=[RAW.index("<|im_end|>")])
 
 
@@ -129,3 +130,18 @@ def test_a_slot_is_read_as_its_value_and_separators_never_repeat():
     assert slot_id in banned("가격은 1", with_values, DIGITS).ids  # would read "124,900원"
     comma = RAW.index(",")
     assert comma in banned("가격은 24,", ALLOWED, DIGITS).ids  # "24,," is no number
+
+
+def test_a_slot_already_written_is_not_written_again():
+    with_values = ValueConstraint(ALLOWED.numbers, frozenset({"price_krw"}),
+                                  {"price_krw": "24,900원"})
+    slot_id = RAW.index("⟦price_krw⟧")
+    assert slot_id not in step_ban([RAW.index("가")], with_values, DIGITS).ids
+    again = step_ban([slot_id, RAW.index("가")], with_values, DIGITS)
+    assert slot_id in again.ids
+
+
+def test_no_more_than_one_blank_line():
+    newline = RAW.index("\n")
+    assert newline not in step_ban([RAW.index("가"), newline], ALLOWED, DIGITS).ids
+    assert newline in step_ban([RAW.index("가"), newline, newline], ALLOWED, DIGITS).ids

@@ -146,7 +146,7 @@ def _failed(report: GroundingReport, claim: Claim) -> GroundingReport:
                                      "unsupported_claims": [*report.unsupported_claims, claim]})
 
 
-_ANSWER_PROMPT_MARKERS = re.compile(r"\[(?:쇼핑몰 정책|고객 질문|요청)\]")
+_ANSWER_PROMPT_MARKERS = re.compile(r"\[(?:쇼핑몰 정책|고객 질문|질문 관련 정보|요청)\]")
 """Section headers of the answer prompt: never part of an answer, only of a prompt echo."""
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 import torch
 from transformers import LogitsProcessor
 
-from smallretail_llm.value_constraint import TokenTable, ValueConstraint, banned, text_of
+from smallretail_llm.value_constraint import TokenTable, ValueConstraint, step_ban
 
 
 class RowConstraints(LogitsProcessor):
@@ -38,7 +38,7 @@ class RowConstraints(LogitsProcessor):
         for row, constraint in enumerate(self.constraints):
             if constraint is None:
                 continue
-            ban = banned(text_of(self.tokens_of(row), self.table), constraint, self.table)
+            ban = step_ban(self.tokens_of(row), constraint, self.table)
             if ban.only_numeric:
                 scores[row, self._not_numeric_mask(scores.shape[1], scores.device)] = -float("inf")
             ids = [i for i in ban.ids if i < scores.shape[1]]

@@ -103,14 +103,14 @@ class LlamaCppEngine(BatchedEngine):
         import numpy as np
         from llama_cpp import LogitsProcessorList
 
-        from smallretail_llm.value_constraint import TokenTable, banned, text_of
+        from smallretail_llm.value_constraint import TokenTable, step_ban
 
         if self._token_table is None:
             self._token_table = TokenTable.for_tokenizer(self.tokenizer)
         table = self._token_table
 
         def apply(_input_ids, scores):
-            ban = banned(text_of(tokens, table), constraint, table)
+            ban = step_ban(tokens, constraint, table)
             if ban.only_numeric:
                 keep = np.full(scores.shape[0], True)
                 keep[[i for i in table.numeric_start_ids if i < scores.shape[0]]] = False

@@ -7,7 +7,8 @@
   of separate sequences (a test checks the logits), at about a tenth of the tokens.
 - **No packing across documents**: a conversation never attends to another product's record.
   Documents without a shared prefix are batched by similar length and padded.
-- **Loss weights**: a conversation's prompt tokens count `prompt_weight`, its reply 1.
+- **Loss weights**: a conversation's prompt tokens count `prompt_weight` (default 0: the reply
+  is what is learned, and the output layer runs on reply positions only), its reply 1.
 - **Schedule**: AdamW, warmup-stable-decay, bounded by steps and wall time; the step count is
   re-planned from the measured speed, so a busy machine still anneals and finishes on time.
 """
@@ -87,7 +88,9 @@ def encode_documents(documents: Sequence, tokenizer: PreTrainedTokenizerBase, ma
     groups: list[tuple[str, list[int]]] = []
     for i in order:
         if groups:
-            shared = _shared_prefix(groups[-1][0] or fulls[groups[-1][1][0]], prompts[i])
+            # Up to the line before "<|im_start|>assistant": a member keeps at least that line,
+            # so its first reply token is predicted (and learned) inside its own row.
+            shared = _shared_prefix(groups[-1][0] or fulls[groups[-1][1][0]], prompts[i][:-1])
             if len(shared) >= MIN_SHARED_CHARS and (not groups[-1][0] or shared == groups[-1][0]):
                 groups[-1] = (shared, groups[-1][1] + [i])
                 continue
@@ -119,22 +122,27 @@ class Step:
     rows: list[tuple[array, int]]
 
 
-def _cut(rows: list[tuple[array, int]], fixed: int, token_budget: int) -> list[list]:
-    """Consecutive rows in batches whose padded size (plus `fixed` prefix tokens) fits."""
+def _cut(rows: list[tuple[array, int]], fixed: int, token_budget: int,
+         max_rows: int) -> list[list]:
+    """Consecutive rows in batches of at most `max_rows` whose padded size (plus `fixed` prefix
+    tokens) fits."""
     batches: list[list] = []
     batch: list[tuple[array, int]] = []
     for row in rows:
         longest = max([len(row[0])] + [len(r[0]) for r in batch])
-        if batch and fixed + longest * (len(batch) + 1) > token_budget:
+        if batch and (fixed + longest * (len(batch) + 1) > token_budget or len(batch) == max_rows):
             batches.append(batch)
             batch = []
         batch.append(row)
     return batches + [batch] if batch else batches
 
 
-def plan_steps(corpus: EncodedCorpus, token_budget: int, generator) -> list[Step]:
+def plan_steps(corpus: EncodedCorpus, token_budget: int, generator, max_rows: int = 12
+               ) -> list[Step]:
     """One epoch of steps in random order. A unit with a prefix gives steps of its members
-    (as many as fit the budget beside the prefix); prefix-less documents are batched by length."""
+    (at most `max_rows`, as many as fit the budget beside the prefix); prefix-less documents are
+    batched by length. Few rows a step means more steps for the same tokens: on a budget of
+    minutes a small model learns more from many small steps than from few large ones."""
     import torch
 
     steps: list[Step] = []
@@ -146,17 +154,20 @@ def plan_steps(corpus: EncodedCorpus, token_budget: int, generator) -> list[Step
             continue
         order = torch.randperm(len(rows), generator=generator).tolist()
         steps += [Step(unit.prefix, b) for b in _cut([rows[i] for i in order], len(unit.prefix),
-                                                      token_budget)]
+                                                      token_budget, max_rows)]
     order = torch.randperm(len(loose), generator=generator).tolist()
     for start in range(0, len(order), 256):  # similar lengths together, within a shuffled chunk
         part = sorted(order[start:start + 256], key=lambda i: len(loose[i][0]))
-        steps += [Step(array("i"), b) for b in _cut([loose[i] for i in part], 0, token_budget)]
+        steps += [Step(array("i"), b) for b in _cut([loose[i] for i in part], 0, token_budget,
+                                                    max_rows)]
     shuffled = torch.randperm(len(steps), generator=generator).tolist()
     return [steps[i] for i in shuffled]
 
 
 def step_loss(model: PreTrainedModel, step: Step, prompt_weight: float, pad_id: int):
-    """Weighted next-token loss of one step, and the number of tokens it computed."""
+    """Weighted next-token loss of one step, and the number of tokens it computed. The output
+    layer runs only where the loss has weight (with `prompt_weight` 0, the replies): with an
+    8k vocabulary and a 128-wide model it is most of the compute."""
     import torch
     import torch.nn.functional as F
 
@@ -164,32 +175,38 @@ def step_loss(model: PreTrainedModel, step: Step, prompt_weight: float, pad_id: 
     longest = max(len(ids) for ids, _ in rows)
     ids = torch.full((len(rows), longest), pad_id, dtype=torch.long)
     weights = torch.zeros((len(rows), longest))
+    mask = torch.zeros((len(rows), longest), dtype=torch.long)
     for r, (row, prompt) in enumerate(rows):
         ids[r, :len(row)] = torch.frombuffer(row, dtype=torch.int32)
+        mask[r, :len(row)] = 1
         weights[r, :len(row)] = 1.0
         weights[r, :prompt] = prompt_weight
-    mask = (weights > 0).long()
-    total = ce_sum = torch.zeros(())
+    hidden_states = []
+    targets = []
+    target_weights = []
     cache, prefix_len = None, len(step.prefix)
     if prefix_len:
         prefix = torch.frombuffer(step.prefix, dtype=torch.int32).long()[None]
-        pre = model(input_ids=prefix, use_cache=True)
-        if prefix_len > 1:
-            ce = F.cross_entropy(pre.logits[0, :-1].float(), prefix[0, 1:], reduction="sum")
-            ce_sum = ce_sum + prompt_weight * ce
-            total = total + prompt_weight * (prefix_len - 1)
+        pre = model.model(input_ids=prefix, use_cache=True)
+        if prefix_len > 1 and prompt_weight > 0:
+            hidden_states.append(pre.last_hidden_state[0, :-1])
+            targets.append(prefix[0, 1:])
+            target_weights.append(torch.full((prefix_len - 1,), prompt_weight))
         cache = pre.past_key_values  # the prompt KV every row attends to
         cache.batch_repeat_interleave(len(rows))
         mask = torch.cat([torch.ones((len(rows), prefix_len), dtype=torch.long), mask], dim=1)
-    out = model(input_ids=ids, attention_mask=mask, cache=cache) if cache is not None else \
-        model(input_ids=ids, attention_mask=mask)
-    logits = out.logits[:, :-1].float()
+    out = model.model(input_ids=ids, attention_mask=mask, cache=cache) if cache is not None else \
+        model.model(input_ids=ids, attention_mask=mask)
     w = weights[:, 1:]
-    ce = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1),
-                         reduction="none").view_as(w)
-    ce_sum = ce_sum + (ce * w).sum()
-    total = total + w.sum()
-    return ce_sum / total.clamp_min(1e-9), prefix_len + int((weights > 0).sum())
+    kept = w > 0
+    hidden_states.append(out.last_hidden_state[:, :-1][kept])
+    targets.append(ids[:, 1:][kept])
+    target_weights.append(w[kept])
+    logits = model.lm_head(torch.cat(hidden_states)).float()
+    ce = F.cross_entropy(logits, torch.cat(targets), reduction="none")
+    weight = torch.cat(target_weights)
+    computed = prefix_len + sum(len(row) for row, _ in rows)
+    return (ce * weight).sum() / weight.sum().clamp_min(1e-9), computed
 
 
 def wsd(step: int, total: int) -> float:
@@ -215,7 +232,7 @@ def pretrain(model: PreTrainedModel, corpus: EncodedCorpus, training: NanoTraini
         raise ValueError("nano 모델을 학습할 문서가 없습니다 (모두 너무 길어 빠졌습니다).")
     generator = torch.Generator().manual_seed(training.seed)
     budget_tokens = training.batch_size * training.seq_len
-    epoch = plan_steps(corpus, budget_tokens, generator)
+    epoch = plan_steps(corpus, budget_tokens, generator, training.max_rows)
     planned = max(1, min(training.max_steps, int(training.epochs * len(epoch))))
     plan = {"total": planned}
     decay = [p for p in model.parameters() if p.dim() >= 2]
@@ -242,7 +259,7 @@ def pretrain(model: PreTrainedModel, corpus: EncodedCorpus, training: NanoTraini
                 torch.set_num_threads(threads if step == 1 else 1)
                 tick = time.perf_counter()
             if not queue:
-                queue = plan_steps(corpus, budget_tokens, generator)
+                queue = plan_steps(corpus, budget_tokens, generator, training.max_rows)
             loss, computed = step_loss(model, queue.pop(), training.prompt_weight, pad_id)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -37,7 +37,7 @@ from smallretail_llm.korean import (
 from smallretail_llm.record import STYLE_LABELS, DateFact, ProductRecord, ShopPolicy
 
 DESCRIBE_VERSION = "v1"
-ANSWER_VERSION = "v2"
+ANSWER_VERSION = "v3"
 PROMPT_VERSIONS: dict[str, str] = {"describe": DESCRIBE_VERSION, "answer": ANSWER_VERSION}
 """The version each task uses unless a caller (or a saved adapter) asks for another."""
 
@@ -385,13 +385,18 @@ def render_answer(record: ProductRecord, question: str, policy: ShopPolicy,
     if not question or not question.strip():
         raise PromptError("고객 질문이 비어 있습니다")
     template = load_prompt("answer", version)
-    return template.render(
-        facts=record_facts(record, ANSWER_FIELDS),
-        policy=policy_facts(policy),
-        question=question.strip(),
-        handoff=HANDOFF_MARKER,
-        tone_instruction=template.choice("tone_instructions", policy.tone),
-    )
+    fields = {
+        "facts": record_facts(record, ANSWER_FIELDS),
+        "policy": policy_facts(policy),
+        "question": question.strip(),
+        "handoff": HANDOFF_MARKER,
+        "tone_instruction": template.choice("tone_instructions", policy.tone),
+    }
+    if "{question_facts}" in template.user:  # v3 on; older versions render as they were
+        from smallretail_llm.question_facts import question_facts  # qa imports this module
+
+        fields["question_facts"] = "\n".join(question_facts(question.strip(), record, policy))
+    return template.render(**fields)
 
 
 def prompt_stats(messages: Sequence[Mapping[str, str]], tokenizer: Any = None) -> dict[str, int | None]:

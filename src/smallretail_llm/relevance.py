@@ -25,7 +25,7 @@ import re
 
 from smallretail_llm.grounding import is_handoff
 from smallretail_llm.question import KIND_OF_UNIT, amount_kind, quantities, split_parts
-from smallretail_llm.slots import delexicalize, slot_names_in
+from smallretail_llm.slots import delexicalize, field_of, slot_names_in
 
 VALUELESS_ANSWERS = frozenset({"stock"})
 """Fields whose answers state no value ("재고가 있어요"): a slot-free draft may answer them."""
@@ -49,7 +49,7 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
         return not asked
     if not asked or (question and off_kind(text, question)):
         return False
-    fields = slot_names_in([delexicalize(text, values)]) - {"name"}
+    fields = {field_of(n) for n in slot_names_in([delexicalize(text, values)])} - {"name"}
     if question and len(split_parts(question)) > 1:  # several questions: every one answered
         wanted = {a for a in asked if a in values and a not in VALUELESS_ANSWERS}
         return bool(wanted) and wanted <= fields and fields <= set(asked)

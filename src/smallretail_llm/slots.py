@@ -64,6 +64,17 @@ _PARTICLE_RE = re.compile(
     + r"(?=[^가-힣]|$|(?<=로)[도서부만])")
 
 
+LINE = ".line"
+"""A notice field's line slot ("⟦notice.food_type.line⟧" -> "식품의 유형: 두부"): the record gives
+the legal label as well as the value, so the detail copy's 상품정보제공고시 list is picked field
+by field and can never pair a label with another field's value."""
+
+
+def field_of(name: str) -> str:
+    """The field a slot states: "notice.food_type.line" -> "notice.food_type"."""
+    return name.removesuffix(LINE)
+
+
 def slot(name: str) -> str:
     """The slot token for a field: slot("price_krw") -> "⟦price_krw⟧"."""
     return f"{OPEN}{name}{CLOSE}"
@@ -74,7 +85,7 @@ def all_slot_names() -> tuple[str, ...]:
     """Every slot any record or policy can have: record attributes, each category's notice
     fields, the policy. The nano tokenizer makes each of these one piece."""
     notice = sorted({f"notice.{f.key}" for spec in CATEGORIES.values() for f in spec.fields})
-    return (*RECORD_SLOTS, *notice, *POLICY_SLOTS)
+    return (*RECORD_SLOTS, *notice, *(n + LINE for n in notice), *POLICY_SLOTS)
 
 
 def slot_values(record: ProductRecord, policy: ShopPolicy | None) -> dict[str, str]:
@@ -83,9 +94,11 @@ def slot_values(record: ProductRecord, policy: ShopPolicy | None) -> dict[str, s
     so "국산 찰현미 4kg" becomes the name slot rather than losing its "4kg" to net_content."""
     values: dict[str, str] = {}
     fields = tuple(dict.fromkeys((*ANSWER_FIELDS, *STYLE_FIELDS["seo"])))
-    for field, _label, value in fact_lines(record, fields):
+    for field, label, value in fact_lines(record, fields):
         if value:
             values[field] = value
+            if field.startswith("notice."):
+                values[field + LINE] = f"{label}: {value}"
     if policy is not None:
         found = {
             "policy.shop_name": policy.shop_name,

@@ -77,6 +77,9 @@ class TokenTable:
                                   if p and p[0] in _NUMERIC and i not in special]
         self.slot_ids = {m.group(1): i for i, p in enumerate(self.pieces)
                          if (m := SLOT_RE.fullmatch(p))}
+        self.slot_id_set = frozenset(self.slot_ids.values())
+        self.newline_start_ids = [i for i, p in enumerate(self.pieces)
+                                  if p.startswith("\n") and i not in special]
         self.size = len(self.pieces)
 
     @classmethod
@@ -153,6 +156,21 @@ def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> 
         candidates = table.digit_ids
     ids += [i for i in candidates if not _token_ok(run, table.pieces[i], allowed)]
     return Ban(ids, unfinished)
+
+
+def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> Ban:
+    """The per-step decision both engines make from the tokens a row has generated so far:
+    `banned` on the number being written, plus every slot already written (a draft states each
+    record value once; a small model otherwise loops "• ⟦price_krw⟧" line after line), and a
+    third line break in a row."""
+    text = text_of(ids, table)
+    ban = banned(text, allowed, table)
+    extra: list[int] = []
+    if table.slot_ids:
+        extra += sorted(set(ids) & table.slot_id_set)
+    if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
+        extra += table.newline_start_ids
+    return Ban(ban.ids + extra, ban.only_numeric) if extra else ban
 
 
 def text_of(ids: Sequence[int], table: TokenTable, window: int = 24) -> str:
