@@ -61,7 +61,7 @@ train: install
 
 # renderer vs nano base vs nano+LoRA (constrained decoding on, and off) on held-out products.
 eval: train
-	$(BIN)/smallretail eval --systems renderer,base,lora,lora-unconstrained --split test,hard \
+	$(BIN)/smallretail eval --systems renderer,base,lora,lora-unconstrained --split test,hard,hard2 \
 		--adapter $(SR_HOME)/train/nano-cpu/adapter --out eval/reports/nano
 
 # Speed figures (run alone: timings on 2 shared cores swing 2x). JSON + markdown land in

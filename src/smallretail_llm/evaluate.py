@@ -46,7 +46,7 @@ UNCONSTRAINED = "-unconstrained"
 """Suffix of a model system run with record-constrained decoding off ("lora-unconstrained")."""
 SPLITS = ("test", "validation", "hard", "hard2")
 LORA_NAME = "lora"
-DEFAULT_LIMITS: dict[str, int] = {"describe": 16, "answer": 32, "hard": 150}
+DEFAULT_LIMITS: dict[str, int] = {"describe": 48, "answer": 64, "hard": 150}
 """Examples per (split, task) unless `limit` says otherwise; chosen so `make eval` (renderer,
 nano base, nano+LoRA) stays well under 15 minutes on 2 CPU cores. The report states them."""
 
