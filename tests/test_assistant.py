@@ -147,10 +147,19 @@ def test_ungrounded_answer_without_a_rule_answer_hands_off():
     assert result.answer == handoff_answer("unknown", "polite")
 
 
-def test_model_hand_off_sets_needs_human():
-    text = "문의하신 내용은 담당자가 확인 후 답변드리겠습니다."
+def test_a_hand_off_is_said_in_the_rules_words():
+    # a model hand-off is right to hand off but often names another reason ("다른 판매처 …"
+    # for a gift-wrap question), so the rules' hand-off, which names what is missing, is served
+    text = "다른 판매처 상품이나 가격은 알려드리기 어려워요. 담당자가 확인 후 답변드리겠습니다."
     result = run(answer(FakeEngine([text]), tofu(), "이거 선물 포장 되나요?", shop_policy()))
-    assert (result.answer, result.needs_human, result.source) == (text, True, "model")
+    assert (result.needs_human, result.source) == (True, "handoff")
+    assert result.answer != text and result.answer.endswith("담당자가 확인 후 답변드리겠습니다.")
+
+
+def test_a_yes_no_question_gets_the_rules_verdict():
+    result = run(answer(FakeEngine(["인증은 ⟦certifications⟧예요."]), tofu(), "HACCP 인증 제품인가요?",
+                        shop_policy()))
+    assert result.source != "model" and result.answer.startswith("네")
 
 
 def test_injection_is_refused_without_calling_the_model():

@@ -159,3 +159,12 @@ def test_an_answer_must_hand_off_the_part_the_record_lacks():
         a = asyncio.run(assistant.answer(FakeEngine([draft]), tofu(), question, policy))
         # a partly handed-off message is the rules' answer: both parts, said plainly
         assert a.source != "model" and a.needs_human and "3,500원" in a.answer
+
+
+@pytest.mark.parametrize("reply, source", [
+    ("가격은 ⟦price_krw⟧이에요.", "model"),
+    ("소비기한은 ⟦price_krw⟧이에요.", "fallback"),  # the right value under another field's name
+])
+def test_a_slot_must_sit_under_its_own_label(reply, source):
+    a = asyncio.run(assistant.answer(FakeEngine([reply]), tofu(), "가격 얼마예요?", shop_policy()))
+    assert a.source == source and "3,500원" in a.answer

@@ -3,6 +3,7 @@ filled value, unknown slots are reported, and every slot name is one nano token.
 
 import pytest
 
+from smallretail_llm.copy_check import field_labels, mislabeled_slots
 from smallretail_llm.dataset import build_examples
 from smallretail_llm.demo import catalog_pairs, load_samples
 from smallretail_llm.record import NetContent, ProductRecord, ShopPolicy
@@ -70,7 +71,7 @@ def test_unknown_slots_are_reported_not_invented():
 
 def test_every_dataset_target_round_trips(pairs):
     """fill(delexicalize(t)) == t for every target of the sample catalog: training on slot
-    targets loses nothing the renderer or the Q&A generator wrote."""
+    targets loses nothing the renderer or the Q&A generator wrote. (Also the label check.)"""
     built = build_examples(pairs, seed=0)
     by_key = {r.key: (r, p) for r, p in pairs}
     checked = 0
@@ -78,7 +79,11 @@ def test_every_dataset_target_round_trips(pairs):
         for row in rows:
             record, policy = by_key[row["product_key"]]
             target = row["messages"][-1]["content"]
-            assert fill(row["slot_target"], slot_values(record, policy)).text == target
+            values = slot_values(record, policy)
+            assert fill(row["slot_target"], values).text == target
+            # and every slot sits under its own field's name: the label check never fails a
+            # text the renderer or the rules write
+            assert not mislabeled_slots(row["slot_target"], field_labels(record, policy), values)
             checked += 1
     assert checked > 20000
 

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from smallretail_llm.copy_check import copy_problems
+from smallretail_llm.copy_check import copy_problems, field_labels, mislabeled_slots
 from smallretail_llm.engine import (
     Engine,
     EngineUnavailable,
@@ -43,7 +43,7 @@ from smallretail_llm.intent import is_injection, match_intents, out_of_scope_top
 from smallretail_llm.pii import redact_pii
 from smallretail_llm.prompts import render_answer, render_describe
 from smallretail_llm.qa import answer_field, answer_question, handoff_answer, refusal_answer
-from smallretail_llm.question import split_parts
+from smallretail_llm.question import is_yes_no, split_parts
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.relevance import answers_what_was_asked
 from smallretail_llm.renderer import render_description
@@ -216,6 +216,16 @@ def _slot_failures(report: GroundingReport, text: str, unknown: tuple[str, ...])
     return report
 
 
+def _label_failures(report: GroundingReport, slot_text: str, record: ProductRecord,
+                    policy: ShopPolicy | None) -> GroundingReport:
+    """A slot under another field's name ("소비기한은 ⟦price_krw⟧") fails the draft."""
+    for snippet in mislabeled_slots(slot_text, field_labels(record, policy),
+                                    slot_values(record, policy)):
+        report = _failed(report, Claim(start=0, end=0, text=snippet[:40], kind="copy",
+                                       reason=f"다른 항목의 이름으로 값을 썼습니다: {snippet}"))
+    return report
+
+
 def _copy_failures(report: GroundingReport, text: str, record: ProductRecord,
                    style: str) -> GroundingReport:
     for reason, snippet in copy_problems(text, record, style):
@@ -272,6 +282,7 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
         report = check_draft(text, checked, max_chars,
                              echoed_prompt(text, messages))
         report = _copy_failures(_slot_failures(report, text, filled.unknown), text, record, style)
+        report = _label_failures(report, result.text, record, policy)
         if result.finish_reason == "rejected":
             report = _failed(report, Claim(start=0, end=0, text="", kind="stopped",
                                            reason="작성 중 근거 없는 내용이 나와 중단했습니다"))
@@ -285,6 +296,14 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
     report = check_description(text, record, policy, style, foreign_names=options.foreign_names)
     return Description(text, style, tone, "fallback", report, model, usage, drafts, engine_down,
                        draft_texts=texts)
+
+
+def _rules_say_it(rule, question: str) -> bool:
+    """Answers whose substance is a judgement the rules make, not a value the model restates:
+    a hand-off, whole or in part (the rules name the missing field or topic; a model hand-off
+    often gives another reason), and a 네/아니요 question (the model states the value, not the
+    comparison: "인증은 GAP예요" to "GAP 인증 제품인가요"). Measured in eval/reports/nano."""
+    return rule.needs_human or any(is_yes_no(part) for part in split_parts(question))
 
 
 def evidence_for(question: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
@@ -346,9 +365,8 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
             report = check_draft(text, check_answer(text, redacted, record, policy,
                                                       foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
-            # a partial answer (some questions handed off) is the rules' to say plainly
-            partial = rule.needs_human and bool(rule.evidence)
-            if report.passed and not partial and answers_what_was_asked(
+            report = _label_failures(report, result.text, record, policy)
+            if report.passed and not _rules_say_it(rule, redacted) and answers_what_was_asked(
                     text, rule.evidence, values, redacted):
                 handed_off = is_handoff(text)
                 evidence = [] if handed_off else list(rule.evidence)

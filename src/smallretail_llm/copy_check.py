@@ -12,9 +12,18 @@ from __future__ import annotations
 import re
 
 from smallretail_llm.claims import squash
-from smallretail_llm.prompts import HEALTH_FOOD_STATEMENT
-from smallretail_llm.record import ProductRecord
-from smallretail_llm.slots import slot_values
+from smallretail_llm.prompts import ANSWER_FIELDS, HEALTH_FOOD_STATEMENT, fact_lines
+from smallretail_llm.record import ProductRecord, ShopPolicy
+from smallretail_llm.slots import CLOSE, LINE, OPEN, SLOT_RE, slot_values
+
+POLICY_LABELS = {
+    "policy.shipping_fee": "배송비", "policy.shipping_fee_krw": "배송비",
+    "policy.free_shipping_threshold_krw": "무료배송", "policy.shipping_days": "배송",
+    "policy.courier": "택배사", "policy.return_policy": "교환/반품",
+    "policy.return_shipping_fee_krw": "반품 배송비", "policy.cs": "고객센터",
+    "policy.cs_phone": "전화번호", "policy.cs_hours": "상담 시간",
+}
+"""The shop policy's fields as the prompt's policy lines (and the rules' answers) name them."""
 
 PROMPT_MARKERS = re.compile(
     r"\[(?:쇼핑몰 정책|요청|고객 질문)\]|<\|im_(?:start|end)\|>|⟦|⟧"
@@ -77,3 +86,43 @@ def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[st
     elif style == "detail" and len(lines) < 2:
         problems.append(("상세설명은 여러 줄이어야 합니다", text[:40]))
     return problems
+
+
+_CLAUSE_START = re.compile(r"(?:[.!?]\s|\n|⟧|,\s|•\s)")
+"""Where the words that introduce a slot begin: a sentence or line end, the previous slot,
+a comma or a bullet."""
+
+
+def mislabeled_slots(slot_text: str, labels: dict[str, str],
+                     values: dict[str, str]) -> list[str]:
+    """Slots introduced by another field's label ("소재지는 ⟦net_content⟧", "소비기한은
+    ⟦price_krw⟧"): the record fills the right value under the wrong name, which no value check
+    sees. `labels`: field -> the Korean label the prompt shows for it; `values`: the slot
+    values. A slot is fine when its clause names no field, or a field holding the same value
+    (the CS phone is both "고객센터" and "소비자상담 관련 전화번호"); line slots carry their own
+    label."""
+    found = []
+    for m in SLOT_RE.finditer(slot_text):
+        name = m.group(1)
+        if name.endswith(LINE) or name not in labels:
+            continue
+        head = slot_text[:m.start()]
+        starts = [c.end() for c in _CLAUSE_START.finditer(head)]
+        clause = squash(head[starts[-1] if starts else 0:])
+        same = [f for f in labels if f == name or values.get(f) == values.get(name, "")]
+        if any(squash(labels[f]) in clause for f in same):
+            continue
+        others = [label for field, label in labels.items()
+                  if field not in same and len(squash(label)) >= 2 and squash(label) in clause
+                  and not any(squash(label) in squash(labels[f]) for f in same)]
+        if others:
+            found.append(f"{others[0]} {OPEN}{name}{CLOSE}")
+    return found
+
+
+def field_labels(record: ProductRecord, policy: ShopPolicy | None) -> dict[str, str]:
+    """Field -> the label the prompt shows for it (record facts and shop policy lines)."""
+    labels = {field: label for field, label, _ in fact_lines(record, ANSWER_FIELDS)}
+    if policy is not None:
+        labels.update(POLICY_LABELS)
+    return labels
