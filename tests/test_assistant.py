@@ -123,12 +123,12 @@ def test_fit_chars_cuts_at_a_sentence_end():
 
 # ---------------------------------------------------------------- answers
 def test_question_is_redacted_before_the_model_sees_it():
-    engine = FakeEngine(["소비기한은 2026-03-01까지입니다."])
+    reply = "소비기한은 2026-03-01까지입니다. 연락처는 문의 글에 남기지 않으셔도 됩니다."
+    engine = FakeEngine([reply])
     result = run(answer(engine, tofu(), "소비기한 언제까지예요? 제 번호 010-1234-5678", shop_policy()))
     prompt = "\n".join(m["content"] for m in engine.calls[0].messages)
     assert "010-1234-5678" not in prompt and "[전화번호]" in prompt
-    assert (result.answer, result.needs_human, result.source) == (
-        "소비기한은 2026-03-01까지입니다.", False, "model")
+    assert (result.answer, result.needs_human, result.source) == (reply, False, "model")
     assert result.evidence == ["use_by"] and result.grounding.passed
 
 

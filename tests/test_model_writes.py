@@ -52,14 +52,15 @@ def test_junk_that_states_nothing_false_is_not_served(style, junk):
 
 
 def test_chat_with_a_product_is_answered_like_answers(tmp_path):
-    engine = FakeEngine(["원산지는 ⟦origin⟧이에요."])
+    engine = FakeEngine(["원산지는 ⟦origin⟧이에요. 연락처는 문의 글에 안 남기셔도 돼요."])
     with ApiHarness(tmp_path, engine) as api:
         body = {"model": engine.name, "product_id": "TOFU-300",
                 "messages": [{"role": "user", "content": "원산지 어디예요? 010-1234-5678"}]}
         r = api.client.post("/v1/chat/completions", headers=api.auth(), json=body)
         assert r.status_code == 200, r.text
         out = r.json()
-        assert out["choices"][0]["message"]["content"] == "원산지는 국내산이에요."
+        assert out["choices"][0]["message"]["content"] == \
+            "원산지는 국내산이에요. 연락처는 문의 글에 안 남기셔도 돼요."
         assert out["smallretail"]["source"] == "model" and out["smallretail"]["grounding"]["passed"]
         prompt = engine.calls[-1].messages[-1]["content"]
         assert "국산콩 두부" in prompt and "010-1234-5678" not in prompt  # redacted, grounded
@@ -67,7 +68,7 @@ def test_chat_with_a_product_is_answered_like_answers(tmp_path):
                                    json=body | {"stream": True}).text.split("\n\n")[:-1]
         chunks = [json.loads(e.removeprefix("data: ")) for e in streamed[:-1]]
         assert "".join(c["choices"][0]["delta"].get("content", "") for c in chunks) == \
-            "원산지는 국내산이에요."
+            "원산지는 국내산이에요. 연락처는 문의 글에 안 남기셔도 돼요."
         assert chunks[-1]["smallretail"]["product_id"] == "TOFU-300"
         missing = api.client.post("/v1/chat/completions", headers=api.auth(),
                                   json=body | {"product_id": "NOPE"})
@@ -168,3 +169,13 @@ def test_an_answer_must_hand_off_the_part_the_record_lacks():
 def test_a_slot_must_sit_under_its_own_label(reply, source):
     a = asyncio.run(assistant.answer(FakeEngine([reply]), tofu(), "가격 얼마예요?", shop_policy()))
     assert a.source == source and "3,500원" in a.answer
+
+
+def test_a_message_with_personal_data_gets_the_privacy_note():
+    question = "원산지 어디예요? 010-1234-5678"
+    bare = asyncio.run(assistant.answer(FakeEngine(["원산지는 ⟦origin⟧이에요."]), tofu(), question,
+                                        shop_policy()))
+    assert bare.source != "model" and "연락처" in bare.answer  # the rules add the note
+    noted = asyncio.run(assistant.answer(FakeEngine(
+        ["원산지는 ⟦origin⟧이에요. 연락처는 문의 글에 안 남기셔도 돼요."]), tofu(), question, shop_policy()))
+    assert noted.source == "model"

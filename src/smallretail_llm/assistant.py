@@ -306,6 +306,12 @@ def _rules_say_it(rule, question: str) -> bool:
     return rule.needs_human or any(is_yes_no(part) for part in split_parts(question))
 
 
+def _has_privacy_note(text: str) -> bool:
+    """A message that carried personal data gets the note not to post it (qa.PII_NOTE: every
+    tone's note names 연락처); a draft without it is not served."""
+    return "연락처" in text
+
+
 def evidence_for(question: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
     """Fields the question asks about that the record or policy can answer: the facts an
     answer to it relies on ("use_by", "notice.ingredients", "policy.shipping_fee_krw")."""
@@ -366,7 +372,9 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
                                                       foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
             report = _label_failures(report, result.text, record, policy)
-            if report.passed and not _rules_say_it(rule, redacted) and answers_what_was_asked(
+            if report.passed and not _rules_say_it(rule, redacted) \
+                    and (redacted == question or _has_privacy_note(text)) \
+                    and answers_what_was_asked(
                     text, rule.evidence, values, redacted):
                 handed_off = is_handoff(text)
                 evidence = [] if handed_off else list(rule.evidence)

@@ -9,10 +9,18 @@ the sample catalog), so they hold for any catalog the renderer can write for.
 
 from __future__ import annotations
 
+import functools
 import re
 
+from smallretail_llm.categories import CATEGORIES
 from smallretail_llm.claims import squash
-from smallretail_llm.prompts import ANSWER_FIELDS, HEALTH_FOOD_STATEMENT, fact_lines
+from smallretail_llm.prompts import (
+    ANSWER_FIELDS,
+    FIELD_LABELS,
+    HEALTH_FOOD_STATEMENT,
+    NET_LABELS,
+    fact_lines,
+)
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.slots import CLOSE, LINE, OPEN, SLOT_RE, slot_values
 
@@ -88,33 +96,68 @@ def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[st
     return problems
 
 
-_CLAUSE_START = re.compile(r"(?:[.!?]\s|\n|⟧|,\s|•\s)")
-"""Where the words that introduce a slot begin: a sentence or line end, the previous slot,
-a comma or a bullet."""
+_CLAUSE_START = re.compile(r"\n|⟧|•\s")
+_SENTENCE_END = re.compile(r"[.!?]\s+")
+
+
+def _clause_before(head: str) -> str:
+    """The words that introduce the slot after `head`: its sentence since the previous slot,
+    line or bullet; or, when that is empty, the whole sentence before it ("기능정보
+    알려드릴게요. ⟦net_content⟧예요") unless that sentence follows a slot ("⟦origin⟧이
+    원산지예요." belongs to the origin)."""
+    starts = [c for c in _CLAUSE_START.finditer(head)]
+    after_slot = bool(starts) and starts[-1].group() == "⟧"
+    region = head[starts[-1].end() if starts else 0:]
+    sentences = _SENTENCE_END.split(region)
+    clause = sentences[-1]
+    if not clause.strip() and len(sentences) > 1 and not (after_slot and len(sentences) == 2):
+        clause = sentences[-2]
+    return clause
+
+_GENERIC_PARTS = frozenset({"정보", "관련", "여부", "사항", "표시", "내용", "기준", "방법", "번호"})
+
+
+@functools.cache
+def _known_labels() -> tuple[tuple[str, str], ...]:
+    """(field, label word) for every field any category names, and the significant words of
+    multi-word labels ("생산자 및 소재지" -> "소재지"): a clause naming one of them is about that
+    field even when this record lacks it ("소비기한은 ⟦net_content⟧" on a product with none)."""
+    pairs = [(f, label) for f, label in FIELD_LABELS.items()]
+    pairs += [("net_content", label) for label in NET_LABELS.values()]
+    pairs += list(POLICY_LABELS.items())
+    pairs += [("use_by", "소비기한"), ("use_by", "유통기한"), ("use_by", "사용기한")]
+    for spec in CATEGORIES.values():
+        for f in spec.fields:
+            field = f.record_attr or f"notice.{f.key}"
+            pairs.append((field, f.label))
+            pairs += [(field, part) for part in re.split(r"[\s/·(),]+|및", f.label)
+                      if len(part) >= 3 and part not in _GENERIC_PARTS]
+    return tuple(dict.fromkeys((f, squash(w)) for f, w in pairs if len(squash(w)) >= 2))
 
 
 def mislabeled_slots(slot_text: str, labels: dict[str, str],
                      values: dict[str, str]) -> list[str]:
-    """Slots introduced by another field's label ("소재지는 ⟦net_content⟧", "소비기한은
+    """Slots introduced by another field's name ("소재지는 ⟦net_content⟧", "소비기한은
     ⟦price_krw⟧"): the record fills the right value under the wrong name, which no value check
-    sees. `labels`: field -> the Korean label the prompt shows for it; `values`: the slot
-    values. A slot is fine when its clause names no field, or a field holding the same value
+    sees. `labels`: field -> the label the prompt shows for it; `values`: the slot values. A
+    slot is fine when its clause names no field, or names it or a field holding the same value
     (the CS phone is both "고객센터" and "소비자상담 관련 전화번호"); line slots carry their own
     label."""
     found = []
     for m in SLOT_RE.finditer(slot_text):
         name = m.group(1)
-        if name.endswith(LINE) or name not in labels:
+        if name.endswith(LINE) or name == "name":
             continue
-        head = slot_text[:m.start()]
-        starts = [c.end() for c in _CLAUSE_START.finditer(head)]
-        clause = squash(head[starts[-1] if starts else 0:])
-        same = [f for f in labels if f == name or values.get(f) == values.get(name, "")]
-        if any(squash(labels[f]) in clause for f in same):
+        clause = squash(_clause_before(slot_text[:m.start()]))
+        if "키워드" in clause:  # a keyword list may hold any field's value
             continue
-        others = [label for field, label in labels.items()
-                  if field not in same and len(squash(label)) >= 2 and squash(label) in clause
-                  and not any(squash(label) in squash(labels[f]) for f in same)]
+        same = {f for f in values if f == name or values.get(f) == values.get(name)} | {name}
+        own = [squash(labels[f]) for f in same if f in labels]
+        own += [w for f, w in _known_labels() if f in same]
+        if any(w in clause for w in own):
+            continue
+        others = [w for f, w in _known_labels() if f not in same and w in clause
+                  and not any(w in o for o in own)]
         if others:
             found.append(f"{others[0]} {OPEN}{name}{CLOSE}")
     return found
