@@ -53,9 +53,11 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
     if question and len(split_parts(question)) > 1:  # several questions: every one answered
         wanted = {a for a in asked if a in values and a not in VALUELESS_ANSWERS}
         return bool(wanted) and wanted <= fields and fields <= set(asked)
-    primary = next((a for a in asked if a in values and a not in VALUELESS_ANSWERS), None)
+    primary = next((a for a in asked if a not in VALUELESS_ANSWERS), None)
     if primary is None:  # nothing asked has a value to state ("재고가 있어요")
         return not fields
+    if primary not in values:  # stated under a field no slot names (a notice field the record
+        return False           # covers, "notice.manufacturer"): not checkable, the rules say it
     if not fields and len(re.findall(r"[가-힣]{2,}", values[primary])) >= 2:
         return shares_words(text, values[primary])  # free text said in other words
     return primary in fields and fields <= set(asked)
