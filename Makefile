@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 EXTRAS := ml,serve,eval,postgres,dev
 SR_HOME ?= $(or $(SMALLRETAIL_HOME),$(HOME)/.cache/smallretail)
 
-.PHONY: install llama nano image image-test demo train eval bench test test-slow lint samples clean
+.PHONY: install llama nano image image-test demo train eval eval-unseen bench test test-slow lint samples clean
 
 # torch==2.13.0 resolves to the CPU wheel on local disk; constraints.txt pins every other package.
 $(STAMP): pyproject.toml constraints.txt
@@ -63,6 +63,20 @@ train: install
 eval: train
 	$(BIN)/smallretail eval --systems renderer,base,lora,lora-unconstrained --split test,hard,hard2 \
 		--adapter $(SR_HOME)/train/nano-cpu/adapter --out eval/reports/nano
+
+# The shipped adapter on a shop it never saw (eval/data/unseen/: other names and categories, a
+# CP949 export with bad rows): imported into a throwaway DB, every product held out.
+UNSEEN_DIR := $(SR_HOME)/unseen
+UNSEEN_DB  := sqlite:///$(UNSEEN_DIR)/unseen.db
+ADAPTER    := $(SR_HOME)/train/nano-cpu/adapter
+eval-unseen: install
+	test -f $(ADAPTER)/adapter_config.json || $(MAKE) train
+	rm -rf $(UNSEEN_DIR) && mkdir -p $(UNSEEN_DIR)
+	$(BIN)/smallretail catalog policy eval/data/unseen/shops.json --db $(UNSEEN_DB)
+	$(BIN)/smallretail catalog import eval/data/unseen/soopgil_outdoor.csv --shop soopgil_outdoor \
+		--db $(UNSEEN_DB) --rejects $(UNSEEN_DIR)/rejects.csv
+	$(BIN)/smallretail eval --systems renderer,lora --split unseen --db $(UNSEEN_DB) --limit 32 \
+		--adapter $(ADAPTER) --out eval/reports/unseen
 
 # Speed figures (run alone: timings on 2 shared cores swing 2x). JSON + markdown land in
 # eval/reports/. llama.cpp rows need `make llama` first; without it they are skipped, with why.

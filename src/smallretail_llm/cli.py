@@ -454,7 +454,8 @@ def export_command(
 def eval_command(
     out: Annotated[Path, typer.Option("--out")],
     systems: Annotated[str, typer.Option("--systems")] = "renderer,base,lora",
-    split: Annotated[str, typer.Option("--split", help="test, hard, hard2 또는 test,hard,hard2")] = "test,hard",
+    split: Annotated[str, typer.Option(
+        "--split", help="test, hard, hard2 (쉼표로 여럿) 또는 unseen (--db 의 모든 상품)")] = "test,hard",
     model: Annotated[str | None, typer.Option("--model")] = None,
     adapter: Annotated[str | None, typer.Option("--adapter")] = None,
     limit: Annotated[int | None, typer.Option("--limit", help="분할·작업별 예제 수 (0 = 전부)")] = None,

@@ -22,6 +22,9 @@ DEFAULT_HARD2_SET = Path("eval/data/hard_questions_2.jsonl")
 """The second hard set, written apart from the first over other products and another shop's
 export (HARD2_EXPORTS); never used to build training data."""
 HARD2_EXPORTS = Path("eval/data/hard2")
+UNSEEN = "unseen"
+"""The split that holds every product of the DB: a shop the training data never saw
+(eval/data/unseen/), evaluated whole instead of by the dataset's per-product split."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,8 @@ def expected_values(field: str, record: ProductRecord, policy: ShopPolicy) -> li
 
 def split_cases(catalog: dict, split: str, seed: int = 0) -> tuple[list[DescribeCase], list[AnswerCase]]:
     """Descriptions (every style, the dataset's tones, the dataset's reference) and generated
-    questions of the products in `split`, exactly as `dataset.build_examples` makes them."""
+    questions of the products in `split` (every product for UNSEEN), exactly as
+    `dataset.build_examples` makes them."""
     from smallretail_llm.dataset import assign_splits, describe_examples
     from smallretail_llm.qa_examples import generate_qa
 
@@ -118,7 +122,7 @@ def split_cases(catalog: dict, split: str, seed: int = 0) -> tuple[list[Describe
     assigned = assign_splits(record for record, _ in catalog.values())
     for key in sorted(catalog):
         record, policy = catalog[key]
-        if assigned[record.key] != split:
+        if split != UNSEEN and assigned[record.key] != split:
             continue
         for row in describe_examples(record, policy, seed):
             describes.append(DescribeCase(record, policy, row["style"], row["tone"],
@@ -129,6 +133,18 @@ def split_cases(catalog: dict, split: str, seed: int = 0) -> tuple[list[Describe
             answers.append(AnswerCase(f"{key}#{i}", record, policy, qa.question, qa.needs_human,
                                       tuple(contains), qa.kind, (qa.kind,), split))
     return describes, answers
+
+
+def sample_overlap(catalog: dict) -> list[str]:
+    """Names of `catalog`'s products that the shipped sample catalog (the training data of the
+    shipped adapter) also holds: such a catalog is no unseen shop."""
+    import unicodedata
+
+    def norm(name: str) -> str:
+        return "".join(unicodedata.normalize("NFKC", name).split())
+
+    seen = {norm(record.name) for record, _ in load_catalog().values()}
+    return sorted({record.name for record, _ in catalog.values() if norm(record.name) in seen})
 
 
 def hard_cases(catalog: dict, path: str | Path = DEFAULT_HARD_SET, split: str = "hard"

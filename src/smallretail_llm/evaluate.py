@@ -4,8 +4,9 @@ held-out examples, through the same assistant functions the API calls.
 Systems: "renderer" (render_description + the rule-based answer_question), "base" (the
 assistant flow over the engine without an adapter) and "lora" (the same flow with the adapter,
 loaded under the name "lora"). Splits (eval_cases.py): "test"/"validation" (held-out products'
-descriptions and generated questions), "hard" (hand-written questions) and "hard2" (a second
-hand-written set over other products and another shop's export). Each (split, task)
+descriptions and generated questions), "hard" (hand-written questions), "hard2" (a second
+hand-written set over other products and another shop's export) and "unseen" (every
+product of `db`, a shop the training data never saw, e.g. eval/data/unseen/). Each (split, task)
 is cut to a stratified, seeded subset (`DEFAULT_LIMITS`) so the nano run fits a CPU budget;
 every system sees the same subset. Writes metrics.json, examples.jsonl, report.md and PNG plots
 (eval_report.py).
@@ -28,12 +29,14 @@ from smallretail_llm.eval_cases import (
     DEFAULT_HARD2_SET,
     DEFAULT_HARD_SET,
     HARD2_EXPORTS,
+    UNSEEN,
     AnswerCase,
     DescribeCase,
     hard_cases,
     load_catalog,
     load_exports,
     personal_data,
+    sample_overlap,
     select,
     split_cases,
 )
@@ -44,7 +47,7 @@ log = logging.getLogger(__name__)
 SYSTEMS = ("renderer", "base", "lora")
 UNCONSTRAINED = "-unconstrained"
 """Suffix of a model system run with record-constrained decoding off ("lora-unconstrained")."""
-SPLITS = ("test", "validation", "hard", "hard2")
+SPLITS = ("test", "validation", "hard", "hard2", UNSEEN)
 LORA_NAME = "lora"
 DEFAULT_LIMITS: dict[str, int] = {"describe": 48, "answer": 64, "hard": 150}
 """Examples per (split, task) unless `limit` says otherwise; chosen so `make eval` (renderer,
@@ -302,6 +305,12 @@ def run_eval(systems: Sequence[str], split: str | Sequence[str], out_dir: str | 
         raise ValueError("lora 시스템을 평가하려면 --adapter 로 어댑터 폴더를 지정하세요.")
     started = dt.datetime.now(dt.UTC)
     catalog = load_catalog(db)
+    if UNSEEN in splits:  # held out as a whole only if training never saw it
+        if db is None:
+            raise ValueError("unseen 분할은 학습에 쓰이지 않은 상점의 DB를 --db 로 지정해야 합니다.")
+        if overlap := sample_overlap(catalog):
+            raise ValueError(f"unseen 분할의 DB에 샘플 카탈로그(학습 데이터)의 상품이 {len(overlap)}개 "
+                             f"있습니다: {', '.join(overlap[:3])} …")
     limits = {k: (v if limit is None else limit) for k, v in DEFAULT_LIMITS.items()}
     cases: dict[tuple[str, str], list] = {}
     for name in splits:
