@@ -179,3 +179,14 @@ def test_a_message_with_personal_data_gets_the_privacy_note():
     noted = asyncio.run(assistant.answer(FakeEngine(
         ["원산지는 ⟦origin⟧이에요. 연락처는 문의 글에 안 남기셔도 돼요."]), tofu(), question, shop_policy()))
     assert noted.source == "model"
+
+
+def test_a_description_line_that_names_a_field_without_its_value_fails():
+    from smallretail_llm.copy_check import orphan_labels
+
+    draft = "• ⟦name⟧의 상품 정보를 안내합니다\n• 인증 정보는 이 원산지예요\n• 가격은 ⟦price_krw⟧입니다"
+    assert orphan_labels(draft, {"name": "국산콩 두부", "price_krw": "3,500원"}) == [
+        "• 인증 정보는 이 원산지예요"]
+    d = asyncio.run(assistant.describe(FakeEngine([draft] * 3), tofu(), "bullets",
+                                       policy=shop_policy()))
+    assert d.source != "model"

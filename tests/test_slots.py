@@ -3,7 +3,7 @@ filled value, unknown slots are reported, and every slot name is one nano token.
 
 import pytest
 
-from smallretail_llm.copy_check import field_labels, mislabeled_slots
+from smallretail_llm.copy_check import field_labels, mislabeled_slots, orphan_labels
 from smallretail_llm.dataset import build_examples
 from smallretail_llm.demo import catalog_pairs, load_samples
 from smallretail_llm.record import NetContent, ProductRecord, ShopPolicy
@@ -84,6 +84,8 @@ def test_every_dataset_target_round_trips(pairs):
             # and every slot sits under its own field's name: the label check never fails a
             # text the renderer or the rules write
             assert not mislabeled_slots(row["slot_target"], field_labels(record, policy), values)
+            if row["task"] == "describe":
+                assert not orphan_labels(row["slot_target"], values)
             checked += 1
     assert checked > 20000
 

@@ -23,7 +23,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from smallretail_llm.copy_check import copy_problems, field_labels, mislabeled_slots
+from smallretail_llm.copy_check import (
+    copy_problems,
+    field_labels,
+    mislabeled_slots,
+    orphan_labels,
+)
 from smallretail_llm.engine import (
     Engine,
     EngineUnavailable,
@@ -283,6 +288,9 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
                              echoed_prompt(text, messages))
         report = _copy_failures(_slot_failures(report, text, filled.unknown), text, record, style)
         report = _label_failures(report, result.text, record, policy)
+        for line in orphan_labels(result.text, values):
+            report = _failed(report, Claim(start=0, end=0, text=line[:40], kind="copy",
+                                           reason=f"값 없이 항목만 쓴 문장: {line[:40]}"))
         if result.finish_reason == "rejected":
             report = _failed(report, Claim(start=0, end=0, text="", kind="stopped",
                                            reason="작성 중 근거 없는 내용이 나와 중단했습니다"))

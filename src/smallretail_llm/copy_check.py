@@ -163,6 +163,23 @@ def mislabeled_slots(slot_text: str, labels: dict[str, str],
     return found
 
 
+def orphan_labels(slot_text: str, values: dict[str, str]) -> list[str]:
+    """Lines or sentences of a description that name a field but state no value of the record
+    ("• 인증 정보는 이 원산지예요"): copy about a fact without the fact. Headings ("[상품 정보
+    안내]") and stock ("재고 있음") state none by nature."""
+    found = []
+    for piece in re.split(r"\n|(?<=[.!?])\s+", slot_text):
+        text = piece.strip()
+        if not text or text.startswith("[") or SLOT_RE.search(text):
+            continue
+        flat = squash(text)
+        if any(v and squash(v) in flat for v in values.values()):
+            continue
+        if any(f != "stock" and w in flat for f, w in _known_labels()):
+            found.append(text)
+    return found
+
+
 def field_labels(record: ProductRecord, policy: ShopPolicy | None) -> dict[str, str]:
     """Field -> the label the prompt shows for it (record facts and shop policy lines)."""
     labels = {field: label for field, label, _ in fact_lines(record, ANSWER_FIELDS)}
