@@ -70,6 +70,7 @@ def test_import_killed_midway_leaves_db_unchanged(db_url, tmp_path, sig):
         assert ready, "the importing process never reached the pause"
         assert child.stdout.readline() == "paused\n", child.stderr.read()
         child.send_signal(sig)
+        child.wait(timeout=60)  # stdin stays open: an EOF must not race the signal
         out, err = child.communicate(timeout=60)
     finally:
         child.kill()
