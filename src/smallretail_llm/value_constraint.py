@@ -50,6 +50,12 @@ class ValueConstraint:
     would glue a new number together ("124,900원"), so slots are checked by their values."""
 
     @functools.cached_property
+    def slot_bans(self) -> dict:
+        """(token table id, number run) -> the slot ids banned there: the same few runs come back
+        at almost every step, and a vocabulary has a few hundred slots to test."""
+        return {}
+
+    @functools.cached_property
     def prefixes(self) -> frozenset[str]:
         return frozenset(n[:i] for n in self.numbers for i in range(1, len(n) + 1))
 
@@ -143,10 +149,13 @@ def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> 
         generated_text = SLOT_RE.sub(lambda m: allowed.values.get(m.group(1), m.group()),
                                      generated_text)
     run = _tail_run(generated_text)
-    ids: list[int] = []
-    for name, i in table.slot_ids.items():
-        if allowed.slots is not None and name not in allowed.slots or name in allowed.values and not _token_ok(run, allowed.values[name], allowed):
-            ids.append(i)
+    key = (id(table), run)
+    if key not in allowed.slot_bans:
+        allowed.slot_bans[key] = [
+            i for name, i in table.slot_ids.items()
+            if allowed.slots is not None and name not in allowed.slots
+            or name in allowed.values and not _token_ok(run, allowed.values[name], allowed)]
+    ids = list(allowed.slot_bans[key])
     unfinished = bool(run) and not _complete(run, allowed)
     if unfinished:
         candidates: Iterable[int] = table.numeric_start_ids
