@@ -222,12 +222,18 @@ def _slot_failures(report: GroundingReport, text: str, unknown: tuple[str, ...])
 
 
 def _label_failures(report: GroundingReport, slot_text: str, record: ProductRecord,
-                    policy: ShopPolicy | None) -> GroundingReport:
-    """A slot under another field's name ("소비기한은 ⟦price_krw⟧") fails the draft."""
-    for snippet in mislabeled_slots(slot_text, field_labels(record, policy),
-                                    slot_values(record, policy)):
-        report = _failed(report, Claim(start=0, end=0, text=snippet[:40], kind="copy",
-                                       reason=f"다른 항목의 이름으로 값을 썼습니다: {snippet}"))
+                    policy: ShopPolicy | None, values: dict[str, str],
+                    description: bool = False) -> GroundingReport:
+    """A slot under another field's name ("소비기한은 ⟦price_krw⟧") fails the draft, and in a
+    description so does a line that names a field without stating its value."""
+    problems = [f"다른 항목의 이름으로 값을 썼습니다: {snippet}"
+                for snippet in mislabeled_slots(slot_text, field_labels(record, policy), values)]
+    if description:
+        problems += [f"값 없이 항목만 쓴 문장: {line[:40]}"
+                     for line in orphan_labels(slot_text, values)]
+    for reason in problems:
+        report = _failed(report, Claim(start=0, end=0, text=reason.split(": ", 1)[1][:40],
+                                       kind="copy", reason=reason))
     return report
 
 
@@ -287,10 +293,7 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
         report = check_draft(text, checked, max_chars,
                              echoed_prompt(text, messages))
         report = _copy_failures(_slot_failures(report, text, filled.unknown), text, record, style)
-        report = _label_failures(report, result.text, record, policy)
-        for line in orphan_labels(result.text, values):
-            report = _failed(report, Claim(start=0, end=0, text=line[:40], kind="copy",
-                                           reason=f"값 없이 항목만 쓴 문장: {line[:40]}"))
+        report = _label_failures(report, result.text, record, policy, values, description=True)
         if result.finish_reason == "rejected":
             report = _failed(report, Claim(start=0, end=0, text="", kind="stopped",
                                            reason="작성 중 근거 없는 내용이 나와 중단했습니다"))
@@ -379,7 +382,7 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
             report = check_draft(text, check_answer(text, redacted, record, policy,
                                                       foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
-            report = _label_failures(report, result.text, record, policy)
+            report = _label_failures(report, result.text, record, policy, values)
             if report.passed and not _rules_say_it(rule, redacted) \
                     and (redacted == question or _has_privacy_note(text)) \
                     and answers_what_was_asked(
