@@ -107,3 +107,23 @@ def test_a_notice_line_is_one_slot_with_its_legal_label():
     assert target == "[상품정보제공고시]\n- ⟦notice.food_type.line⟧\n"  # label and value together
     assert fill(target, values).text == text
     assert "notice.food_type.line" in all_slot_names()
+
+
+def test_the_notice_list_is_one_slot_the_record_fills(pairs):
+    """Every rendered detail copy's 상품정보제공고시 list becomes one ⟦notice_block⟧ when
+    delexicalised, and filling it gives the renderer's text back."""
+    from smallretail_llm.renderer import notice_block, render_description
+
+    blocks = 0
+    for record, policy in pairs:
+        values = slot_values(record, policy)
+        text = render_description(record, "detail", "polite", policy)
+        slotted = delexicalize(text, values)
+        assert fill(slotted, values).text == text
+        if notice_block(record):
+            blocks += 1
+            assert values["notice_block"] == notice_block(record)
+            assert slotted.count(slot("notice_block")) == 1, record.key
+            assert ".line" not in slotted  # no notice line left outside the block
+    assert blocks > len(pairs) // 2
+    assert "notice_block" in all_slot_names()

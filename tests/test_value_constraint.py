@@ -145,3 +145,31 @@ def test_no_more_than_one_blank_line():
     newline = RAW.index("\n")
     assert newline not in step_ban([RAW.index("가"), newline], ALLOWED, DIGITS).ids
     assert newline in step_ban([RAW.index("가"), newline, newline], ALLOWED, DIGITS).ids
+
+
+# Word pieces for the label tests: a field name, a particle, and two slots.
+LABELLED = [*RAW, "원산지", "는", "소비기한", "⟦use_by⟧"]
+LABEL_TABLE = TokenTable(LABELLED, special_ids=[LABELLED.index("<|im_end|>")])
+LABEL_VALUES = {"price_krw": "24,900원", "origin": "국내산", "use_by": "2027-01-19"}
+
+
+def _ids(*pieces: str) -> list[int]:
+    return [LABELLED.index(p) for p in pieces]
+
+
+def test_a_slot_is_never_written_under_another_fields_name():
+    labelled = ValueConstraint(numbers_in(LABEL_VALUES.values()), frozenset(LABEL_VALUES),
+                               LABEL_VALUES, {"origin": "원산지", "use_by": "소비기한",
+                                              "price_krw": "가격"})
+    after_origin = step_ban(_ids("원산지", "는", "▁"), labelled, LABEL_TABLE).ids
+    assert LABELLED.index("⟦use_by⟧") in after_origin  # "원산지는 ⟦use_by⟧" would mislabel
+    assert LABELLED.index("⟦price_krw⟧") in after_origin
+    assert LABELLED.index("⟦origin⟧") not in after_origin
+    after_use_by = step_ban(_ids("소비기한", "는", "▁"), labelled, LABEL_TABLE).ids
+    assert LABELLED.index("⟦use_by⟧") not in after_use_by
+    assert LABELLED.index("⟦origin⟧") in after_use_by
+    unnamed = step_ban(_ids("가", "▁"), labelled, LABEL_TABLE).ids  # no field named: any slot
+    assert not {LABELLED.index(s) for s in ("⟦use_by⟧", "⟦origin⟧", "⟦price_krw⟧")} & set(unnamed)
+    without_labels = ValueConstraint(labelled.numbers, labelled.slots, LABEL_VALUES)
+    assert LABELLED.index("⟦use_by⟧") not in step_ban(_ids("원산지", "는", "▁"), without_labels,
+                                                       LABEL_TABLE).ids

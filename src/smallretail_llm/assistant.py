@@ -202,7 +202,8 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
     extras: dict = {}
     if options.constrain:
         extras["constraint"] = ValueConstraint(numbers_in([*values.values(), *extra_numbers]),
-                                               frozenset(values), values)
+                                               frozenset(values), values,
+                                               field_labels(record, policy))
     if options.fail_fast:
         def check(raw: str) -> str | None:
             filled = fill(raw, values)

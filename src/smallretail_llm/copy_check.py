@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 
 from smallretail_llm.categories import CATEGORIES
 from smallretail_llm.claims import squash
@@ -22,7 +23,7 @@ from smallretail_llm.prompts import (
     fact_lines,
 )
 from smallretail_llm.record import ProductRecord, ShopPolicy
-from smallretail_llm.slots import CLOSE, LINE, OPEN, SLOT_RE, slot_values
+from smallretail_llm.slots import BLOCK, CLOSE, LINE, OPEN, SLOT_RE, slot_values
 
 POLICY_LABELS = {
     "policy.shipping_fee": "배송비", "policy.shipping_fee_krw": "배송비",
@@ -100,7 +101,7 @@ _CLAUSE_START = re.compile(r"\n|⟧|•\s")
 _SENTENCE_END = re.compile(r"[.!?]\s+")
 
 
-def _clause_before(head: str) -> str:
+def clause_before(head: str) -> str:
     """The words that introduce the slot after `head`: its sentence since the previous slot,
     line or bullet; or, when that is empty, the whole sentence before it ("기능정보
     알려드릴게요. ⟦net_content⟧예요") unless that sentence follows a slot ("⟦origin⟧이
@@ -125,7 +126,8 @@ def _known_labels() -> tuple[tuple[str, str], ...]:
     pairs = [(f, label) for f, label in FIELD_LABELS.items()]
     pairs += [("net_content", label) for label in NET_LABELS.values()]
     pairs += list(POLICY_LABELS.items())
-    pairs += [("use_by", "소비기한"), ("use_by", "유통기한"), ("use_by", "사용기한")]
+    pairs += [("use_by", "소비기한"), ("use_by", "유통기한"), ("use_by", "사용기한"),
+              ("manufacturer", "제조원")]
     for spec in CATEGORIES.values():
         for f in spec.fields:
             field = f.record_attr or f"notice.{f.key}"
@@ -139,28 +141,37 @@ def mislabeled_slots(slot_text: str, labels: dict[str, str],
                      values: dict[str, str]) -> list[str]:
     """Slots introduced by another field's name ("소재지는 ⟦net_content⟧", "소비기한은
     ⟦price_krw⟧"): the record fills the right value under the wrong name, which no value check
-    sees. `labels`: field -> the label the prompt shows for it; `values`: the slot values. A
-    slot is fine when its clause names no field, or names it or a field holding the same value
-    (the CS phone is both "고객센터" and "소비자상담 관련 전화번호"); line slots carry their own
-    label."""
+    sees. `labels`: field -> the label the prompt shows for it; `values`: the slot values."""
     found = []
     for m in SLOT_RE.finditer(slot_text):
-        name = m.group(1)
-        if name.endswith(LINE) or name == "name":
-            continue
-        clause = squash(_clause_before(slot_text[:m.start()]))
-        if "키워드" in clause:  # a keyword list may hold any field's value
-            continue
-        same = {f for f in values if f == name or values.get(f) == values.get(name)} | {name}
-        own = [squash(labels[f]) for f in same if f in labels]
-        own += [w for f, w in _known_labels() if f in same]
-        if any(w in clause for w in own):
-            continue
-        others = [w for f, w in _known_labels() if f not in same and w in clause
-                  and not any(w in o for o in own)]
-        if others:
-            found.append(f"{others[0]} {OPEN}{name}{CLOSE}")
+        word = misfit(squash(clause_before(slot_text[:m.start()])), m.group(1), labels, values)
+        if word:
+            found.append(f"{word} {OPEN}{m.group(1)}{CLOSE}")
     return found
+
+
+def misfit(clause: str, name: str, labels: Mapping[str, str],
+           values: Mapping[str, str]) -> str | None:
+    """The other field's word when slot `name`, written right after `clause` (squashed), would
+    state its value under that field's name; None when it fits. A slot fits when its clause
+    names no field, or names it or a field holding the same value (the CS phone is both
+    "고객센터" and "소비자상담 관련 전화번호"); line slots carry their own label, and a keyword
+    list may hold any field's value. The decoder asks this before a slot is written
+    (`value_constraint.step_ban`), the draft check after."""
+    if name.endswith(LINE) or name in ("name", BLOCK) or "키워드" in clause:
+        return None
+    same = {f for f in values if f == name or values.get(f) == values.get(name)} | {name}
+    own = [squash(labels[f]) for f in same if f in labels]
+    own += [w for f, w in _known_labels() if f in same]
+    if any(w in clause for w in own):
+        return None
+    return next((w for f, w in _known_labels() if f not in same and w in clause
+                 and not any(w in o for o in own)), None)
+
+
+def names_a_field(clause: str) -> bool:
+    """Whether `clause` (squashed) names any field at all: the cheap test before `misfit`."""
+    return any(w in clause for _, w in _known_labels())
 
 
 def orphan_labels(slot_text: str, values: dict[str, str]) -> list[str]:

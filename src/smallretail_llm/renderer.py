@@ -10,6 +10,7 @@ the same text, different products read differently.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import re
@@ -299,18 +300,35 @@ def _detail(f: _Facts, rng: random.Random, tone: str, policy: ShopPolicy | None)
     paragraphs = [_sentences(opener, *about),
                   _sentences(_storage(f, rng, tone), _use_by(f, rng, tone)),
                   _sentences(allergy, cross, _certs(f, rng, tone))]
-    notice = _compliant([(label, value)
-                         for field, label, value in fact_lines(f.record, STYLE_FIELDS["detail"])
-                         if field.startswith("notice.")
-                         and not (f.statement and field == "notice.not_medicine_notice")], f.record)
+    notice = notice_block(f.record)
     if notice:
-        header = rng.choice(_P["notice_header"][tone])
-        paragraphs.append("\n".join([header, *(f"- {label}: {value}" for label, value in notice)]))
+        paragraphs.append(f"{rng.choice(_P['notice_header'][tone])}\n{notice}")
     if policy is not None:
         paragraphs.append(_sentences(_say(rng, "shipping", tone, fee=shipping_fee_text(policy)),
                                      _say(rng, "cs", tone, cs=cs_text(policy))))
     paragraphs.append(f.statement)
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def notice_block(record: ProductRecord) -> str:
+    """The detail copy's 상품정보제공고시 list ("- 식품의 유형: 두부", one line per notice field,
+    the category's required statement left to the copy itself): a legal table, written the same
+    way every time. It is also the value of the ``⟦notice_block⟧`` slot (slots.py), so a model
+    writes the whole table as one slot the record fills instead of line after line. Cached by
+    the record's content: the advertising-rule check on it costs milliseconds and every draft
+    asks for the slot values again."""
+    return _notice_block(record.model_dump_json())
+
+
+@functools.lru_cache(maxsize=4096)
+def _notice_block(record_json: str) -> str:
+    record = ProductRecord.model_validate_json(record_json)
+    statement = _NOTE_CATEGORIES.get(record.category, "")
+    notice = _compliant([(label, value)
+                         for field, label, value in fact_lines(record, STYLE_FIELDS["detail"])
+                         if field.startswith("notice.")
+                         and not (statement and field == "notice.not_medicine_notice")], record)
+    return "\n".join(f"- {label}: {value}" for label, value in notice)
 
 
 def _intro(f: _Facts, rng: random.Random, tone: str, policy: ShopPolicy | None) -> str:

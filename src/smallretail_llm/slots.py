@@ -30,6 +30,7 @@ from smallretail_llm.prompts import (
     shipping_fee_text,
 )
 from smallretail_llm.record import ProductRecord, ShopPolicy
+from smallretail_llm.renderer import notice_block
 
 OPEN, CLOSE = "⟦", "⟧"
 SLOT_RE = re.compile(rf"{OPEN}([a-z_][a-z0-9_.]*){CLOSE}")
@@ -70,6 +71,12 @@ the legal label as well as the value, so the detail copy's 상품정보제공고
 by field and can never pair a label with another field's value."""
 
 
+BLOCK = "notice_block"
+"""The whole 상품정보제공고시 list of the detail copy as one slot (renderer.notice_block): its
+lines are the record's labels and values in a fixed order, so nothing in them is the model's to
+choose, and a small model writing eight line slots in a row drops or repeats some."""
+
+
 def field_of(name: str) -> str:
     """The field a slot states: "notice.food_type.line" -> "notice.food_type"."""
     return name.removesuffix(LINE)
@@ -85,7 +92,7 @@ def all_slot_names() -> tuple[str, ...]:
     """Every slot any record or policy can have: record attributes, each category's notice
     fields, the policy. The nano tokenizer makes each of these one piece."""
     notice = sorted({f"notice.{f.key}" for spec in CATEGORIES.values() for f in spec.fields})
-    return (*RECORD_SLOTS, *notice, *(n + LINE for n in notice), *POLICY_SLOTS)
+    return (*RECORD_SLOTS, *notice, *(n + LINE for n in notice), BLOCK, *POLICY_SLOTS)
 
 
 def slot_values(record: ProductRecord, policy: ShopPolicy | None) -> dict[str, str]:
@@ -99,6 +106,8 @@ def slot_values(record: ProductRecord, policy: ShopPolicy | None) -> dict[str, s
             values[field] = value
             if field.startswith("notice."):
                 values[field + LINE] = f"{label}: {value}"
+    if block := notice_block(record):
+        values[BLOCK] = block
     if policy is not None:
         found = {
             "policy.shop_name": policy.shop_name,

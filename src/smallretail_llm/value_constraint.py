@@ -21,6 +21,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from smallretail_llm.claim_text import squash
+from smallretail_llm.copy_check import clause_before, misfit, names_a_field
 from smallretail_llm.slots import OPEN, SLOT_RE
 
 _NUMBER = re.compile(r"[0-9](?:[0-9,.]*[0-9])?")
@@ -48,11 +50,15 @@ class ValueConstraint:
     values: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     """Slot name -> the value it fills in: a slot written right after a digit ("1⟦price_krw⟧")
     would glue a new number together ("124,900원"), so slots are checked by their values."""
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    """Field -> the label the prompt shows for it (`copy_check.field_labels`): with it, a slot
+    is banned right after another field's name ("원산지는 ⟦use_by⟧")."""
 
     @functools.cached_property
     def slot_bans(self) -> dict:
         """(token table id, number run) -> the slot ids banned there: the same few runs come back
-        at almost every step, and a vocabulary has a few hundred slots to test."""
+        at almost every step, and a vocabulary has a few hundred slots to test. Also
+        ("label", token table id, clause) -> the slots that clause's field name bans."""
         return {}
 
     @functools.cached_property
@@ -171,15 +177,31 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
     """The per-step decision both engines make from the tokens a row has generated so far:
     `banned` on the number being written, plus every slot already written (a draft states each
     record value once; a small model otherwise loops "• ⟦price_krw⟧" line after line), and a
-    third line break in a row."""
+    third line break in a row; with labels, every slot that would state its value under the
+    field name just written (the draft check's `copy_check.misfit`, asked before the slot)."""
     text = text_of(ids, table)
     ban = banned(text, allowed, table)
     extra: list[int] = []
     if table.slot_ids:
         extra += sorted(set(ids) & table.slot_id_set)
+        if allowed.labels:
+            extra += _misfit_slot_ids(text, allowed, table)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
         extra += table.newline_start_ids
     return Ban(ban.ids + extra, ban.only_numeric) if extra else ban
+
+
+def _misfit_slot_ids(text: str, allowed: ValueConstraint, table: TokenTable) -> list[int]:
+    """Slot ids that would be mislabeled after the clause `text` ends in; cached per clause."""
+    clause = squash(clause_before(text))
+    if not clause or not names_a_field(clause):
+        return []
+    key = ("label", id(table), clause)
+    if key not in allowed.slot_bans:
+        allowed.slot_bans[key] = [
+            i for name, i in table.slot_ids.items()
+            if name in allowed.values and misfit(clause, name, allowed.labels, allowed.values)]
+    return allowed.slot_bans[key]
 
 
 def text_of(ids: Sequence[int], table: TokenTable, window: int = 24) -> str:
