@@ -1,10 +1,11 @@
-"""python eval/bench_constrained.py [--model DIR] [--prompts 8] [--tokens 48] [--repeats 3]
+"""python eval/bench_constrained.py [--model DIR] [--prompts 8] [--tokens 48] [--repeats 15]
 
 What record-constrained decoding costs per decode step: the same answer prompts of held-out
 products, greedy, a fixed number of new tokens (EOS ignored), with the constraint off and on, at
 batch 1 and batch 8 (rows of different products, each with its own constraint). Default model:
-the built nano ($SMALLRETAIL_HOME/models/nano). Runs alone; reports medians of `repeats` and the
-on/off ratio from the same run. Writes eval/reports/constrained_bench.json and prints it.
+the built nano ($SMALLRETAIL_HOME/models/nano). Runs alone; off and on runs alternate (a 48-token
+run takes ~0.1 s, so drift on a shared machine would otherwise land on one side); reports medians
+of `repeats` and the on/off ratio from the same run. Writes eval/reports/constrained_bench.json and prints it.
 Target (issue 15): on/off decode time <= 1.10.
 """
 
@@ -52,15 +53,18 @@ async def main_async(args) -> dict:
     engine = TransformersEngine(args.model, batching=BatchingConfig(max_batch_size=8, max_wait_ms=5),
                                 prefix_cache_mb=0)
     rows = {}
-    for constrained in (False, True):
-        reqs = requests(args.prompts, args.tokens, constrained)
-        await timed(engine, reqs[:1])  # warm-up
-        for batch in (1, 8):
-            group = reqs[:batch]
-            walls = [await timed(engine, group) for _ in range(args.repeats)]
-            rows[f"{'on' if constrained else 'off'}_b{batch}"] = {
-                "wall_s": round(statistics.median(walls), 3),
-                "tok_s": round(batch * args.tokens / statistics.median(walls), 1)}
+    reqs = {on: requests(args.prompts, args.tokens, on) for on in (False, True)}
+    for on in (False, True):
+        await timed(engine, reqs[on][:1])  # warm-up
+    for batch in (1, 8):
+        walls: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(args.repeats):  # off and on in turn: drift on a shared machine hits both
+            for on in (False, True):
+                walls[on].append(await timed(engine, reqs[on][:batch]))
+        for on in (False, True):
+            rows[f"{'on' if on else 'off'}_b{batch}"] = {
+                "wall_s": round(statistics.median(walls[on]), 4),
+                "tok_s": round(batch * args.tokens / statistics.median(walls[on]), 1)}
     await engine.aclose()
     ratios = {f"b{b}": round(rows[f"on_b{b}"]["wall_s"] / rows[f"off_b{b}"]["wall_s"], 3)
               for b in (1, 8)}
@@ -74,7 +78,7 @@ def main() -> None:
     parser.add_argument("--model", default=str(home_dir() / "models" / "nano"))
     parser.add_argument("--prompts", type=int, default=8)
     parser.add_argument("--tokens", type=int, default=48)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     report = asyncio.run(main_async(args))
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,7 @@ each batch row's own ``ValueConstraint`` (rows of one batch belong to different 
 
 from __future__ import annotations
 
+import array
 import time
 from collections.abc import Callable, Sequence
 
@@ -35,15 +36,21 @@ class RowConstraints(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         started = time.perf_counter()
+        scores = scores.contiguous()
+        size = scores.shape[1]
+        flat = array.array("q")  # row * size + token: one write for the whole batch
         for row, constraint in enumerate(self.constraints):
             if constraint is None:
                 continue
             ban = step_ban(self.tokens_of(row), constraint, self.table)
             if ban.only_numeric:
-                scores[row, self._not_numeric_mask(scores.shape[1], scores.device)] = -float("inf")
-            ids = [i for i in ban.ids if i < scores.shape[1]]
-            if ids:
-                scores[row, ids] = -float("inf")
+                scores[row].masked_fill_(self._not_numeric_mask(size, scores.device),
+                                         -float("inf"))
+            start = row * size
+            flat.extend(start + i for i in ban.ids if i < size)
+        if flat:  # from the buffer: torch.tensor(list) costs more than the rest of the step
+            index = torch.frombuffer(flat, dtype=torch.int64).to(scores.device)
+            scores.view(-1).index_fill_(0, index, -float("inf"))
         self.seconds += time.perf_counter() - started
         self.steps += 1
         return scores

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from smallretail_llm.categories import CATEGORIES
 from smallretail_llm.claims import squash
@@ -150,28 +150,73 @@ def mislabeled_slots(slot_text: str, labels: dict[str, str],
     return found
 
 
-def misfit(clause: str, name: str, labels: Mapping[str, str],
-           values: Mapping[str, str]) -> str | None:
+def misfit(clause: str, name: str, labels: Mapping[str, str], values: Mapping[str, str],
+           own: tuple[frozenset[str], tuple[str, ...]] | None = None,
+           named: Sequence[tuple[str, str]] | None = None) -> str | None:
     """The other field's word when slot `name`, written right after `clause` (squashed), would
     state its value under that field's name; None when it fits. A slot fits when its clause
     names no field, or names it or a field holding the same value (the CS phone is both
     "고객센터" and "소비자상담 관련 전화번호"); line slots carry their own label, and a keyword
     list may hold any field's value. The decoder asks this before a slot is written
-    (`value_constraint.step_ban`), the draft check after."""
+    (`value_constraint.step_ban`, with `own` computed once per request and `named`, the
+    (field, word) pairs the clause names, once per clause), the draft check after."""
     if name.endswith(LINE) or name in ("name", BLOCK) or "키워드" in clause:
         return None
-    same = {f for f in values if f == name or values.get(f) == values.get(name)} | {name}
-    own = [squash(labels[f]) for f in same if f in labels]
-    own += [w for f, w in _known_labels() if f in same]
-    if any(w in clause for w in own):
+    same, words = own or own_words(name, labels, values)
+    if any(w in clause for w in words):
         return None
-    return next((w for f, w in _known_labels() if f not in same and w in clause
-                 and not any(w in o for o in own)), None)
+    if named is None:
+        named = fields_named(clause)
+    return next((w for f, w in named if f not in same and not any(w in o for o in words)), None)
+
+
+def fields_named(clause: str) -> list[tuple[str, str]]:
+    """The (field, word) pairs of the field names `clause` (squashed) contains, in
+    `_known_labels` order. Only words whose first two characters occur in the clause are
+    tested: the decoder asks this at every step."""
+    by_head = _labels_by_head()
+    heads = {clause[i:i + 2] for i in range(len(clause) - 1)} & by_head.keys()
+    found = [entry for head in heads for entry in by_head[head] if entry[2] in clause]
+    return [(f, w) for _, f, w in sorted(found)]
+
+
+@functools.cache
+def _labels_by_head() -> dict[str, list[tuple[int, str, str]]]:
+    out: dict[str, list[tuple[int, str, str]]] = {}
+    for order, (f, w) in enumerate(_known_labels()):
+        out.setdefault(w[:2], []).append((order, f, w))
+    return out
+
+
+def own_words(name: str, labels: Mapping[str, str],
+              values: Mapping[str, str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The fields slot `name` may be written under (itself and any field with the same value)
+    and the words that name them."""
+    value = values.get(name)
+    same = {f for f, v in values.items() if v == value} | {name}
+    words = [squash(labels[f]) for f in same if f in labels]
+    words += [w for f in same for w in _words_of().get(f, ())]
+    return frozenset(same), tuple(words)
+
+
+@functools.cache
+def _words_of() -> dict[str, tuple[str, ...]]:
+    """Field -> its words in `_known_labels`."""
+    out: dict[str, list[str]] = {}
+    for f, w in _known_labels():
+        out.setdefault(f, []).append(w)
+    return {f: tuple(ws) for f, ws in out.items()}
 
 
 def names_a_field(clause: str) -> bool:
     """Whether `clause` (squashed) names any field at all: the cheap test before `misfit`."""
-    return any(w in clause for _, w in _known_labels())
+    return _ANY_LABEL().search(clause) is not None
+
+
+@functools.cache
+def _ANY_LABEL() -> re.Pattern[str]:
+    return re.compile("|".join(sorted({re.escape(w) for _, w in _known_labels()}, key=len,
+                                      reverse=True)))
 
 
 def orphan_labels(slot_text: str, values: dict[str, str]) -> list[str]:

@@ -22,7 +22,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from smallretail_llm.claim_text import squash
-from smallretail_llm.copy_check import clause_before, misfit, names_a_field
+from smallretail_llm.copy_check import (
+    clause_before,
+    fields_named,
+    misfit,
+    names_a_field,
+    own_words,
+)
 from smallretail_llm.slots import OPEN, SLOT_RE
 
 _NUMBER = re.compile(r"[0-9](?:[0-9,.]*[0-9])?")
@@ -60,6 +66,16 @@ class ValueConstraint:
         at almost every step, and a vocabulary has a few hundred slots to test. Also
         ("label", token table id, clause) -> the slots that clause's field name bans."""
         return {}
+
+    @functools.cached_property
+    def owners(self) -> dict:
+        """Slot name -> `copy_check.own_words` for it, filled as the label check asks: its
+        per-slot part, once per request instead of once per step."""
+        return {}
+
+    @functools.cached_property
+    def label_words(self) -> tuple[str, ...]:
+        return tuple({squash(label) for label in self.labels.values()})
 
     @functools.cached_property
     def prefixes(self) -> frozenset[str]:
@@ -192,16 +208,26 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
 
 
 def _misfit_slot_ids(text: str, allowed: ValueConstraint, table: TokenTable) -> list[int]:
-    """Slot ids that would be mislabeled after the clause `text` ends in; cached per clause."""
+    """Slot ids that would be mislabeled after the clause `text` ends in. Cached by the field
+    names the clause holds (all `misfit` looks at), which stay the same for many tokens."""
     clause = squash(clause_before(text))
     if not clause or not names_a_field(clause):
         return []
-    key = ("label", id(table), clause)
+    named = fields_named(clause)
+    key = ("label", id(table), tuple(named), "키워드" in clause,
+           tuple(w for w in allowed.label_words if w in clause))
     if key not in allowed.slot_bans:
         allowed.slot_bans[key] = [
             i for name, i in table.slot_ids.items()
-            if name in allowed.values and misfit(clause, name, allowed.labels, allowed.values)]
+            if name in allowed.values
+            and misfit(clause, name, allowed.labels, allowed.values, _owner(allowed, name), named)]
     return allowed.slot_bans[key]
+
+
+def _owner(allowed: ValueConstraint, name: str) -> tuple:
+    if name not in allowed.owners:
+        allowed.owners[name] = own_words(name, allowed.labels, allowed.values)
+    return allowed.owners[name]
 
 
 def text_of(ids: Sequence[int], table: TokenTable, window: int = 24) -> str:
