@@ -163,6 +163,18 @@ def test_an_answer_must_hand_off_the_part_the_record_lacks():
 
 
 @pytest.mark.parametrize("reply, source", [
+    ("가격은 ⟦price_krw⟧이에요. 지금 주문 가능해요.", "model"),
+    ("가격은 ⟦price_krw⟧이에요. 재고가 있어요.", "model"),
+    ("가격은 ⟦price_krw⟧이에요.", "fallback"),  # the stock question left unanswered
+    ("재고가 있어요.", "fallback"),  # the price question left unanswered
+])
+def test_a_stock_question_beside_another_is_answered_too(reply, source):
+    a = asyncio.run(assistant.answer(FakeEngine([reply]), tofu(stock=12), "가격이랑 재고 알려주세요",
+                                     shop_policy()))
+    assert a.source == source and "3,500원" in a.answer
+
+
+@pytest.mark.parametrize("reply, source", [
     ("가격은 ⟦price_krw⟧이에요.", "model"),
     ("소비기한은 ⟦price_krw⟧이에요.", "fallback"),  # the right value under another field's name
 ])

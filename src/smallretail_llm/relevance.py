@@ -12,7 +12,8 @@ Decisions:
 - A draft must state the value of the first asked field (the rules list the main one first:
   "연락처" -> the phone, not only the hours) and no field that was not asked (the product name
   may always be said), whether a slot wrote it or the model did; for a field whose answer
-  states no value (stock) it must say no value at all.
+  states no value (stock) it must say no value at all, but the words that answer it
+  ("재고", "품절"), even next to the answer to another question.
 - Several questions in one message: the draft must state a value for every asked field that
   has one (a draft answering the first question alone would drop the rest).
 - A question for an amount of one kind (count, weight, volume, length) is not answered by an
@@ -27,8 +28,9 @@ from smallretail_llm.grounding import is_handoff
 from smallretail_llm.question import KIND_OF_UNIT, amount_kind, quantities, split_parts
 from smallretail_llm.slots import delexicalize, field_of, slot_names_in
 
-VALUELESS_ANSWERS = frozenset({"stock"})
-"""Fields whose answers state no value ("재고가 있어요"): a slot-free draft may answer them."""
+VALUELESS_ANSWERS = {"stock": re.compile(r"재고|품절|(?:주문|구매)\s?(?:가능|하실 수)")}
+"""Fields whose answers state no value ("재고가 있어요"), with the words that answer them: a
+slot-free draft may answer them, but it must say those words."""
 
 
 def off_kind(text: str, question: str) -> bool:
@@ -50,6 +52,8 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
     if not asked or (question and off_kind(text, question)):
         return False
     fields = {field_of(n) for n in slot_names_in([delexicalize(text, values)])} - {"name"}
+    if not all(words.search(text) for a, words in VALUELESS_ANSWERS.items() if a in asked):
+        return False  # "재고 있어요?" left unanswered next to another answer
     if question and len(split_parts(question)) > 1:  # several questions: every one answered
         wanted = {a for a in asked if a in values and a not in VALUELESS_ANSWERS}
         return bool(wanted) and wanted <= fields and fields <= set(asked)
