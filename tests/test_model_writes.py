@@ -183,6 +183,17 @@ def test_a_slot_must_sit_under_its_own_label(reply, source):
     assert a.source == source and "3,500원" in a.answer
 
 
+def test_an_answer_that_says_a_sentence_twice_is_not_served():
+    note = "개인정보 보호를 위해 연락처나 주소는 문의 글에 남기지 않으셔도 됩니다."
+    question = "가격 얼마예요? 제 번호 010-1234-5678"
+    once = asyncio.run(assistant.answer(FakeEngine([f"가격은 ⟦price_krw⟧이에요. {note}"]), tofu(),
+                                        question, shop_policy()))
+    twice = asyncio.run(assistant.answer(FakeEngine([f"가격은 ⟦price_krw⟧이에요. {note} {note}"]),
+                                         tofu(), question, shop_policy()))
+    assert once.source == "model"
+    assert twice.source == "fallback" and twice.answer.count("개인정보") == 1
+
+
 def test_a_message_with_personal_data_gets_the_privacy_note():
     question = "원산지 어디예요? 010-1234-5678"
     bare = asyncio.run(assistant.answer(FakeEngine(["원산지는 ⟦origin⟧이에요."]), tofu(), question,

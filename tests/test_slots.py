@@ -127,3 +127,12 @@ def test_the_notice_list_is_one_slot_the_record_fills(pairs):
             assert ".line" not in slotted  # no notice line left outside the block
     assert blocks > len(pairs) // 2
     assert "notice_block" in all_slot_names()
+
+
+@pytest.mark.parametrize("value, filled", [
+    ("냉장 보관", "받으신 후 냉장 보관해 주세요."),  # a noun phrase takes the target's ending
+    ("비닐에 싸서 보관하면 더 오래 갑니다", "받으신 후 비닐에 싸서 보관하면 더 오래 갑니다."),
+    ("개봉 후 냉장 보관하세요.", "받으신 후 개봉 후 냉장 보관하세요."),
+])
+def test_a_whole_sentence_value_keeps_its_own_ending(value, filled):
+    assert fill("받으신 후 ⟦storage⟧해 주세요.", {"storage": value}).text == filled

@@ -310,6 +310,22 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
                        draft_texts=texts)
 
 
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n")
+
+
+def _repeat_failures(report: GroundingReport, text: str) -> GroundingReport:
+    """An answer that says the same sentence twice ("개인정보 보호를 위해 … 돼요." twice) fails:
+    true, but no one would send it. (Detail copy may restate its 상품정보제공고시 lines, so
+    descriptions are judged by line, in copy_check.)"""
+    sentences = [s.strip() for s in _SENTENCES.split(text) if len(s.strip()) >= 6]
+    again = next((s for i, s in enumerate(sentences) if s in sentences[:i]), None)
+    if again is None:
+        return report
+    start = text.rfind(again)
+    return _failed(report, Claim(start=start, end=start + len(again), text=again[:40],
+                                 kind="malformed", reason="같은 문장을 되풀이합니다"))
+
+
 def _rules_say_it(rule, question: str) -> bool:
     """Answers whose substance is a judgement the rules make, not a value the model restates:
     a hand-off, whole or in part (the rules name the missing field or topic; a model hand-off
@@ -384,6 +400,7 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
                                                       foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
             report = _label_failures(report, result.text, record, policy, values)
+            report = _repeat_failures(report, text)
             if report.passed and not _rules_say_it(rule, redacted) \
                     and (redacted == question or _has_privacy_note(text)) \
                     and answers_what_was_asked(

@@ -183,9 +183,27 @@ def _fix_particle(value: str, rest: str) -> str:
     return fitted + rest[m.end():]
 
 
+_SENTENCE_VALUE = re.compile(r"(?:니다|[세어아해에예지]요)\.?$")
+_ENDING = re.compile(r"해\s?주(?:세요|시기\s?바랍니다)|하시기\s?바랍니다|하세요|합니다|이에요|예요|입니다")
+
+
+def _fix_ending(value: str, rest: str) -> str:
+    """`rest` without a verb or copula ending when `value` is a whole sentence already: the
+    target's "⟦storage⟧해 주세요" was written for "냉장 보관", and "…오래 갑니다해 주세요" is
+    no Korean. The sentence's own ending stands, with a period."""
+    m = _ENDING.match(rest) if _SENTENCE_VALUE.search(value) else None
+    if m is None:
+        return rest
+    rest = rest[m.end():]
+    if value.endswith("."):
+        return rest.removeprefix(".")
+    return rest if rest.startswith((".", "!", "?")) else "." + rest
+
+
 def fill(text: str, values: Mapping[str, str]) -> Filled:
-    """Replace each slot by its value and fit the particle after it. An unknown slot (a field
-    the record lacks) is left as written and reported in `unknown`."""
+    """Replace each slot by its value and fit the particle (or, after a whole-sentence value,
+    the ending) after it. An unknown slot (a field the record lacks) is left as written and
+    reported in `unknown`."""
     out: list[str] = []
     filled: list[tuple[str, str]] = []
     unknown: list[str] = []
@@ -198,7 +216,8 @@ def fill(text: str, values: Mapping[str, str]) -> Filled:
         rest = text[m.end():nxt]
         if name in values:
             out.append(values[name])
-            rest = _fix_particle(values[name], rest)
+            fitted = _fix_ending(values[name], rest)
+            rest = fitted if fitted != rest else _fix_particle(values[name], rest)
             filled.append((name, values[name]))
         else:
             out.append(m.group())
