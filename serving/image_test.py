@@ -433,6 +433,9 @@ def compose(run: Run) -> dict | str:
                    POSTGRES_PASSWORD=env_file.read_text().split("\n")[0].split("=", 1)[1])
     base = [*tool, "-p", "smallretail-imagetest", "-f", str(REPO / "serving/docker-compose.yml")]
     url = f"http://127.0.0.1:{port}"
+    # an interrupted earlier run leaves its volumes: a database initialised with that run's
+    # password refuses this one's ("password authentication failed"), so start from nothing
+    run.sh(*base, "down", "-v", check=False)
     try:
         started = time.monotonic()
         api, db = compose_up(run, base)
