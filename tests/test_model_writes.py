@@ -213,3 +213,18 @@ def test_a_description_line_that_names_a_field_without_its_value_fails():
     d = asyncio.run(assistant.describe(FakeEngine([draft] * 3), tofu(), "bullets",
                                        policy=shop_policy()))
     assert d.source != "model"
+
+
+@pytest.mark.parametrize("style", ["bullets", "detail"])
+def test_an_empty_bullet_or_an_unfinished_sentence_is_not_served(style):
+    """The renderer's own copy as a slot draft is served as the model's; with an empty bullet
+    or a cut-off sentence ("받으신 뒤에는" and a blank line) added, it is not."""
+    from smallretail_llm.renderer import render_description
+    from smallretail_llm.slots import delexicalize, slot_values
+
+    good = delexicalize(render_description(tofu(), style, "friendly", shop_policy()),
+                        slot_values(tofu(), shop_policy()))
+    bad = (good.replace("\n", "\n• \n", 1) if style == "bullets"
+           else good.replace("\n\n", "\n\n받으신 뒤에는\n\n", 1))
+    assert _describe(good, style).source == "model"
+    assert _describe(bad, style).source == "fallback"

@@ -261,6 +261,9 @@ needs_grounding = pytest.mark.skipif(
 
 
 def _grounding_failures(items, pairs_for) -> list:
+    """Rendered copy that fails grounding or the copy check a model draft must pass (the
+    copy check's rules are the renderer's own shapes)."""
+    from smallretail_llm.copy_check import copy_problems
     from smallretail_llm.grounding import check_description
 
     failures = []
@@ -268,8 +271,9 @@ def _grounding_failures(items, pairs_for) -> list:
         for style, tone in pairs_for(i):
                 text = render_description(record, style, tone, policy)
                 report = check_description(text, record, policy, style=style, strict=True)
-                if not report.passed:
-                    failures.append((record.key, style, tone, text, report))
+                problems = copy_problems(text, record, style)
+                if not report.passed or problems:
+                    failures.append((record.key, style, tone, text, report, problems))
     return failures
 
 

@@ -173,3 +173,20 @@ def test_a_slot_is_never_written_under_another_fields_name():
     without_labels = ValueConstraint(labelled.numbers, labelled.slots, LABEL_VALUES)
     assert LABELLED.index("⟦use_by⟧") not in step_ban(_ids("원산지", "는", "▁"), without_labels,
                                                        LABEL_TABLE).ids
+
+
+def test_a_field_already_stated_is_not_named_again():
+    """After ⟦origin⟧ and the end of its sentence, "원산지" cannot start another sentence (with
+    the slot banned it could only end as "원산지는 ."); right after the value, in the same
+    sentence, its label may still follow it ("⟦origin⟧이 원산지예요")."""
+    labelled = ValueConstraint(numbers_in(LABEL_VALUES.values()), frozenset(LABEL_VALUES),
+                               LABEL_VALUES, {"origin": "원산지", "use_by": "소비기한"})
+    origin_word = LABELLED.index("원산지")
+    same_sentence = step_ban(_ids("⟦origin⟧", "가"), labelled, LABEL_TABLE).ids
+    assert origin_word not in same_sentence
+    next_sentence = step_ban(_ids("⟦origin⟧", "가", ".", "▁"), labelled, LABEL_TABLE).ids
+    assert origin_word in next_sentence
+    assert LABELLED.index("소비기한") not in next_sentence  # not stated yet
+    unlabelled = ValueConstraint(labelled.numbers, labelled.slots, LABEL_VALUES)
+    assert origin_word not in step_ban(_ids("⟦origin⟧", "가", ".", "▁"), unlabelled,
+                                       LABEL_TABLE).ids

@@ -80,6 +80,8 @@ def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[st
         loose = next((line for line in lines if not line.startswith("• ")), None)
         if loose is not None:
             problems.append(("핵심 특징의 각 줄은 \"• \"로 시작해야 합니다", loose[:40]))
+        if any(len(line.strip("• ")) < 2 for line in lines):
+            problems.append(("내용 없는 항목이 있습니다", ""))
         if not 3 <= len(lines) <= 8:
             problems.append((f"핵심 특징은 3~8줄이어야 합니다 ({len(lines)}줄)", ""))
     elif style == "seo":
@@ -92,9 +94,19 @@ def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[st
     elif style == "intro":
         if len(lines) != 1 or len(_SENTENCE_END.findall(text)) > 2:
             problems.append(("한줄소개는 한 줄(한 문장)이어야 합니다", text[:40]))
-    elif style == "detail" and len(lines) < 2:
-        problems.append(("상세설명은 여러 줄이어야 합니다", text[:40]))
+    elif style == "detail":
+        if len(lines) < 2:
+            problems.append(("상세설명은 여러 줄이어야 합니다", text[:40]))
+        unfinished = next((line for line in lines if not line.startswith(("[", "- ", "• "))
+                           and not _LINE_END.search(line)), None)
+        if unfinished is not None:
+            problems.append(("끝나지 않은 문장이 있습니다", unfinished[-40:]))
     return problems
+
+
+_LINE_END = re.compile(r"[.!?)]$")
+"""A prose line of detail copy ends its sentence; "받으신 뒤에는" before a blank line does not.
+Headings ("[상품정보제공고시]") and list lines are not prose."""
 
 
 _CLAUSE_START = re.compile(r"\n|⟧|•\s")
@@ -197,6 +209,21 @@ def own_words(name: str, labels: Mapping[str, str],
     words = [squash(labels[f]) for f in same if f in labels]
     words += [w for f in same for w in _words_of().get(f, ())]
     return frozenset(same), tuple(words)
+
+
+def own_label_words(field: str, labels: Mapping[str, str]) -> tuple[str, ...]:
+    """The words that name `field` and no other field: "배송" is inside 배송비's name, so it is
+    not the shipping days' own. The decoder bans them once the field's slot is written."""
+    return _own_label_words(field, squash(labels[field]) if field in labels else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _own_label_words(field: str, label: str) -> tuple[str, ...]:
+    words = set(_words_of().get(field, ()))
+    if label:
+        words.add(label)
+    others = [w for f, w in _known_labels() if f != field]
+    return tuple(sorted(w for w in words if len(w) >= 2 and not any(w in o for o in others)))
 
 
 @functools.cache

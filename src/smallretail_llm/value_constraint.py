@@ -27,9 +27,10 @@ from smallretail_llm.copy_check import (
     fields_named,
     misfit,
     names_a_field,
+    own_label_words,
     own_words,
 )
-from smallretail_llm.slots import OPEN, SLOT_RE
+from smallretail_llm.slots import BLOCK, OPEN, SLOT_RE, field_of
 
 _NUMBER = re.compile(r"[0-9](?:[0-9,.]*[0-9])?")
 _NUMERIC = frozenset("0123456789,.")
@@ -109,6 +110,17 @@ class TokenTable:
         self.newline_start_ids = [i for i, p in enumerate(self.pieces)
                                   if p.startswith("\n") and i not in special]
         self.size = len(self.pieces)
+        self._containing: dict[str, list[int]] = {}
+
+    def containing(self, word: str) -> list[int]:
+        """Ids of the tokens whose text (spacing marks and spaces removed) contains `word`;
+        computed once per word."""
+        found = self._containing.get(word)
+        if found is None:
+            found = self._containing[word] = [
+                i for i, piece in enumerate(self.pieces)
+                if word in piece.replace("▁", "").replace(" ", "")]
+        return found
 
     @classmethod
     def for_tokenizer(cls, tokenizer) -> TokenTable:
@@ -194,14 +206,19 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
     `banned` on the number being written, plus every slot already written (a draft states each
     record value once; a small model otherwise loops "• ⟦price_krw⟧" line after line), and a
     third line break in a row; with labels, every slot that would state its value under the
-    field name just written (the draft check's `copy_check.misfit`, asked before the slot)."""
+    field name just written (the draft check's `copy_check.misfit`, asked before the slot),
+    and the tokens that name a field whose slot is written (`_said_label_ids`)."""
     text = text_of(ids, table)
     ban = banned(text, allowed, table)
     extra: list[int] = []
     if table.slot_ids:
-        extra += sorted(set(ids) & table.slot_id_set)
+        written = set(ids) & table.slot_id_set
+        extra += sorted(written)
         if allowed.labels:
             extra += _misfit_slot_ids(text, allowed, table)
+            said = _said_before_this_sentence(ids, written, allowed, table)
+            if said:
+                extra += _said_label_ids(said, allowed, table)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
         extra += table.newline_start_ids
     return Ban(ban.ids + extra, ban.only_numeric) if extra else ban
@@ -221,6 +238,45 @@ def _misfit_slot_ids(text: str, allowed: ValueConstraint, table: TokenTable) -> 
             i for name, i in table.slot_ids.items()
             if name in allowed.values
             and misfit(clause, name, allowed.labels, allowed.values, _owner(allowed, name), named)]
+    return allowed.slot_bans[key]
+
+
+def _said_before_this_sentence(ids: Sequence[int], written: set[int], allowed: ValueConstraint,
+                               table: TokenTable) -> frozenset[int]:
+    """The slots written, less the last one while its sentence goes on: a label may follow its
+    own value ("⟦origin⟧이 원산지예요"). Kept up to date token by token on the constraint (a
+    draft grows by one token a step); recomputed when `ids` is not the sequence it saw."""
+    seen, last, ended = allowed.slot_bans.get("sentence", (0, None, True))
+    if seen > len(ids) or (seen and ids[seen - 1] != allowed.slot_bans.get("sentence_tail")):
+        seen, last, ended = 0, None, True  # another draft with this constraint
+    for token in ids[seen:]:
+        if token in table.slot_id_set:
+            last, ended = token, False
+        elif not ended and 0 <= token < table.size and _SENTENCE_BREAK.search(table.pieces[token]):
+            ended = True
+    allowed.slot_bans["sentence"] = (len(ids), last, ended)
+    allowed.slot_bans["sentence_tail"] = ids[-1] if ids else None
+    return frozenset(written - {last}) if not ended else frozenset(written)
+
+
+_SENTENCE_BREAK = re.compile(r"[.!?\n]")
+
+
+def _said_label_ids(written: frozenset[int], allowed: ValueConstraint,
+                    table: TokenTable) -> list[int]:
+    """Tokens that name a field the draft has already stated ("원산지는" after ⟦origin⟧): with
+    the slot banned, a second "원산지는" can only end in an empty clause ("원산지는 ."), the
+    most common way a small model's detail copy failed. After the notice block every notice
+    field is stated. Vocabularies that spell Korean as bytes (byte-level BPE) have no such
+    tokens; the ban is then empty."""
+    key = ("said", id(table), written)
+    if key not in allowed.slot_bans:
+        names = {table.pieces[i][1:-1] for i in written}
+        fields = {field_of(n) for n in names}
+        if BLOCK in names:
+            fields |= {field_of(n) for n in allowed.values if n.startswith("notice.")}
+        words = {w for f in fields for w in own_label_words(f, allowed.labels)}
+        allowed.slot_bans[key] = sorted({i for w in words for i in table.containing(w)})
     return allowed.slot_bans[key]
 
 
