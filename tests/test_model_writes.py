@@ -226,5 +226,7 @@ def test_an_empty_bullet_or_an_unfinished_sentence_is_not_served(style):
                         slot_values(tofu(), shop_policy()))
     bad = (good.replace("\n", "\n• \n", 1) if style == "bullets"
            else good.replace("\n\n", "\n\n받으신 뒤에는\n\n", 1))
+    dots = good.replace("\n", ". .\n", 1)  # a sentence with no words
     assert _describe(good, style).source == "model"
     assert _describe(bad, style).source == "fallback"
+    assert _describe(dots, style).source == "fallback"

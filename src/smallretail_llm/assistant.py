@@ -142,6 +142,8 @@ _BROKEN = re.compile(r"[\ufffd\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Runaway repetition: one unit of 1-4 characters six or more times in a row ("결제 결제 …",
 # "0000000", blank lines). Such a draft states no false claim, yet is no copy to serve.
 _RUNAWAY = re.compile(r"(.{1,4}?)\1{5,}", re.DOTALL)
+_EMPTY_SENTENCE = re.compile(r"[.!?][ \t]+[.!?]")
+"""A sentence end, spaces, another: "원산지예요. . ." has a sentence with no words."""
 
 
 def _failed(report: GroundingReport, claim: Claim) -> GroundingReport:
@@ -174,7 +176,8 @@ def echoed_prompt(text: str, messages: list[dict[str, str]], markers: re.Pattern
 def check_draft(text: str, report: GroundingReport, max_chars: int | None = None,
                 echoed: str | None = None) -> GroundingReport:
     """Checks beyond grounding: no broken characters (U+FFFD, control codes: a garbled draft
-    states no claim, yet must not reach a customer), no runaway repetition, the length limit,
+    states no claim, yet must not reach a customer), no empty sentence, no runaway repetition,
+    the length limit,
     and no echo of the prompt (``echoed``: what ``echoed_prompt`` found)."""
     if echoed:
         start = max(text.find(echoed), 0)
@@ -184,6 +187,10 @@ def check_draft(text: str, report: GroundingReport, max_chars: int | None = None
     if broken:
         report = _failed(report, Claim(start=broken.start(), end=broken.end(), text=broken.group(),
                                        kind="malformed", reason="깨진 문자나 제어 문자가 있습니다"))
+    empty = _EMPTY_SENTENCE.search(text)
+    if empty:
+        report = _failed(report, Claim(start=empty.start(), end=empty.end(), text=empty.group(),
+                                       kind="malformed", reason="내용 없는 문장이 있습니다"))
     runaway = _RUNAWAY.search(text)
     if runaway:
         report = _failed(report, Claim(start=runaway.start(), end=runaway.end(),
