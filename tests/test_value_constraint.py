@@ -190,3 +190,12 @@ def test_a_field_already_stated_is_not_named_again():
     unlabelled = ValueConstraint(labelled.numbers, labelled.slots, LABEL_VALUES)
     assert origin_word not in step_ban(_ids("⟦origin⟧", "가", ".", "▁"), unlabelled,
                                        LABEL_TABLE).ids
+
+
+def test_no_sentence_without_words():
+    period = RAW.index(".")
+    assert period not in step_ban([RAW.index("가")], ALLOWED, DIGITS).ids
+    assert period in step_ban([RAW.index("가"), period], ALLOWED, DIGITS).ids
+    assert period in step_ban([RAW.index("가"), period, RAW.index("▁")], ALLOWED, DIGITS).ids
+    decimal = step_ban([RAW.index("1"), period], ValueConstraint(frozenset({"1.5"})), DIGITS)
+    assert RAW.index("5") not in decimal.ids  # "1." goes on as a number: "1.5"

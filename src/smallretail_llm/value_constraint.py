@@ -109,6 +109,8 @@ class TokenTable:
         self.slot_id_set = frozenset(self.slot_ids.values())
         self.newline_start_ids = [i for i, p in enumerate(self.pieces)
                                   if p.startswith("\n") and i not in special]
+        self.sentence_end_ids = [i for i, p in enumerate(self.pieces)
+                                 if p.lstrip("▁Ġ ")[:1] in (".", "!", "?") and i not in special]
         self.size = len(self.pieces)
         self._containing: dict[str, list[int]] = {}
 
@@ -204,10 +206,11 @@ def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> 
 def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> Ban:
     """The per-step decision both engines make from the tokens a row has generated so far:
     `banned` on the number being written, plus every slot already written (a draft states each
-    record value once; a small model otherwise loops "• ⟦price_krw⟧" line after line), and a
-    third line break in a row; with labels, every slot that would state its value under the
-    field name just written (the draft check's `copy_check.misfit`, asked before the slot),
-    and the tokens that name a field whose slot is written (`_said_label_ids`)."""
+    record value once; a small model otherwise loops "• ⟦price_krw⟧" line after line), a
+    third line break in a row, and a sentence end right after one ("예요. ."); with labels,
+    every slot that would state its value under the field name just written (the draft
+    check's `copy_check.misfit`, asked before the slot), and the tokens that name a field whose
+    slot is written (`_said_label_ids`)."""
     text = text_of(ids, table)
     ban = banned(text, allowed, table)
     extra: list[int] = []
@@ -221,6 +224,8 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
                 extra += _said_label_ids(said, allowed, table)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
         extra += table.newline_start_ids
+    if _SENTENCE_JUST_ENDED.search(text):  # no sentence without words ("예요. . .")
+        extra += table.sentence_end_ids
     return Ban(ban.ids + extra, ban.only_numeric) if extra else ban
 
 
@@ -260,6 +265,7 @@ def _said_before_this_sentence(ids: Sequence[int], written: set[int], allowed: V
 
 
 _SENTENCE_BREAK = re.compile(r"[.!?\n]")
+_SENTENCE_JUST_ENDED = re.compile(r"[.!?][ ▁Ġ]*$")
 
 
 def _said_label_ids(written: frozenset[int], allowed: ValueConstraint,
