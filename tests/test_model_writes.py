@@ -230,3 +230,13 @@ def test_an_empty_bullet_or_an_unfinished_sentence_is_not_served(style):
     assert _describe(good, style).source == "model"
     assert _describe(bad, style).source == "fallback"
     assert _describe(dots, style).source == "fallback"
+
+
+@pytest.mark.parametrize("reply, source", [
+    ("소비기한은 ⟦use_by⟧까지예요. 원산지는 ⟦origin⟧이에요.", "model"),
+    ("소비기한은 ⟦use_by⟧까지예요.", "fallback"),  # the second question of the sentence dropped
+])
+def test_two_questions_in_one_sentence_are_both_answered(reply, source):
+    question = "소비기한 언제까지고 어느 지역에서 나온 거예요?"  # one sentence, two question words
+    a = asyncio.run(assistant.answer(FakeEngine([reply]), tofu(), question, shop_policy()))
+    assert a.source == source and "국내산" in a.answer

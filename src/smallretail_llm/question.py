@@ -27,6 +27,7 @@ _PART_SPLIT = re.compile(r"(?<=[?？!])\s*|(?<=[.。])\s+|\s+그리고\s+|\n+")
 _QUESTION_WORDS = ("뭐", "무엇", "무슨", "어떤", "어떻", "어느", "어디", "언제", "얼마", "몇", "누가",
                    "누구", "왜", "알려", "궁금", "뭔", "뭘", "어케", "어때", "언재", "얼머", "몃", "머에요",
                    "머예요", "모에요", "어딘", "며칠", "몇일")
+_QUESTION_WORD_RE = re.compile("|".join(sorted(_QUESTION_WORDS, key=len, reverse=True)))
 _QUESTION_END = re.compile(r"(?:나요|까요|가요|죠|지요|니|냐|을까|는지|건지|인지|인가|되나|있나|없나|맞나)"
                            r"[~.!]*$")
 _YES_NO_END = re.compile(
@@ -84,6 +85,13 @@ def split_parts(message: str) -> list[str]:
     pieces = [p.strip() for p in _PART_SPLIT.split(message or "") if p and p.strip()]
     parts = [p for p in pieces if is_question(p)]
     return parts if len(parts) > 1 else [message]
+
+
+def question_word_count(part: str) -> int:
+    """How many question words one part holds: "소비기한 언제까지고 어느 지역에서 나온 거예요?"
+    has two (언제, 어느), so it asks two things although it is one sentence."""
+    squashed = re.sub(r"\s+", "", _norm(part))
+    return len(_QUESTION_WORD_RE.findall(squashed))
 
 
 def is_question(part: str) -> bool:

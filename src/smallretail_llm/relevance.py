@@ -25,7 +25,13 @@ from __future__ import annotations
 import re
 
 from smallretail_llm.grounding import is_handoff
-from smallretail_llm.question import KIND_OF_UNIT, amount_kind, quantities, split_parts
+from smallretail_llm.question import (
+    KIND_OF_UNIT,
+    amount_kind,
+    quantities,
+    question_word_count,
+    split_parts,
+)
 from smallretail_llm.slots import delexicalize, field_of, slot_names_in
 
 VALUELESS_ANSWERS = {"stock": re.compile(r"재고|품절|(?:주문|구매)\s?(?:가능|하실 수)")}
@@ -54,7 +60,9 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
     fields = {field_of(n) for n in slot_names_in([delexicalize(text, values)])} - {"name"}
     if not all(words.search(text) for a, words in VALUELESS_ANSWERS.items() if a in asked):
         return False  # "재고 있어요?" left unanswered next to another answer
-    if question and len(split_parts(question)) > 1:  # several questions: every one answered
+    if question and (len(split_parts(question)) > 1 or question_word_count(question) > 1):
+        # several questions, in several sentences or one ("언제까지고 어느 지역"): every one
+        # answered
         wanted = {a for a in asked if a in values and a not in VALUELESS_ANSWERS}
         return bool(wanted) and wanted <= fields and fields <= set(asked)
     primary = next((a for a in asked if a not in VALUELESS_ANSWERS), None)
