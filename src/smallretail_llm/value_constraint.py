@@ -61,21 +61,37 @@ class ValueConstraint:
     """Field -> the label the prompt shows for it (`copy_check.field_labels`): with it, a slot
     is banned right after another field's name ("원산지는 ⟦use_by⟧")."""
 
+    # Per-request caches, filled as the decoder asks (a step costs microseconds this way).
     @functools.cached_property
     def slot_bans(self) -> dict:
         """(token table id, number run) -> the slot ids banned there: the same few runs come back
-        at almost every step, and a vocabulary has a few hundred slots to test. Also
-        ("label", token table id, clause) -> the slots that clause's field name bans."""
+        at almost every step, and a vocabulary has a few hundred slots to test."""
+        return {}
+
+    @functools.cached_property
+    def misfit_bans(self) -> dict:
+        """(token table id, the field names a clause holds) -> the slots those names ban."""
+        return {}
+
+    @functools.cached_property
+    def said_bans(self) -> dict:
+        """(token table id, slots written) -> the tokens naming the fields they stated."""
         return {}
 
     @functools.cached_property
     def owners(self) -> dict:
-        """Slot name -> `copy_check.own_words` for it, filled as the label check asks: its
-        per-slot part, once per request instead of once per step."""
+        """Slot name -> `copy_check.own_words` for it: the label check's per-slot part."""
         return {}
 
     @functools.cached_property
+    def sentence(self) -> list:
+        """[tokens seen, last slot written, its sentence ended, last token seen]: where the
+        draft stands, kept up to date a token at a time (`_said_before_this_sentence`)."""
+        return [0, None, True, None]
+
+    @functools.cached_property
     def label_words(self) -> tuple[str, ...]:
+        """The prompt's labels, squashed: part of a clause's cache key."""
         return tuple({squash(label) for label in self.labels.values()})
 
     @functools.cached_property
@@ -236,14 +252,14 @@ def _misfit_slot_ids(text: str, allowed: ValueConstraint, table: TokenTable) -> 
     if not clause or not names_a_field(clause):
         return []
     named = fields_named(clause)
-    key = ("label", id(table), tuple(named), "키워드" in clause,
+    key = (id(table), tuple(named), "키워드" in clause,
            tuple(w for w in allowed.label_words if w in clause))
-    if key not in allowed.slot_bans:
-        allowed.slot_bans[key] = [
+    if key not in allowed.misfit_bans:
+        allowed.misfit_bans[key] = [
             i for name, i in table.slot_ids.items()
             if name in allowed.values
             and misfit(clause, name, allowed.labels, allowed.values, _owner(allowed, name), named)]
-    return allowed.slot_bans[key]
+    return allowed.misfit_bans[key]
 
 
 def _said_before_this_sentence(ids: Sequence[int], written: set[int], allowed: ValueConstraint,
@@ -251,16 +267,15 @@ def _said_before_this_sentence(ids: Sequence[int], written: set[int], allowed: V
     """The slots written, less the last one while its sentence goes on: a label may follow its
     own value ("⟦origin⟧이 원산지예요"). Kept up to date token by token on the constraint (a
     draft grows by one token a step); recomputed when `ids` is not the sequence it saw."""
-    seen, last, ended = allowed.slot_bans.get("sentence", (0, None, True))
-    if seen > len(ids) or (seen and ids[seen - 1] != allowed.slot_bans.get("sentence_tail")):
+    seen, last, ended, tail = allowed.sentence
+    if seen > len(ids) or (seen and ids[seen - 1] != tail):
         seen, last, ended = 0, None, True  # another draft with this constraint
     for token in ids[seen:]:
         if token in table.slot_id_set:
             last, ended = token, False
         elif not ended and 0 <= token < table.size and _SENTENCE_BREAK.search(table.pieces[token]):
             ended = True
-    allowed.slot_bans["sentence"] = (len(ids), last, ended)
-    allowed.slot_bans["sentence_tail"] = ids[-1] if ids else None
+    allowed.sentence[:] = [len(ids), last, ended, ids[-1] if ids else None]
     return frozenset(written - {last}) if not ended else frozenset(written)
 
 
@@ -275,15 +290,15 @@ def _said_label_ids(written: frozenset[int], allowed: ValueConstraint,
     most common way a small model's detail copy failed. After the notice block every notice
     field is stated. Vocabularies that spell Korean as bytes (byte-level BPE) have no such
     tokens; the ban is then empty."""
-    key = ("said", id(table), written)
-    if key not in allowed.slot_bans:
+    key = (id(table), written)
+    if key not in allowed.said_bans:
         names = {table.pieces[i][1:-1] for i in written}
         fields = {field_of(n) for n in names}
         if BLOCK in names:
             fields |= {field_of(n) for n in allowed.values if n.startswith("notice.")}
         words = {w for f in fields for w in own_label_words(f, allowed.labels)}
-        allowed.slot_bans[key] = sorted({i for w in words for i in table.containing(w)})
-    return allowed.slot_bans[key]
+        allowed.said_bans[key] = sorted({i for w in words for i in table.containing(w)})
+    return allowed.said_bans[key]
 
 
 def _owner(allowed: ValueConstraint, name: str) -> tuple:
