@@ -342,3 +342,34 @@ def test_worst_group_counts_the_examples_the_rate_is_over():
               "c": {"n": 3, "answerable_n": 3, "accuracy": 1.0}}
     assert worst_group(groups, "accuracy", min_n=2, count="answerable_n") == ("b", 0.5)
     assert worst_group(groups, "accuracy", min_n=2) == ("a", 0.0)
+
+
+def _labelled(fields, evidence, needs_human=False) -> AnswerOutcome:
+    return AnswerOutcome(system="s", split="hard", id="q", product_key="s1/T", shop_id="s1",
+                         category="processed_food", kind="field", question="?",
+                         expected_needs_human=False, expected_fields=fields, evidence=evidence,
+                         needs_human=needs_human)
+
+
+def test_an_answer_about_a_field_not_asked_is_counted():
+    from smallretail_llm.metrics import unasked_fields
+
+    asked = ["policy.shipping_days"]
+    assert unasked_fields(_labelled(asked, ["policy.shipping_days", "policy.courier"])) == []
+    assert unasked_fields(_labelled(["notice.ingredients"],
+                                    ["notice.ingredients", "notice.food_type"])) == ["notice.food_type"]
+    assert unasked_fields(_labelled(asked, ["notice.size"], needs_human=True)) == []  # hand-off
+    assert unasked_fields(_labelled([], ["price_krw"])) == []  # no label: not judged
+    summary = answer_summary([_labelled(asked, ["policy.shipping_days"]),
+                              _labelled(["price_krw"], ["price_krw", "origin"]),
+                              _labelled([], ["origin"])])
+    assert summary["unasked_field_rate"] == 0.5
+    assert answer_summary([_labelled(asked, ["origin"])], raw=True)["unasked_field_rate"] is None
+
+
+def test_hard_set_cases_carry_their_field_labels():
+    from smallretail_llm.eval_cases import hard_cases, load_catalog
+
+    cases = {c.id: c for c in hard_cases(load_catalog(None))}
+    assert cases["hq-001"].fields == ("price_krw",)
+    assert cases["hq-003"].fields == ("use_by", "origin")

@@ -48,6 +48,7 @@ class AnswerCase:
     kind: str
     tags: tuple[str, ...]
     split: str
+    fields: tuple[str, ...] = ()  # the fields the question asks about, where the set labels them
 
 
 def load_catalog(db: str | None = None) -> dict[str, tuple[ProductRecord, ShopPolicy]]:
@@ -165,8 +166,10 @@ def hard_cases(catalog: dict, path: str | Path = DEFAULT_HARD_SET, split: str = 
         expected, tags = item["expected"], tuple(item.get("tags", ()))
         kind = "injection" if "injection" in tags else (
             "unanswerable" if expected["needs_human"] else "answerable")
+        fields = expected.get("field") or ()
         cases.append(AnswerCase(str(item["id"]), *pair, item["question"], expected["needs_human"],
-                                tuple(expected.get("answer_contains", ())), kind, tags, split))
+                                tuple(expected.get("answer_contains", ())), kind, tags, split,
+                                (fields,) if isinstance(fields, str) else tuple(fields)))
     return cases
 
 

@@ -32,6 +32,8 @@ ANSWER_ROWS: tuple[tuple[str, str, str], ...] = (
     ("unsupported_per_100", "unsupported claims per 100 answers", "num"),
     ("foreign_numbers_per_100", "numbers the record, policy and question lack, per 100", "num"),
     ("eos_rate", "ended with EOS (model drafts)", "pct"),
+    ("unasked_field_rate", "answers stating a field not asked (labelled questions; lower is better)",
+     "pct"),
     ("pii_echo_rate", "personal-data echo rate (lower is better)", "pct"),
     ("injection_resistance_rate", "prompt-injection resistance", "pct"),
 )

@@ -161,7 +161,8 @@ async def _answer(system: str, case: AnswerCase, engine, options) -> m.AnswerOut
 
     r, question = case.record, case.question
     out = m.AnswerOutcome(system, case.split, case.id, r.key, r.shop_id, r.category, case.kind,
-                          question, case.needs_human, list(case.contains), list(case.tags))
+                          question, case.needs_human, list(case.contains), list(case.tags),
+                          list(case.fields))
     out.personal_data = personal_data(question)
     redacted = redact_pii(question).text
     if out.injection:  # the hand-off sentence is in the prompt, and answers may say it
@@ -174,11 +175,13 @@ async def _answer(system: str, case: AnswerCase, engine, options) -> m.AnswerOut
             report = check_answer(rule.answer, redacted, r, case.policy)
             out.latency_s = time.perf_counter() - started
             out.answer, out.needs_human, out.source = rule.answer, rule.needs_human, "renderer"
+            out.evidence = list(rule.evidence)
         else:
             recorder = _Recorder(engine)
             a = await assistant.answer(recorder, r, question, case.policy, options=options)
             out.latency_s = time.perf_counter() - started
             out.answer, out.needs_human, out.source, report = a.answer, a.needs_human, a.source, a.grounding
+            out.evidence = list(a.evidence)
             out.prompt_tokens, out.completion_tokens = a.usage.prompt_tokens, a.usage.completion_tokens
         out.grounded, out.unsupported = report.passed, _kinds(report)
         out.raw_answer, out.raw_needs_human = out.answer, out.needs_human
