@@ -28,6 +28,7 @@ from smallretail_llm.copy_check import (
     field_labels,
     mislabeled_slots,
     orphan_labels,
+    repeated_sentence,
 )
 from smallretail_llm.engine import (
     Engine,
@@ -229,13 +230,12 @@ def _slot_failures(report: GroundingReport, text: str, unknown: tuple[str, ...])
     return report
 
 
-def _label_failures(report: GroundingReport, slot_text: str, record: ProductRecord,
-                    policy: ShopPolicy | None, values: dict[str, str],
-                    description: bool = False) -> GroundingReport:
+def _label_failures(report: GroundingReport, slot_text: str, labels: dict[str, str],
+                    values: dict[str, str], description: bool = False) -> GroundingReport:
     """A slot under another field's name ("소비기한은 ⟦price_krw⟧") fails the draft, and in a
     description so does a line that names a field without stating its value."""
     problems = [f"다른 항목의 이름으로 값을 썼습니다: {snippet}"
-                for snippet in mislabeled_slots(slot_text, field_labels(record, policy), values)]
+                for snippet in mislabeled_slots(slot_text, labels, values)]
     if description:
         problems += [f"값 없이 항목만 쓴 문장: {line[:40]}"
                      for line in orphan_labels(slot_text, values)]
@@ -266,7 +266,7 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
     options = options or GenerationOptions()
     tone = tone or (policy.tone if policy else "polite")
     messages = render_describe(record, style, tone, policy)
-    values = slot_values(record, policy)
+    values, labels = slot_values(record, policy), field_labels(record, policy)
     extras = draft_controls(options, values, record, policy)
     usage, drafts, engine_down, texts = Usage(), [], False, []
     model = options.adapter or engine.model_names()[0]
@@ -301,7 +301,7 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
         report = check_draft(text, checked, max_chars,
                              echoed_prompt(text, messages))
         report = _copy_failures(_slot_failures(report, text, filled.unknown), text, record, style)
-        report = _label_failures(report, result.text, record, policy, values, description=True)
+        report = _label_failures(report, result.text, labels, values, description=True)
         if result.finish_reason == "rejected":
             report = _failed(report, Claim(start=0, end=0, text="", kind="stopped",
                                            reason="작성 중 근거 없는 내용이 나와 중단했습니다"))
@@ -317,15 +317,9 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
                        draft_texts=texts)
 
 
-_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n")
-
-
 def _repeat_failures(report: GroundingReport, text: str) -> GroundingReport:
-    """An answer that says the same sentence twice ("개인정보 보호를 위해 … 돼요." twice) fails:
-    true, but no one would send it. (Detail copy may restate its 상품정보제공고시 lines, so
-    descriptions are judged by line, in copy_check.)"""
-    sentences = [s.strip() for s in _SENTENCES.split(text) if len(s.strip()) >= 6]
-    again = next((s for i, s in enumerate(sentences) if s in sentences[:i]), None)
+    """An answer that says the same sentence twice fails (`copy_check.repeated_sentence`)."""
+    again = repeated_sentence(text)
     if again is None:
         return report
     start = text.rfind(again)
@@ -379,7 +373,7 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
     if topic and len(split_parts(redacted)) == 1:  # several questions: the rules answer each
         return done(handoff_answer(topic, tone), True, [], "handoff")
     messages = render_answer(record, redacted, policy)
-    values = slot_values(record, policy)
+    values, labels = slot_values(record, policy), field_labels(record, policy)
     request = GenerationRequest(messages=messages,
                                 max_new_tokens=options.max_new_tokens, adapter=options.adapter,
                                 timeout_s=options.timeout_s,
@@ -406,7 +400,7 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
             report = check_draft(text, check_answer(text, redacted, record, policy,
                                                       foreign_names=options.foreign_names),
                                  echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
-            report = _label_failures(report, result.text, record, policy, values)
+            report = _label_failures(report, result.text, labels, values)
             report = _repeat_failures(report, text)
             if report.passed and not _rules_say_it(rule, redacted) \
                     and (redacted == question or _has_privacy_note(text)) \

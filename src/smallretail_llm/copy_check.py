@@ -20,19 +20,11 @@ from smallretail_llm.prompts import (
     FIELD_LABELS,
     HEALTH_FOOD_STATEMENT,
     NET_LABELS,
+    POLICY_LABELS,
     fact_lines,
 )
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.slots import BLOCK, CLOSE, LINE, OPEN, SLOT_RE, slot_values
-
-POLICY_LABELS = {
-    "policy.shipping_fee": "배송비", "policy.shipping_fee_krw": "배송비",
-    "policy.free_shipping_threshold_krw": "무료배송", "policy.shipping_days": "배송",
-    "policy.courier": "택배사", "policy.return_policy": "교환/반품",
-    "policy.return_shipping_fee_krw": "반품 배송비", "policy.cs": "고객센터",
-    "policy.cs_phone": "전화번호", "policy.cs_hours": "상담 시간",
-}
-"""The shop policy's fields as the prompt's policy lines (and the rules' answers) name them."""
 
 PROMPT_MARKERS = re.compile(
     r"\[(?:쇼핑몰 정책|요청|고객 질문)\]|<\|im_(?:start|end)\|>|⟦|⟧"
@@ -104,6 +96,16 @@ def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[st
     return problems
 
 
+def repeated_sentence(text: str) -> str | None:
+    """The first sentence of `text` said a second time (six characters or more), else None: an
+    answer saying "개인정보 보호를 위해 … 돼요." twice is true and no one would send it. Detail
+    copy may restate a 상품정보제공고시 line in its prose, so descriptions are judged by line
+    (`copy_problems`)."""
+    sentences = [s.strip() for s in _SENTENCES.split(text) if len(s.strip()) >= 6]
+    return next((s for i, s in enumerate(sentences) if s in sentences[:i]), None)
+
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n")
 _LINE_END = re.compile(r"[.!?)]$")
 """A prose line of detail copy ends its sentence; "받으신 뒤에는" before a blank line does not.
 Headings ("[상품정보제공고시]") and list lines are not prose."""
@@ -233,17 +235,6 @@ def _words_of() -> dict[str, tuple[str, ...]]:
     for f, w in _known_labels():
         out.setdefault(f, []).append(w)
     return {f: tuple(ws) for f, ws in out.items()}
-
-
-def names_a_field(clause: str) -> bool:
-    """Whether `clause` (squashed) names any field at all: the cheap test before `misfit`."""
-    return _ANY_LABEL().search(clause) is not None
-
-
-@functools.cache
-def _ANY_LABEL() -> re.Pattern[str]:
-    return re.compile("|".join(sorted({re.escape(w) for _, w in _known_labels()}, key=len,
-                                      reverse=True)))
 
 
 def orphan_labels(slot_text: str, values: dict[str, str]) -> list[str]:

@@ -338,18 +338,35 @@ def cs_text(policy: ShopPolicy) -> str:
     return f"{policy.cs_phone} ({policy.cs_hours})"
 
 
+POLICY_LABELS = {
+    "policy.shipping_fee": "배송비", "policy.shipping_fee_krw": "배송비",
+    "policy.free_shipping_threshold_krw": "무료배송", "policy.shipping_days": "배송",
+    "policy.courier": "택배사", "policy.return_policy": "교환/반품",
+    "policy.return_shipping_fee_krw": "반품 배송비", "policy.cs": "고객센터",
+    "policy.cs_phone": "전화번호", "policy.cs_hours": "상담 시간",
+}
+"""The shop policy's fields as the prompt's policy lines name them (`policy_facts`), and the
+parts of a line by their own words (무료배송, 전화번호, 상담 시간): what a draft must write a
+policy value under (`copy_check`)."""
+
+
 def policy_facts(policy: ShopPolicy, for_description: bool = False) -> str:
     """The shop policy as "label: value" lines (what answers may state about shipping etc.);
     a description needs only the shipping fee and the CS contact (상담전화, A/S 연락처)."""
+    label = POLICY_LABELS
     if for_description:
-        return f"배송비: {shipping_fee_text(policy)}\n고객센터: {cs_text(policy)}"
-    lines = [("쇼핑몰", policy.shop_name), ("배송비", shipping_fee_text(policy)),
-             ("배송", policy.shipping_days),
-             ("택배사", policy.courier or ""), ("교환/반품", policy.return_policy)]
+        return (f"{label['policy.shipping_fee']}: {shipping_fee_text(policy)}\n"
+                f"{label['policy.cs']}: {cs_text(policy)}")
+    lines = [("쇼핑몰", policy.shop_name),
+             (label["policy.shipping_fee"], shipping_fee_text(policy)),
+             (label["policy.shipping_days"], policy.shipping_days),
+             (label["policy.courier"], policy.courier or ""),
+             (label["policy.return_policy"], policy.return_policy)]
     if policy.return_shipping_fee_krw is not None:
-        lines.append(("반품 배송비", format_krw(policy.return_shipping_fee_krw)))
-    lines.append(("고객센터", cs_text(policy)))
-    return "\n".join(f"{label}: {value.strip()}" for label, value in lines if value.strip())
+        lines.append((label["policy.return_shipping_fee_krw"],
+                      format_krw(policy.return_shipping_fee_krw)))
+    lines.append((label["policy.cs"], cs_text(policy)))
+    return "\n".join(f"{name}: {value.strip()}" for name, value in lines if value.strip())
 
 
 def render_describe(record: ProductRecord, style: str, tone: str,

@@ -26,7 +26,6 @@ from smallretail_llm.copy_check import (
     clause_before,
     fields_named,
     misfit,
-    names_a_field,
     own_label_words,
     own_words,
 )
@@ -61,42 +60,30 @@ class ValueConstraint:
     """Field -> the label the prompt shows for it (`copy_check.field_labels`): with it, a slot
     is banned right after another field's name ("원산지는 ⟦use_by⟧")."""
 
-    # Per-request caches, filled as the decoder asks (a step costs microseconds this way).
     @functools.cached_property
-    def slot_bans(self) -> dict:
-        """(token table id, number run) -> the slot ids banned there: the same few runs come back
-        at almost every step, and a vocabulary has a few hundred slots to test."""
-        return {}
-
-    @functools.cached_property
-    def misfit_bans(self) -> dict:
-        """(token table id, the field names a clause holds) -> the slots those names ban."""
-        return {}
-
-    @functools.cached_property
-    def said_bans(self) -> dict:
-        """(token table id, slots written) -> the tokens naming the fields they stated."""
-        return {}
-
-    @functools.cached_property
-    def owners(self) -> dict:
-        """Slot name -> `copy_check.own_words` for it: the label check's per-slot part."""
-        return {}
-
-    @functools.cached_property
-    def sentence(self) -> list:
-        """[tokens seen, last slot written, its sentence ended, last token seen]: where the
-        draft stands, kept up to date a token at a time (`_said_before_this_sentence`)."""
-        return [0, None, True, None]
-
-    @functools.cached_property
-    def label_words(self) -> tuple[str, ...]:
-        """The prompt's labels, squashed: part of a clause's cache key."""
-        return tuple({squash(label) for label in self.labels.values()})
+    def cache(self) -> _Cache:
+        """What the decoder has worked out for this request, kept for the next steps."""
+        return _Cache(tuple({squash(label) for label in self.labels.values()}))
 
     @functools.cached_property
     def prefixes(self) -> frozenset[str]:
         return frozenset(n[:i] for n in self.numbers for i in range(1, len(n) + 1))
+
+
+@dataclass
+class _Cache:
+    """A request's decoding caches, filled as the decoder asks (a step costs microseconds)."""
+
+    label_words: tuple[str, ...]  # the prompt's labels, squashed: part of a clause's key
+    slot_bans: dict = field(default_factory=dict)
+    """(token table id, number run) -> the slot ids banned there: the same few runs come back
+    at almost every step, and a vocabulary has a few hundred slots to test."""
+    misfit_bans: dict = field(default_factory=dict)
+    """(token table id, the field names a clause holds) -> the slots those names ban."""
+    said_bans: dict = field(default_factory=dict)
+    """(token table id, slots written) -> the tokens naming the fields they stated."""
+    owners: dict = field(default_factory=dict)
+    """Slot name -> `copy_check.own_words` for it: the label check's per-slot part."""
 
 
 def _normalize_piece(piece: str) -> str:
@@ -127,6 +114,8 @@ class TokenTable:
                                   if p.startswith("\n") and i not in special]
         self.sentence_end_ids = [i for i, p in enumerate(self.pieces)
                                  if p.lstrip("▁Ġ ")[:1] in (".", "!", "?") and i not in special]
+        self.sentence_break_ids = frozenset(i for i, p in enumerate(self.pieces)
+                                            if _SENTENCE_BREAK.search(p))
         self.size = len(self.pieces)
         self._containing: dict[str, list[int]] = {}
 
@@ -202,12 +191,12 @@ def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> 
                                      generated_text)
     run = _tail_run(generated_text)
     key = (id(table), run)
-    if key not in allowed.slot_bans:
-        allowed.slot_bans[key] = [
+    if key not in allowed.cache.slot_bans:
+        allowed.cache.slot_bans[key] = [
             i for name, i in table.slot_ids.items()
             if allowed.slots is not None and name not in allowed.slots
             or name in allowed.values and not _token_ok(run, allowed.values[name], allowed)]
-    ids = list(allowed.slot_bans[key])
+    ids = list(allowed.cache.slot_bans[key])
     unfinished = bool(run) and not _complete(run, allowed)
     if unfinished:
         candidates: Iterable[int] = table.numeric_start_ids
@@ -235,7 +224,7 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
         extra += sorted(written)
         if allowed.labels:
             extra += _misfit_slot_ids(text, allowed, table)
-            said = _said_before_this_sentence(ids, written, allowed, table)
+            said = _said_before_this_sentence(ids, written, table)
             if said:
                 extra += _said_label_ids(said, allowed, table)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
@@ -249,34 +238,30 @@ def _misfit_slot_ids(text: str, allowed: ValueConstraint, table: TokenTable) -> 
     """Slot ids that would be mislabeled after the clause `text` ends in. Cached by the field
     names the clause holds (all `misfit` looks at), which stay the same for many tokens."""
     clause = squash(clause_before(text))
-    if not clause or not names_a_field(clause):
+    named = fields_named(clause) if clause else []
+    if not named:
         return []
-    named = fields_named(clause)
     key = (id(table), tuple(named), "키워드" in clause,
-           tuple(w for w in allowed.label_words if w in clause))
-    if key not in allowed.misfit_bans:
-        allowed.misfit_bans[key] = [
+           tuple(w for w in allowed.cache.label_words if w in clause))
+    if key not in allowed.cache.misfit_bans:
+        allowed.cache.misfit_bans[key] = [
             i for name, i in table.slot_ids.items()
             if name in allowed.values
             and misfit(clause, name, allowed.labels, allowed.values, _owner(allowed, name), named)]
-    return allowed.misfit_bans[key]
+    return allowed.cache.misfit_bans[key]
 
 
-def _said_before_this_sentence(ids: Sequence[int], written: set[int], allowed: ValueConstraint,
+def _said_before_this_sentence(ids: Sequence[int], written: set[int],
                                table: TokenTable) -> frozenset[int]:
     """The slots written, less the last one while its sentence goes on: a label may follow its
-    own value ("⟦origin⟧이 원산지예요"). Kept up to date token by token on the constraint (a
-    draft grows by one token a step); recomputed when `ids` is not the sequence it saw."""
-    seen, last, ended, tail = allowed.sentence
-    if seen > len(ids) or (seen and ids[seen - 1] != tail):
-        seen, last, ended = 0, None, True  # another draft with this constraint
-    for token in ids[seen:]:
+    own value ("⟦origin⟧이 원산지예요"). Read back from the end to the last slot or sentence
+    break, whichever comes first."""
+    for token in reversed(ids):
         if token in table.slot_id_set:
-            last, ended = token, False
-        elif not ended and 0 <= token < table.size and _SENTENCE_BREAK.search(table.pieces[token]):
-            ended = True
-    allowed.sentence[:] = [len(ids), last, ended, ids[-1] if ids else None]
-    return frozenset(written - {last}) if not ended else frozenset(written)
+            return frozenset(written - {token})
+        if token in table.sentence_break_ids:
+            break
+    return frozenset(written)
 
 
 _SENTENCE_BREAK = re.compile(r"[.!?\n]")
@@ -291,20 +276,20 @@ def _said_label_ids(written: frozenset[int], allowed: ValueConstraint,
     field is stated. Vocabularies that spell Korean as bytes (byte-level BPE) have no such
     tokens; the ban is then empty."""
     key = (id(table), written)
-    if key not in allowed.said_bans:
+    if key not in allowed.cache.said_bans:
         names = {table.pieces[i][1:-1] for i in written}
         fields = {field_of(n) for n in names}
         if BLOCK in names:
             fields |= {field_of(n) for n in allowed.values if n.startswith("notice.")}
         words = {w for f in fields for w in own_label_words(f, allowed.labels)}
-        allowed.said_bans[key] = sorted({i for w in words for i in table.containing(w)})
-    return allowed.said_bans[key]
+        allowed.cache.said_bans[key] = sorted({i for w in words for i in table.containing(w)})
+    return allowed.cache.said_bans[key]
 
 
 def _owner(allowed: ValueConstraint, name: str) -> tuple:
-    if name not in allowed.owners:
-        allowed.owners[name] = own_words(name, allowed.labels, allowed.values)
-    return allowed.owners[name]
+    if name not in allowed.cache.owners:
+        allowed.cache.owners[name] = own_words(name, allowed.labels, allowed.values)
+    return allowed.cache.owners[name]
 
 
 def text_of(ids: Sequence[int], table: TokenTable, window: int = 24) -> str:
