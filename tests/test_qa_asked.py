@@ -96,6 +96,75 @@ def test_a_free_text_line_answers_a_word_it_names():
 
 
 # ------------------------------------------------------------------ several questions
+# ------------------------------------------------------------------ nothing the question did not ask
+def test_a_customer_leaving_their_number_is_not_asked_the_shops():
+    got = ask("오늘 주문하면 언제 와요? 연락처 010 1234 5678 남겨요")
+    assert got.evidence == ["policy.shipping_days"], got.answer
+    assert POLICY.cs_phone not in got.answer
+    assert "policy.cs_phone" in ask("고객센터 연락처 알려주세요").evidence
+
+
+def test_an_after_opening_question_gets_the_line_about_opening_not_the_use_by_date():
+    sauce = tofu(sku="SAUCE-400", name="바질 토마토 소스 400g",
+                 storage="개봉 전 실온, 개봉 후 냉장 보관하고 5일 이내에 드세요")
+    for question in ("개봉하고 얼마나 보관 가능해요?", "뜯고 나서 냉장고에 넣어야 돼요?"):
+        got = ask(question, sauce)
+        assert got.evidence == ["storage"] and "2026-03-01" not in got.answer, got.answer
+        assert not got.answer.startswith("아니요")
+    # no line speaks of opening: the use-by date and storage, as before
+    assert ask("개봉하고 얼마나 보관 가능해요?").evidence == ["use_by", "storage"]
+
+
+def test_an_amount_question_gets_the_line_with_the_amount():
+    cardigan = ProductRecord(shop_id="s1", sku="CD-1", name="라운드 니트 가디건", category="clothing",
+                             price_krw=39000, notice={
+                                 "material": "아크릴 60%, 울 20%, 나일론 20%",
+                                 "caution": "손세탁 시 30℃ 이하 물에 울 전용 세제 사용"})
+    got = ask("울 함량이 어떻게 돼요", cardigan)
+    assert got.evidence == ["notice.material"] and "20%" in got.answer, got.answer
+    # not an amount question: every line that names the word
+    assert ask("울 들어간 거예요?", cardigan).evidence == ["notice.material", "notice.caution"]
+
+
+def test_units_to_buy_are_not_a_question_about_the_pack():
+    pepper = tofu(sku="PEP-500", name="고춧가루 500g", notice={"components": "고춧가루 500g 1봉"})
+    got = ask("3만원 넘으면 무료배송이죠? 두 봉 사면 되나?", pepper)
+    assert "notice.components" not in got.evidence and "30,000원" in got.answer, got.answer
+
+
+def test_an_extra_fee_question_gets_the_shipping_line_that_states_it():
+    policy = shop_policy(shipping_days="출고 후 2일 이내 도착. 제주·도서산간 지역은 추가 배송비 5,000원")
+    for question in ("제주도는 배송비 더 붙나요?", "도서산간 추가 배송비 있어요?"):
+        got = answer_question(question, tofu(), policy)
+        assert got.evidence[0] == "policy.shipping_days" and "5,000원" in got.answer, got.answer
+        assert "policy.shipping_fee_krw" not in got.evidence
+    # no surcharge in the shipping line: the fee itself answers
+    assert "policy.shipping_fee_krw" in ask("제주도는 배송비 더 붙나요?").evidence
+
+
+def test_an_allergen_word_that_names_the_product_is_not_an_allergen_question():
+    milk = tofu(sku="MILK-1", name="목장 저지방 우유", allergens=["우유"], stock=0)
+    for question, field in (("우유 재고 남아 있어요?", "stock"),
+                            ("우유 유통기한이 언제까지로 되어 있어요?", "use_by")):
+        got = ask(question, milk)
+        assert got.evidence == [field], got.answer
+    assert ask("우유 들어있어요?", milk).evidence[0] == "allergens"
+
+
+def test_where_an_ingredient_comes_from_is_its_ingredient_line():
+    milk = tofu(sku="MILK-2", name="목장 저지방 우유", brand="푸른목장",
+                notice={"ingredients": "원유(국산) 99%, 탈지분유"})
+    got = ask("원유 어디꺼에요", milk)
+    assert got.evidence == ["notice.ingredients"] and "원유(국산)" in got.answer, got.answer
+    assert ask("어디꺼에요?", milk).evidence == ["brand"]
+
+
+def test_the_as_phone_is_not_also_the_shops_phone():
+    pot = POT.model_copy(update={"notice": {"as_contact": "(주)한솔키친 1588-6120"}})
+    got = ask("as 전화번호 알려줘", pot)
+    assert got.evidence == ["notice.as_contact"] and POLICY.cs_phone not in got.answer, got.answer
+
+
 def test_several_questions_are_each_answered_or_handed_off_plainly():
     got = ask("가격 얼마예요? 그리고 할인 쿠폰 있나요?")
     assert "3,500원" in got.answer and got.needs_human

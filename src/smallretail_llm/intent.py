@@ -61,8 +61,10 @@ _KEYWORDS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("price_krw", ("가격", "가겨", "판매가", "몇원", "단가", "가격얼마", "얼마에팔"),
      ("얼마", "값", "금액")),
     # "-": read so it shadows a shorter keyword, then dropped ("얼마나 써요" is not about price)
-    # and "제 번호 …, 전화 주세요" is the customer's own number, not a question about the shop's
-    ("-", (), ("얼마나", "제번호", "내번호", "전화주", "전화부탁", "문자주", "몇개월", "몇개국")),
+    # and "제 번호 …, 전화 주세요", "연락처 [전화번호] 남겨요" are the customer's own number, not
+    # a question about the shop's
+    ("-", ("연락처남", "번호남", "연락처드", "제연락처", "내연락처", "연락처적", "번호적"),
+     ("얼마나", "제번호", "내번호", "전화주", "전화부탁", "문자주", "몇개월", "몇개국")),
     ("net_content", ("용량", "중량", "무게", "내용량", "몇그램", "몇g", "몇ml", "몇미리", "몇키로",
                      "몇kg", "몇리터", "몇개입", "몇개들", "몇개들어", "몇개짜리", "몇매", "몇장",
                      "몇봉", "양이얼마", "양이어느", "양이많", "그램수", "몇l", "몇포", "몇팩", "몇병",
@@ -172,7 +174,7 @@ _NOTICE_SYNONYMS: dict[str, tuple[str, ...]] = {
     "food_type": ("식품유형", "무슨식품"),
     "components": ("구성품", "구성이", "구성은", "뭐들어있", "세트구성", "상품구성", "제품구성"),
     "warranty": ("보증", "무상as", "as기간", "품질보증"),
-    "as_contact": ("as", "a/s", "수리", "as센터"),
+    "as_contact": ("as", "a/s", "수리", "as센터", "as전화", "as번호", "as연락처", "수리전화"),
     "model_name": ("모델명", "모델번호", "품번"),
     "manufactured_on": ("제조일", "제조연월일", "만든날", "수확", "생산연도", "몇년산", "포장일"),
     "manufactured_ym": ("제조일", "제조연월", "언제만든", "만든날"),

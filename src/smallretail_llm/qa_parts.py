@@ -28,7 +28,11 @@ from smallretail_llm.question import (
     KIND_OF_UNIT,
     amount_kind,
     asks_advice,
+    asks_after_opening,
     asks_alternatives,
+    asks_extra_fee,
+    asks_how_much,
+    buys_units,
     generic_kind,
     is_yes_no,
     proposed_words,
@@ -43,6 +47,7 @@ from smallretail_llm.record_text import (
     name_amount,
     name_attributes,
     name_tokens,
+    states_amount_of,
     value_has,
     value_has_most,
     word_sources,
@@ -63,6 +68,8 @@ _LABEL_WORDS = frozenset(normalize(w) for w in (
 _CONFIRMABLE = _ONE_VALUE | {"certifications", "name"}
 """Fields whose value a found word confirms (네); a free-text line may say "냉장 보관하지 마세요",
 so there a found word only makes the answer state the line."""
+_MADE_OF = ("notice.ingredients", "notice.material")
+"""Lines that say where a part comes from ("대두(국산)", "소가죽(이탈리아산)")."""
 _OPTION_LISTS = frozenset({"notice.size", "notice.color"})
 """Lists of the options sold: a word they lack is answered with the list, not a hand-off."""
 _DOMESTIC = re.compile(r"(?<![가-힣])(?:국산|국내|한국|대한민국)")  # not the 국산 of 미국산
@@ -230,7 +237,7 @@ def _field(intent: IntentMatch, part_text: str, record: ProductRecord, policy: S
     if name == "origin":  # "귀리 어느 나라 거예요?", "생강 국산이에요?": a part's origin line
         named = [w for w in words if _place(w) == w and not w.startswith(("국산", "국내", "수입"))]
         for source in word_sources(record, specs, named) if named else []:
-            if source.field in ("notice.ingredients", "notice.material"):
+            if source.field in _MADE_OF:
                 return Part(_sentence(source.label, source.value, tone), [source.field], first=name)
     found = field_value(name, record)
     if found is None:
@@ -265,6 +272,9 @@ def _from_text(part_text: str, record: ProductRecord, policy: ShopPolicy,
     if yes and sources:
         compare = [w for w in words if not name_tokens(record.name, [w])]
         sources = [s for s in sources if value_has_most(s.value, compare or words)]
+    if len(sources) > 1 and asks_how_much(part_text):  # "울 함량": "울 20%", not "울 전용 세제"
+        compare = [w for w in words if not name_tokens(record.name, [w])] or words
+        sources = [s for s in sources if states_amount_of(s.value, compare)] or sources
     if not sources:
         if asked:
             return Part(missing=[field_label(asked, record)], first=asked)
@@ -287,6 +297,42 @@ def answer_part(part_text: str, record: ProductRecord, policy: ShopPolicy, tone:
     return part
 
 
+def _asked_fields(part_text: str, intents: list[IntentMatch], words: list[str],
+                  record: ProductRecord, policy: ShopPolicy, specs: dict[str, FieldSpec]
+                  ) -> list[IntentMatch]:
+    """What the keywords read, made right by the record:
+    - a question about the opened product gets the line that speaks of opening (storage "개봉
+      후 냉장 보관하고 5일 이내"), not the sealed product's use-by date;
+    - "제주도는 배송비 더 붙나요?" gets the shipping line that states the surcharge, not the
+      base fee;
+    - "우유 재고 남아 있어요?" of a milk names the product, not an allergen;
+    - "원유 어디꺼에요" asks where an ingredient comes from (its line), not the brand;
+    - "두 봉 사면 되나?" names no field: what buying more units changes, and the record knows,
+      is free shipping (not how many a pack holds)."""
+    fields = [i.field for i in intents]
+    dated = [i for i in intents if i.field in ("use_by", "storage")]
+    if dated and asks_after_opening(part_text):
+        opened = [IntentMatch(f) for f in ("storage", "use_by")
+                  if (found := field_value(f, record)) and asks_after_opening(found[1])]
+        if opened:
+            at = intents.index(dated[0])
+            rest = [i for i in intents if i not in dated]
+            intents = rest[:at] + opened + rest[at:]
+    if "policy.shipping_fee_krw" in fields and asks_extra_fee(part_text) \
+            and asks_extra_fee(policy.shipping_days or ""):
+        intents = list(dict.fromkeys(IntentMatch("policy.shipping_days")
+                                     if i.field == "policy.shipping_fee_krw" else i for i in intents))
+    if len(intents) > 1:
+        intents = [i for i in intents if not (i.allergen and name_tokens(record.name, [i.allergen]))]
+    if fields == ["brand"]:
+        named = [w for w in words if not name_tokens(record.name, [w])]
+        if named and any(s.field in _MADE_OF for s in word_sources(record, specs, named)):
+            intents = [IntentMatch("origin")]
+    if not intents and buys_units(part_text):
+        intents = [IntentMatch("policy.free_shipping_threshold_krw")]
+    return intents
+
+
 def _answer_part(part_text: str, record: ProductRecord, policy: ShopPolicy, tone: str,
                  specs: dict[str, FieldSpec]) -> Part:
     topic = out_of_scope_topic(part_text)
@@ -294,14 +340,15 @@ def _answer_part(part_text: str, record: ProductRecord, policy: ShopPolicy, tone
         return Part(handoff=topic)
     if asks_advice(part_text):
         return Part(handoff="unknown")
-    intents = match_intents(part_text, record.category)
+    words = _words(part_text, record)
+    intents = _asked_fields(part_text, match_intents(part_text, record.category), words, record,
+                            policy, specs)
     yes = is_yes_no(part_text)
     negative = bool(_NEGATIVE.search(part_text))
     asked_amounts = quantities(part_text)
     kind = amount_kind(part_text)
     if kind is None and yes and asked_amounts:
         kind = KIND_OF_UNIT.get(asked_amounts[0][1])
-    words = _words(part_text, record)
     if not intents and any(_place(w) != w and not name_tokens(record.name, [w]) for w in words):
         intents = [IntentMatch("origin")]  # "베트남산 맞아요?", "제주산이에요?"
     if not intents:

@@ -219,3 +219,31 @@ def asks_advice(part: str) -> bool:
     """Fit or portion advice ("키 175에 70키로면 무슨 사이즈?", "2인분 하려면 몇 병?"): a judgement
     about the customer, not a record value."""
     return bool(_FIT.search(_norm(part)))
+
+
+_HOW_MUCH = re.compile(r"함량|얼마나|몇|비율|퍼센트|%")
+_BUYS_UNITS = re.compile(r"(?:\d+|한|두|세|네|다섯)\s*(?:개|봉|병|팩|박스|세트|포|통|장|묶음)\s*"
+                         r"(?:사면|사야|구매하면|주문하면|시키면)")
+_OPENED = re.compile(r"개봉|뜯")
+_EXTRA_FEE = re.compile(r"추가|더\s*(?:붙|들|내|나와|받|있)|별도|도서\s*산간|제주")
+
+
+def asks_how_much(part: str) -> bool:
+    """"울 함량이 어떻게 돼요", "유산균 몇마리 들어있어요?": an amount of something named."""
+    return bool(_HOW_MUCH.search(_norm(part)))
+
+
+def buys_units(part: str) -> bool:
+    """"고춧가루 두 봉 사면 되나?", "3개 주문하면 무료배송이에요?": units the customer would buy,
+    not how many the pack holds."""
+    return bool(_BUYS_UNITS.search(_norm(part)))
+
+
+def asks_after_opening(part: str) -> bool:
+    """"개봉하고 얼마나 보관 가능해요?": the opened product, not the sealed one's use-by date."""
+    return bool(_OPENED.search(_norm(part)))
+
+
+def asks_extra_fee(text: str) -> bool:
+    """"제주도는 배송비 더 붙나요?", "추가 배송비 있어요?"; and a shipping line that states one."""
+    return bool(_EXTRA_FEE.search(_norm(text)))

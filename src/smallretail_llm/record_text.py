@@ -160,6 +160,18 @@ def word_sources(record, specs: dict[str, FieldSpec], words: list[str],
     return []
 
 
+def states_amount_of(value: str, words: list[str]) -> bool:
+    """Whether the value gives an amount of one of the words: a number just after it ("울 20%",
+    "DHA의 합 600mg") or just before it ("100억 CFU"), not only the word ("울 전용 세제")."""
+    text = unicodedata.normalize("NFKC", value).lower()
+    for word in words:
+        for variant in spellings(word):
+            v = re.escape(variant)
+            if re.search(rf"{v}[^,;()\d]{{0,5}}\d|\d[^\s\d]?\s?{v}", text):
+                return True
+    return False
+
+
 def value_has(value: str, words: list[str]) -> bool:
     """Whether a field value states any of the proposed words (in any spelling)."""
     return any(_contains(value, w) for w in words)
