@@ -367,6 +367,17 @@ def test_an_answer_about_a_field_not_asked_is_counted():
     assert answer_summary([_labelled(asked, ["origin"])], raw=True)["unasked_field_rate"] is None
 
 
+def test_a_notice_field_that_is_a_record_attribute_is_that_field():
+    """A cosmetic's 사용기한 kept in the notice is the use-by date the question asked."""
+    from smallretail_llm.metrics import unasked_fields
+
+    cosmetic = _labelled(["use_by"], ["notice.use_by"])
+    cosmetic.category = "cosmetics"
+    assert unasked_fields(cosmetic) == []
+    cosmetic.evidence = ["notice.use_by", "notice.caution"]
+    assert unasked_fields(cosmetic) == ["notice.caution"]
+
+
 def test_hard_set_cases_carry_their_field_labels():
     from smallretail_llm.eval_cases import hard_cases, load_catalog
 

@@ -340,6 +340,21 @@ policy: a shipping fee is not answered without its free-shipping threshold, ship
 with the courier, a return policy with its fee, the CS phone with its hours. Nothing else."""
 
 
+def _record_field(evidence: str, category: str) -> str:
+    """"notice.use_by" -> "use_by" where the category's notice field is that record attribute
+    (a cosmetic's 사용기한 kept in the notice): one fact, whichever name the answer cites."""
+    from smallretail_llm.categories import UnknownCategory, get_category
+
+    if not evidence.startswith("notice."):
+        return evidence
+    try:
+        specs = {f.key: f for f in get_category(category).fields}
+    except UnknownCategory:
+        return evidence
+    spec = specs.get(evidence.removeprefix("notice."))
+    return spec.record_attr if spec and spec.record_attr else evidence
+
+
 def unasked_fields(o: AnswerOutcome) -> list[str]:
     """Fields the served answer states that the labelled question did not ask (nor a companion
     of one it did); [] where the question has no field label or the answer hands off."""
@@ -347,7 +362,7 @@ def unasked_fields(o: AnswerOutcome) -> list[str]:
         return []
     allowed = set(o.expected_fields) | {"name"}
     allowed |= {c for f in o.expected_fields for c in COMPANIONS.get(f, ())}
-    return sorted(set(o.evidence) - allowed)
+    return sorted({_record_field(e, o.category) for e in o.evidence} - allowed)
 
 
 def handoff_scores(predicted: Sequence[bool], expected: Sequence[bool]) -> dict:
