@@ -240,3 +240,21 @@ def test_two_questions_in_one_sentence_are_both_answered(reply, source):
     question = "소비기한 언제까지고 어느 지역에서 나온 거예요?"  # one sentence, two question words
     a = asyncio.run(assistant.answer(FakeEngine([reply]), tofu(), question, shop_policy()))
     assert a.source == source and "국내산" in a.answer
+
+
+def test_detail_drafts_carry_the_paragraphs_of_the_renderers_copy():
+    """The paragraph plan the decoder holds a detail draft to (`ValueConstraint.paragraphs`)
+    is the renderer's own copy of the record, delexicalised; other styles carry none."""
+    from smallretail_llm.slots import slot_values
+
+    record, policy = tofu(), shop_policy()
+    values = slot_values(record, policy)
+    plan = assistant.paragraph_slots(record, "detail", "polite", policy, values)
+    assert {"origin", "manufacturer", "price_krw"} <= plan[0]
+    assert {"storage", "use_by"} in [set(p) for p in plan]
+    assert all(set(p) <= set(values) for p in plan)
+    assert assistant.paragraph_slots(record, "intro", "polite", policy, values) == ()
+    engine = FakeEngine(["국산콩 두부를 소개합니다."])
+    asyncio.run(assistant.describe(engine, record, "detail", "polite", policy,
+                                   max_regenerations=0))
+    assert engine.calls[0].constraint.paragraphs == plan

@@ -199,3 +199,40 @@ def test_no_sentence_without_words():
     assert period in step_ban([RAW.index("가"), period, RAW.index("▁")], ALLOWED, DIGITS).ids
     decimal = step_ban([RAW.index("1"), period], ValueConstraint(frozenset({"1.5"})), DIGITS)
     assert RAW.index("5") not in decimal.ids  # "1." goes on as a number: "1.5"
+
+
+# ---------------------------------------------------------------- paragraphs of the renderer's copy
+PARA = [*RAW, "⟦manufacturer⟧", "⟦brand⟧", "⟦statement⟧", "\n\n", "가격"]
+PARA_TABLE = TokenTable(PARA, special_ids=[PARA.index("<|im_end|>")],
+                        eos_ids=[PARA.index("<|im_end|>")])
+PARA_VALUES = {"price_krw": "24,900원", "origin": "국내산", "manufacturer": "맑은식품",
+               "brand": "맑은식품", "statement": "본 제품은 의약품이 아닙니다."}
+
+
+def _para(*pieces: str) -> list[int]:
+    return [PARA.index(p) for p in pieces]
+
+
+def test_a_begun_paragraph_does_not_end_before_its_facts():
+    """The renderer's first paragraph states origin, maker and price: a draft's paragraph that
+    has begun it may not break or end until all three are written; one sentence without a slot
+    and it is let go (holding it longer only makes a small model ramble)."""
+    allowed = ValueConstraint(numbers_in(PARA_VALUES.values()), frozenset(PARA_VALUES), PARA_VALUES,
+                              paragraphs=(frozenset({"origin", "manufacturer", "price_krw"}),
+                                          frozenset({"statement"})))
+    breaks = {PARA.index("\n"), PARA.index("\n\n"), PARA.index("<|im_end|>")}
+    half = step_ban(_para("⟦origin⟧", "가", ".", "▁", "⟦price_krw⟧", "."), allowed, PARA_TABLE)
+    assert breaks <= set(half.ids)
+    tried = step_ban(_para("⟦origin⟧", "가", ".", "▁", "⟦price_krw⟧", ".", "가", "."), allowed,
+                     PARA_TABLE)
+    assert PARA.index("\n\n") not in tried.ids  # a slot-less sentence: let go
+    # the brand has the maker's value: written, it states the maker too
+    whole = step_ban(_para("⟦origin⟧", ".", "⟦brand⟧", ".", "⟦price_krw⟧", "."), allowed,
+                     PARA_TABLE)
+    assert PARA.index("\n\n") not in whole.ids
+    assert PARA.index("<|im_end|>") in whole.ids  # the closing statement is not written yet
+    done = step_ban(_para("⟦origin⟧", ".", "⟦brand⟧", ".", "⟦price_krw⟧", ".", "\n\n",
+                          "⟦statement⟧"), allowed, PARA_TABLE)
+    assert PARA.index("<|im_end|>") not in done.ids
+    # a paragraph that began nothing of the plan (a header line) ends freely
+    assert PARA.index("\n") not in step_ban(_para("가격"), allowed, PARA_TABLE).ids

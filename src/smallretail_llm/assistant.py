@@ -53,7 +53,7 @@ from smallretail_llm.question import is_yes_no, split_parts
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.relevance import answers_what_was_asked
 from smallretail_llm.renderer import render_description
-from smallretail_llm.slots import fill, slot_values
+from smallretail_llm.slots import delexicalize, fill, slot_names_in, slot_values
 from smallretail_llm.value_constraint import ValueConstraint, numbers_in
 
 log = logging.getLogger(__name__)
@@ -204,14 +204,15 @@ def check_draft(text: str, report: GroundingReport, max_chars: int | None = None
 
 
 def draft_controls(options: GenerationOptions, values: dict[str, str], record: ProductRecord,
-                    policy: ShopPolicy | None, extra_numbers: tuple[str, ...] = ()) -> dict:
+                    policy: ShopPolicy | None, extra_numbers: tuple[str, ...] = (),
+                    paragraphs: tuple[frozenset[str], ...] = ()) -> dict:
     """The constraint and fail-fast check a draft request carries (see GenerationOptions);
     public so the constrained-decoding bench builds requests exactly as serving does."""
     extras: dict = {}
     if options.constrain:
         extras["constraint"] = ValueConstraint(numbers_in([*values.values(), *extra_numbers]),
                                                frozenset(values), values,
-                                               field_labels(record, policy))
+                                               field_labels(record, policy), paragraphs)
     if options.fail_fast:
         def check(raw: str) -> str | None:
             filled = fill(raw, values)
@@ -221,6 +222,16 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
             return found[0].reason if found else None
         extras["check"] = check
     return extras
+
+
+def paragraph_slots(record: ProductRecord, style: str, tone: str, policy: ShopPolicy | None,
+                    values: dict[str, str]) -> tuple[frozenset[str], ...]:
+    """The slots of each paragraph of the renderer's copy (`ValueConstraint.paragraphs`), for
+    detail: the one style whose drafts skip facts (intro, bullets and seo state few)."""
+    if style != "detail":
+        return ()
+    text = delexicalize(render_description(record, style, tone, policy), values)
+    return tuple(g for p in text.split("\n\n") if (g := frozenset(slot_names_in([p]))))
 
 
 def _slot_failures(report: GroundingReport, text: str, unknown: tuple[str, ...]) -> GroundingReport:
@@ -267,7 +278,8 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
     tone = tone or (policy.tone if policy else "polite")
     messages = render_describe(record, style, tone, policy)
     values, labels = slot_values(record, policy), field_labels(record, policy)
-    extras = draft_controls(options, values, record, policy)
+    extras = draft_controls(options, values, record, policy,
+                            paragraphs=paragraph_slots(record, style, tone, policy, values))
     usage, drafts, engine_down, texts = Usage(), [], False, []
     model = options.adapter or engine.model_names()[0]
     for attempt in range(max_regenerations + 1):

@@ -191,7 +191,7 @@ class TransformersEngine(BatchedEngine):
         """How this tokenizer spells digits and slots (built once, on first constrained use)."""
         from smallretail_llm.value_constraint import TokenTable
 
-        return TokenTable.for_tokenizer(self.tokenizer)
+        return TokenTable.for_tokenizer(self.tokenizer, self._eos_ids)
 
     def clear_prefix_cache(self) -> None:
         """Forget all stored prompt KV (call while no batch runs, e.g. between bench runs)."""

@@ -106,7 +106,7 @@ class LlamaCppEngine(BatchedEngine):
         from smallretail_llm.value_constraint import TokenTable, step_ban
 
         if self._token_table is None:
-            self._token_table = TokenTable.for_tokenizer(self.tokenizer)
+            self._token_table = TokenTable.for_tokenizer(self.tokenizer, self._eos_ids)
         table = self._token_table
 
         def apply(_input_ids, scores):

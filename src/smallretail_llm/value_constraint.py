@@ -59,6 +59,12 @@ class ValueConstraint:
     labels: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     """Field -> the label the prompt shows for it (`copy_check.field_labels`): with it, a slot
     is banned right after another field's name ("원산지는 ⟦use_by⟧")."""
+    paragraphs: tuple[frozenset[str], ...] = ()
+    """The slots of each paragraph of the renderer's copy of this record (detail: maker, amount,
+    price and origin; storage and use-by; …; the closing statement). A draft's paragraph that
+    has begun one of them does not end before all its slots are written, and the draft does not
+    end while the last one is unwritten: a small model otherwise skips a fact it was shown
+    ("원산지는 노르웨이예요." and on to the next paragraph, 제조원 never said)."""
 
     @functools.cached_property
     def cache(self) -> _Cache:
@@ -100,8 +106,10 @@ class TokenTable:
     """Per-tokenizer facts the constraint needs, computed once: each token's text, the tokens
     that contain a digit, the tokens that start a number continuation, and slot token ids."""
 
-    def __init__(self, pieces: Sequence[str], special_ids: Iterable[int] = ()) -> None:
+    def __init__(self, pieces: Sequence[str], special_ids: Iterable[int] = (),
+                 eos_ids: Iterable[int] = ()) -> None:
         self.pieces = [_normalize_piece(p) for p in pieces]
+        self.eos_ids = sorted(set(eos_ids))
         special = set(special_ids)
         self.digit_ids = [i for i, p in enumerate(self.pieces)
                           if i not in special and any(c.isdigit() and c.isascii() for c in p)]
@@ -130,10 +138,12 @@ class TokenTable:
         return found
 
     @classmethod
-    def for_tokenizer(cls, tokenizer) -> TokenTable:
-        """From a transformers tokenizer (its vocabulary in id order)."""
+    def for_tokenizer(cls, tokenizer, eos_ids: Iterable[int] = ()) -> TokenTable:
+        """From a transformers tokenizer (its vocabulary in id order); `eos_ids`: the ids that
+        end a draft besides the tokenizer's own."""
         pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
-        return cls([p or "" for p in pieces], tokenizer.all_special_ids)
+        eos = {i for i in (tokenizer.eos_token_id, *eos_ids) if i is not None and i >= 0}
+        return cls([p or "" for p in pieces], tokenizer.all_special_ids, eos)
 
 
 def _tail_run(text: str) -> str:
@@ -227,11 +237,39 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
             said = _said_before_this_sentence(ids, written, table)
             if said:
                 extra += _said_label_ids(said, allowed, table)
+        if allowed.paragraphs:
+            extra += _unfinished_ids(ids, written, allowed, table)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
         extra += table.newline_start_ids
     if _SENTENCE_JUST_ENDED.search(text):  # no sentence without words ("예요. . .")
         extra += table.sentence_end_ids
     return Ban(ban.ids + extra, ban.only_numeric) if extra else ban
+
+
+def _unfinished_ids(ids: Sequence[int], written: set[int], allowed: ValueConstraint,
+                    table: TokenTable) -> list[int]:
+    """Line breaks and end-of-draft while the paragraph being written has begun a paragraph of
+    the renderer's copy and left one of its slots unwritten; end-of-draft alone while the last
+    paragraph's slots are all unwritten (`ValueConstraint.paragraphs`). The model gets one
+    sentence to state a missing fact: a paragraph whose last sentence wrote no slot is let go,
+    since holding it longer only makes it ramble. Slots with the same value stand for each
+    other (a brand that is also the maker)."""
+    said = {allowed.values.get(n, n) for n in (table.pieces[i][1:-1] for i in written)}
+    current, since_slot, tail = set(), 0, ""
+    for token in reversed(ids):  # back to the last blank line
+        piece = table.pieces[token] if 0 <= token < table.size else ""
+        if "\n\n" in piece + tail[:1] and "\n" in piece:
+            break
+        tail = piece + tail[:1]
+        if token in table.slot_id_set:
+            current.add(piece[1:-1])
+        elif not current:
+            since_slot += token in table.sentence_break_ids
+    begun = set().union(*(g for g in allowed.paragraphs if g & current))
+    if since_slot < 2 and any(allowed.values.get(n, n) not in said for n in begun):
+        return [*table.newline_start_ids, *table.eos_ids]
+    last = allowed.paragraphs[-1]
+    return [] if any(allowed.values.get(n, n) in said for n in last) else list(table.eos_ids)
 
 
 def _misfit_slot_ids(text: str, allowed: ValueConstraint, table: TokenTable) -> list[int]:
