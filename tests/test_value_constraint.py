@@ -236,3 +236,33 @@ def test_a_begun_paragraph_does_not_end_before_its_facts():
     assert PARA.index("<|im_end|>") not in done.ids
     # a paragraph that began nothing of the plan (a header line) ends freely
     assert PARA.index("\n") not in step_ban(_para("가격"), allowed, PARA_TABLE).ids
+
+
+def test_when_the_notice_table_is_next_a_new_paragraph_is_its_header():
+    """On goods it has not seen, a small model writes the food copy's storage paragraph where
+    the plan has the notice table: once the first paragraph is begun and the table is next, a
+    new paragraph can only be the header, its line break and ⟦notice_block⟧."""
+    pieces = [*PARA, "[", "상품", "▁정보", "]", "⟦notice_block⟧", "받으신"]
+    table = TokenTable(pieces, special_ids=[pieces.index("<|im_end|>")],
+                       eos_ids=[pieces.index("<|im_end|>")])
+    values = {**PARA_VALUES, "notice_block": "- 색상: 차콜"}
+    allowed = ValueConstraint(numbers_in(values.values()), frozenset(values), values,
+                              paragraphs=(frozenset({"origin", "price_krw"}),
+                                          frozenset({"notice_block"})),
+                              headers=("[상품 정보]",))
+
+    def only(*written: str):
+        return step_ban([pieces.index(p) for p in written], allowed, table).only
+
+    first = ("⟦origin⟧", ".", "⟦price_krw⟧", ".", "\n\n")
+    assert only(*first) == [pieces.index("[")]
+    assert set(only(*first, "[", "상품")) == {pieces.index("▁정보"), pieces.index("▁")}
+    assert only(*first, "[", "상품", "▁정보", "]") == [pieces.index("\n")]
+    assert only(*first, "[", "상품", "▁정보", "]", "\n") == [pieces.index("⟦notice_block⟧")]
+    assert only(*first, "[", "상품", "▁정보", "]", "\n", "⟦notice_block⟧") is None
+    assert only("⟦origin⟧", ".") is None  # within the first paragraph: the model writes
+    from smallretail_llm.constrained_logits import RowConstraints
+
+    ids = [pieces.index(p) for p in first]
+    scores = RowConstraints([allowed], table, lambda row: ids)(torch.zeros(1, 1), torch.zeros(1, len(pieces)))
+    assert torch.isfinite(scores[0]).nonzero().flatten().tolist() == [pieces.index("[")]

@@ -52,7 +52,7 @@ from smallretail_llm.qa import answer_field, answer_question, handoff_answer, re
 from smallretail_llm.question import is_yes_no, split_parts
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.relevance import answers_what_was_asked
-from smallretail_llm.renderer import render_description
+from smallretail_llm.renderer import notice_headers, render_description
 from smallretail_llm.slots import delexicalize, fill, slot_names_in, slot_values
 from smallretail_llm.value_constraint import ValueConstraint, numbers_in
 
@@ -212,7 +212,8 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
     if options.constrain:
         extras["constraint"] = ValueConstraint(numbers_in([*values.values(), *extra_numbers]),
                                                frozenset(values), values,
-                                               field_labels(record, policy), paragraphs)
+                                               field_labels(record, policy), paragraphs,
+                                               notice_headers() if paragraphs else ())
     if options.fail_fast:
         def check(raw: str) -> str | None:
             filled = fill(raw, values)

@@ -46,6 +46,10 @@ class RowConstraints(LogitsProcessor):
             if ban.only_numeric:
                 scores[row].masked_fill_(self._not_numeric_mask(size, scores.device),
                                          -float("inf"))
+            if ban.only is not None:
+                keep = scores[row].new_full((size,), -float("inf"))
+                keep[[i for i in ban.only if i < size]] = 0.0
+                scores[row] += keep
             start = row * size
             flat.extend(start + i for i in ban.ids if i < size)
         if flat:  # from the buffer: torch.tensor(list) costs more than the rest of the step

@@ -115,6 +115,10 @@ class LlamaCppEngine(BatchedEngine):
                 keep = np.full(scores.shape[0], True)
                 keep[[i for i in table.numeric_start_ids if i < scores.shape[0]]] = False
                 scores[keep] = -np.inf
+            if ban.only is not None:
+                keep = np.full(scores.shape[0], True)
+                keep[[i for i in ban.only if i < scores.shape[0]]] = False
+                scores[keep] = -np.inf
             ids = [i for i in ban.ids if i < scores.shape[0]]
             if ids:
                 scores[ids] = -np.inf

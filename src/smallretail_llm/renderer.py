@@ -310,6 +310,11 @@ def _detail(f: _Facts, rng: random.Random, tone: str, policy: ShopPolicy | None)
     return "\n\n".join(p for p in paragraphs if p)
 
 
+def notice_headers() -> tuple[str, ...]:
+    """Every header the detail copy opens its 상품정보제공고시 list with, in any tone."""
+    return tuple(dict.fromkeys(h for variants in _P["notice_header"].values() for h in variants))
+
+
 def notice_block(record: ProductRecord) -> str:
     """The detail copy's 상품정보제공고시 list ("- 식품의 유형: 두부", one line per notice field,
     the category's required statement left to the copy itself): a legal table, written the same

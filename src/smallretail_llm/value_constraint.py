@@ -65,6 +65,11 @@ class ValueConstraint:
     has begun one of them does not end before all its slots are written, and the draft does not
     end while the last one is unwritten: a small model otherwise skips a fact it was shown
     ("원산지는 노르웨이예요." and on to the next paragraph, 제조원 never said)."""
+    headers: tuple[str, ...] = ()
+    """The headers that open the notice table's paragraph ("[상품 정보 안내]"): when the plan's
+    next paragraph is the table, a new paragraph can only be the header, its line break and
+    ⟦notice_block⟧, not a paragraph for facts the record lacks (on goods it has not seen, a
+    small model writes the food copy's storage paragraph there)."""
 
     @functools.cached_property
     def cache(self) -> _Cache:
@@ -126,6 +131,11 @@ class TokenTable:
                                             if _SENTENCE_BREAK.search(p))
         self.size = len(self.pieces)
         self._containing: dict[str, list[int]] = {}
+        self.by_text: dict[str, list[int]] = {}
+        """Each token's text with spacing marks as spaces ("▁정보" -> " 정보") -> its ids."""
+        for i, piece in enumerate(self.pieces):
+            if i not in special:
+                self.by_text.setdefault(_spaced(piece), []).append(i)
 
     def containing(self, word: str) -> list[int]:
         """Ids of the tokens whose text (spacing marks and spaces removed) contains `word`;
@@ -144,6 +154,10 @@ class TokenTable:
         pieces = tokenizer.convert_ids_to_tokens(list(range(len(tokenizer))))
         eos = {i for i in (tokenizer.eos_token_id, *eos_ids) if i is not None and i >= 0}
         return cls([p or "" for p in pieces], tokenizer.all_special_ids, eos)
+
+
+def _spaced(piece: str) -> str:
+    return piece.replace("▁", " ").replace("Ġ", " ")
 
 
 def _tail_run(text: str) -> str:
@@ -187,10 +201,12 @@ def _token_ok(run: str, piece: str, allowed: ValueConstraint) -> bool:
 @dataclass(frozen=True)
 class Ban:
     """One step's decision: these ids are banned, and with `only_numeric` every token that does
-    not start a number is banned too (the model is inside an unfinished number)."""
+    not start a number is banned too (the model is inside an unfinished number); with `only`
+    every token but those is banned (the notice table's header is being written)."""
 
     ids: list[int]
     only_numeric: bool
+    only: list[int] | None = None
 
 
 def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
@@ -239,6 +255,9 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
                 extra += _said_label_ids(said, allowed, table)
         if allowed.paragraphs:
             extra += _unfinished_ids(ids, written, allowed, table)
+            only = _table_header_ids(ids, written, allowed, table)
+            if only:
+                return Ban(ban.ids + extra, ban.only_numeric, only)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
         extra += table.newline_start_ids
     if _SENTENCE_JUST_ENDED.search(text):  # no sentence without words ("예요. . .")
@@ -270,6 +289,34 @@ def _unfinished_ids(ids: Sequence[int], written: set[int], allowed: ValueConstra
         return [*table.newline_start_ids, *table.eos_ids]
     last = allowed.paragraphs[-1]
     return [] if any(allowed.values.get(n, n) in said for n in last) else list(table.eos_ids)
+
+
+def _paragraph_text(ids: Sequence[int], table: TokenTable, window: int = 48) -> str | None:
+    """The text since the last blank line, spacing marks as spaces; None when the last
+    `window` tokens hold no blank line (a long paragraph, no header being written)."""
+    text = _spaced(text_of(ids, table, window))
+    return text.rsplit("\n\n", 1)[1] if "\n\n" in text else None
+
+
+def _table_header_ids(ids: Sequence[int], written: set[int], allowed: ValueConstraint,
+                      table: TokenTable) -> list[int] | None:
+    """When the plan's next unwritten paragraph is the notice table's and the paragraph begun
+    is still on the way to "<header>\n⟦notice_block⟧": the tokens that go on with it. None
+    elsewhere, and for vocabularies that spell Korean as bytes (no token matches)."""
+    if not allowed.headers or BLOCK not in table.slot_ids or table.slot_ids[BLOCK] in written:
+        return None
+    said = {allowed.values.get(n, n) for n in (table.pieces[i][1:-1] for i in written)}
+    upcoming = next((g for g in allowed.paragraphs  # the first the draft has not begun
+                     if all(allowed.values.get(n, n) not in said for n in g)), frozenset())
+    text = _paragraph_text(ids, table)
+    if BLOCK not in upcoming or text is None:
+        return None
+    block = table.pieces[table.slot_ids[BLOCK]]
+    rests = [t[len(text):] for h in allowed.headers if (t := f"{h}\n{block}").startswith(text)
+             and len(t) > len(text)]
+    only = {i for rest in rests for k in range(1, len(rest) + 1)
+            for i in table.by_text.get(rest[:k], ())}
+    return sorted(only) or None
 
 
 def _misfit_slot_ids(text: str, allowed: ValueConstraint, table: TokenTable) -> list[int]:
