@@ -205,7 +205,8 @@ def check_draft(text: str, report: GroundingReport, max_chars: int | None = None
 
 def draft_controls(options: GenerationOptions, values: dict[str, str], record: ProductRecord,
                     policy: ShopPolicy | None, extra_numbers: tuple[str, ...] = (),
-                    paragraphs: tuple[frozenset[str], ...] = ()) -> dict:
+                    paragraphs: tuple[frozenset[str], ...] = (), list_plan: bool = False
+                    ) -> dict:
     """The constraint and fail-fast check a draft request carries (see GenerationOptions);
     public so the constrained-decoding bench builds requests exactly as serving does."""
     extras: dict = {}
@@ -213,7 +214,7 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
         extras["constraint"] = ValueConstraint(numbers_in([*values.values(), *extra_numbers]),
                                                frozenset(values), values,
                                                field_labels(record, policy), paragraphs,
-                                               notice_headers() if paragraphs else ())
+                                               list_plan, notice_headers() if paragraphs else ())
     if options.fail_fast:
         def check(raw: str) -> str | None:
             filled = fill(raw, values)
@@ -227,12 +228,14 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
 
 def paragraph_slots(record: ProductRecord, style: str, tone: str, policy: ShopPolicy | None,
                     values: dict[str, str]) -> tuple[frozenset[str], ...]:
-    """The slots of each paragraph of the renderer's copy (`ValueConstraint.paragraphs`), for
-    detail: the one style whose drafts skip facts (intro, bullets and seo state few)."""
-    if style != "detail":
+    """The slots of each paragraph of the renderer's copy (`ValueConstraint.paragraphs`; for
+    bullets, of each line), for the styles whose drafts skip facts (an intro and an seo line
+    state few)."""
+    if style not in ("detail", "bullets"):
         return ()
     text = delexicalize(render_description(record, style, tone, policy), values)
-    return tuple(g for p in text.split("\n\n") if (g := frozenset(slot_names_in([p]))))
+    unit = "\n" if style == "bullets" else "\n\n"
+    return tuple(g for p in text.split(unit) if (g := frozenset(slot_names_in([p]))))
 
 
 def _slot_failures(report: GroundingReport, text: str, unknown: tuple[str, ...]) -> GroundingReport:
@@ -280,7 +283,8 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
     messages = render_describe(record, style, tone, policy)
     values, labels = slot_values(record, policy), field_labels(record, policy)
     extras = draft_controls(options, values, record, policy,
-                            paragraphs=paragraph_slots(record, style, tone, policy, values))
+                            paragraphs=paragraph_slots(record, style, tone, policy, values),
+                            list_plan=style == "bullets")
     usage, drafts, engine_down, texts = Usage(), [], False, []
     model = options.adapter or engine.model_names()[0]
     for attempt in range(max_regenerations + 1):

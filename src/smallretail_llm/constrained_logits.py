@@ -43,12 +43,15 @@ class RowConstraints(LogitsProcessor):
             if constraint is None:
                 continue
             ban = step_ban(self.tokens_of(row), constraint, self.table)
+            only = ban.only
+            if ban.eos_to_newline and int(scores[row].argmax()) in self.table.eos_ids:
+                only = self.table.newline_start_ids
             if ban.only_numeric:
                 scores[row].masked_fill_(self._not_numeric_mask(size, scores.device),
                                          -float("inf"))
-            if ban.only is not None:
+            if only is not None:
                 keep = scores[row].new_full((size,), -float("inf"))
-                keep[[i for i in ban.only if i < size]] = 0.0
+                keep[[i for i in only if i < size]] = 0.0
                 scores[row] += keep
             start = row * size
             flat.extend(start + i for i in ban.ids if i < size)

@@ -65,6 +65,10 @@ class ValueConstraint:
     has begun one of them does not end before all its slots are written, and the draft does not
     end while the last one is unwritten: a small model otherwise skips a fact it was shown
     ("원산지는 노르웨이예요." and on to the next paragraph, 제조원 never said)."""
+    list_plan: bool = False
+    """The plan is of lines, not paragraphs (bullets): a line ends freely, and the draft does
+    not end while a line of the plan is not begun (released after a line with no slot); where
+    the model would end it, a new line starts."""
     headers: tuple[str, ...] = ()
     """The headers that open the notice table's paragraph ("[상품 정보 안내]"): when the plan's
     next paragraph is the table, a new paragraph can only be the header, its line break and
@@ -207,6 +211,9 @@ class Ban:
     ids: list[int]
     only_numeric: bool
     only: list[int] | None = None
+    eos_to_newline: bool = False
+    """The draft may not end yet: where the model would end it, it starts a new line instead
+    (a list that ends a line early otherwise rambles on in that line)."""
 
 
 def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
@@ -254,10 +261,11 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
             if said:
                 extra += _said_label_ids(said, allowed, table)
         if allowed.paragraphs:
-            extra += _unfinished_ids(ids, written, allowed, table)
+            held = _unfinished_ids(ids, written, allowed, table)
+            extra += held
             only = _table_header_ids(ids, written, allowed, table)
-            if only:
-                return Ban(ban.ids + extra, ban.only_numeric, only)
+            if only or (held and allowed.list_plan):
+                return Ban(ban.ids + extra, ban.only_numeric, only, bool(held))
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
         extra += table.newline_start_ids
     if _SENTENCE_JUST_ENDED.search(text):  # no sentence without words ("예요. . .")
@@ -271,24 +279,40 @@ def _unfinished_ids(ids: Sequence[int], written: set[int], allowed: ValueConstra
     the renderer's copy and left one of its slots unwritten; end-of-draft alone while the last
     paragraph's slots are all unwritten (`ValueConstraint.paragraphs`). The model gets one
     sentence to state a missing fact: a paragraph whose last sentence wrote no slot is let go,
-    since holding it longer only makes it ramble. Slots with the same value stand for each
-    other (a brand that is also the maker)."""
-    said = {allowed.values.get(n, n) for n in (table.pieces[i][1:-1] for i in written)}
+    since holding it longer only makes it ramble. A fact counts as written by its value: a
+    slot with the same value (a brand that is also the maker) or the words themselves (a
+    storage line the model spelled out)."""
+    said = _said_values(ids, written, allowed, table)
     current, since_slot, tail = set(), 0, ""
-    for token in reversed(ids):  # back to the last blank line
+    for token in reversed(ids):  # back to the last blank line (a list: the last line break)
         piece = table.pieces[token] if 0 <= token < table.size else ""
-        if "\n\n" in piece + tail[:1] and "\n" in piece:
+        if "\n" in piece and (allowed.list_plan or "\n\n" in piece + tail[:1]):
             break
         tail = piece + tail[:1]
         if token in table.slot_id_set:
             current.add(piece[1:-1])
         elif not current:
             since_slot += token in table.sentence_break_ids
+    if allowed.list_plan:
+        unbegun = any(all(allowed.values.get(n, n) not in said for n in g)
+                      for g in allowed.paragraphs)
+        return list(table.eos_ids) if unbegun and current else []
     begun = set().union(*(g for g in allowed.paragraphs if g & current))
     if since_slot < 2 and any(allowed.values.get(n, n) not in said for n in begun):
         return [*table.newline_start_ids, *table.eos_ids]
     last = allowed.paragraphs[-1]
     return [] if any(allowed.values.get(n, n) in said for n in last) else list(table.eos_ids)
+
+
+def _said_values(ids: Sequence[int], written: set[int], allowed: ValueConstraint,
+                 table: TokenTable) -> set[str]:
+    """The values of the plan's slots the draft has stated, as slots or spelled out."""
+    said = {allowed.values.get(n, n) for n in (table.pieces[i][1:-1] for i in written)}
+    planned = {allowed.values[n] for g in allowed.paragraphs for n in g if n in allowed.values}
+    if planned - said:
+        text = _spaced("".join(table.pieces[i] for i in ids if 0 <= i < table.size))
+        said |= {v for v in planned - said if v in text}
+    return said
 
 
 def _paragraph_text(ids: Sequence[int], table: TokenTable, window: int = 48) -> str | None:
@@ -305,7 +329,7 @@ def _table_header_ids(ids: Sequence[int], written: set[int], allowed: ValueConst
     elsewhere, and for vocabularies that spell Korean as bytes (no token matches)."""
     if not allowed.headers or BLOCK not in table.slot_ids or table.slot_ids[BLOCK] in written:
         return None
-    said = {allowed.values.get(n, n) for n in (table.pieces[i][1:-1] for i in written)}
+    said = _said_values(ids, written, allowed, table)
     upcoming = next((g for g in allowed.paragraphs  # the first the draft has not begun
                      if all(allowed.values.get(n, n) not in said for n in g)), frozenset())
     text = _paragraph_text(ids, table)
