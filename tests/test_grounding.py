@@ -338,3 +338,18 @@ def brands_of_protected(text, value):
     from smallretail_llm.claims import extract_claims
 
     return [text[m.start:m.end] for m in extract_claims(text, protect=[value]) if m.kind == "brand"]
+
+
+@pytest.mark.parametrize(("stock", "text", "passes"), [
+    (12, "지금은 재고가 없어요.", False), (12, "품절이에요.", False),
+    (12, "지금 주문 가능한 재고가 있어요.", True),
+    (0, "지금 주문 가능한 재고가 있어요.", False), (0, "현재 재고가 없습니다.", True),
+    (None, "재고 있음.", False), (None, "품절입니다.", False),
+])
+def test_a_stock_state_is_a_claim(stock, text, passes):
+    """"재고가 없어요" for a product in stock sent a customer away; nothing checked it."""
+    from fake_engine import shop_policy, tofu
+
+    report = check_answer(text, "재고 있어요?", tofu(stock=stock), shop_policy())
+    assert report.passed is passes
+    assert passes or report.unsupported_claims[0].kind == "stock"

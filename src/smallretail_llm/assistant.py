@@ -205,8 +205,8 @@ def check_draft(text: str, report: GroundingReport, max_chars: int | None = None
 
 def draft_controls(options: GenerationOptions, values: dict[str, str], record: ProductRecord,
                     policy: ShopPolicy | None, extra_numbers: tuple[str, ...] = (),
-                    paragraphs: tuple[frozenset[str], ...] = (), list_plan: bool = False
-                    ) -> dict:
+                    paragraphs: tuple[frozenset[str], ...] = (), list_plan: bool = False,
+                    banned_words: tuple[str, ...] = ()) -> dict:
     """The constraint and fail-fast check a draft request carries (see GenerationOptions);
     public so the constrained-decoding bench builds requests exactly as serving does."""
     extras: dict = {}
@@ -214,7 +214,8 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
         extras["constraint"] = ValueConstraint(numbers_in([*values.values(), *extra_numbers]),
                                                frozenset(values), values,
                                                field_labels(record, policy), paragraphs,
-                                               list_plan, notice_headers() if paragraphs else ())
+                                               list_plan, banned_words,
+                                               notice_headers() if paragraphs else ())
     if options.fail_fast:
         def check(raw: str) -> str | None:
             filled = fill(raw, values)
@@ -352,6 +353,11 @@ def _rules_say_it(rule, question: str) -> bool:
     return rule.needs_human or any(is_yes_no(part) for part in split_parts(question))
 
 
+HANDOFF_WORDS = ("정보에", "정보만으로", "정보로는", "담당자")
+"""The words that open a hand-off ("… 상품 정보에 나와 있지 않아요", "담당자가 확인 후 …"): a
+draft for a question the record answers may not write them."""
+
+
 def _has_privacy_note(text: str) -> bool:
     """A message that carried personal data gets the note not to post it (qa.PII_NOTE: every
     tone's note names 연락처); a draft without it is not served."""
@@ -391,15 +397,17 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
         return done(handoff_answer(topic, tone), True, [], "handoff")
     messages = render_answer(record, redacted, policy)
     values, labels = slot_values(record, policy), field_labels(record, policy)
-    request = GenerationRequest(messages=messages,
-                                max_new_tokens=options.max_new_tokens, adapter=options.adapter,
-                                timeout_s=options.timeout_s,
-                                **draft_controls(options, values, record, policy, (redacted,)))
-    engine_down = False
-    draft_text = None
     # The rule-based answer: deterministic, states record values only, never repeats PII, and
     # its hand-off names the missing field. It also says which fields the question asks about.
     rule = answer_question(question, record, policy, tone)
+    known = [] if rule.needs_human else [e for e in rule.evidence if e in values]
+    request = GenerationRequest(messages=messages,
+                                max_new_tokens=options.max_new_tokens, adapter=options.adapter,
+                                timeout_s=options.timeout_s,
+                                **draft_controls(options, values, record, policy, (redacted,),
+                                                 banned_words=HANDOFF_WORDS if known else ()))
+    engine_down = False
+    draft_text = None
     try:
         result: GenerationResult | None = await engine.generate(request)
     except ValueError as exc:  # e.g. the prompt does not fit the model: the rules answer

@@ -28,6 +28,7 @@ from smallretail_llm.record import ALLERGENS
 KINDS: tuple[str, ...] = (
     "quantity", "price", "percent", "date", "origin", "brand", "allergen_presence",
     "allergen_absence", "certification", "ranking", "guarantee", "contact", "other_shop",
+    "stock",
 )
 """Stable claim kinds, as reported in `Claim.kind`."""
 

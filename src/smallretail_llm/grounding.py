@@ -248,13 +248,34 @@ def _guarded(check: Callable[[], GroundingReport], strict: bool) -> GroundingRep
         return _report([error], [], [])
 
 
+_OUT_OF_STOCK = re.compile(r"재고\s*(?:가|는)?\s*(?:없|부족)|품절")
+_IN_STOCK = re.compile(r"재고\s*(?:가|는)?\s*(?:있|남아)|주문\s*가능한\s*재고")
+
+
+def _stock_claims(text: str, record: ProductRecord) -> list[Claim]:
+    """"지금은 재고가 없어요" for a product in stock (or "재고가 있어요" for one sold out, or
+    either where the record keeps no stock): the state is a claim like any value, and the one
+    a customer acts on."""
+    claims = []
+    for pattern, out in ((_OUT_OF_STOCK, True), (_IN_STOCK, False)):
+        for m in pattern.finditer(text):
+            if record.stock is not None and (record.stock == 0) == out:
+                continue
+            known = "기록에 재고 정보가 없습니다" if record.stock is None else (
+                f"기록: 재고 {record.stock}개" if record.stock else "기록: 품절")
+            claims.append(Claim(start=m.start(), end=m.end(), text=m.group(), kind="stock",
+                                reason=f"재고 상태가 기록과 다릅니다 ({known})"))
+    return claims
+
+
 def _claims(body: str, mentions: list[Mention], facts: Facts, record: ProductRecord,
             policy: ShopPolicy | None, foreign_names: Iterable[str]) -> list[Claim]:
-    """Unsupported claims plus other shops' names; a name found both ways is reported once."""
+    """Unsupported claims plus other shops' names and stock states the record contradicts; a
+    name found both ways is reported once."""
     foreign = _foreign(body, foreign_names, facts)
     claims = [c for c in _unsupported(body, mentions, facts, record, policy)
               if not any(f.start < c.end and c.start < f.end for f in foreign)]
-    return sorted(claims + foreign, key=lambda c: c.start)
+    return sorted(claims + foreign + _stock_claims(body, record), key=lambda c: c.start)
 
 
 def check_description(text: str, record: ProductRecord, policy: ShopPolicy | None = None,

@@ -245,8 +245,9 @@ def _policy_answer(name: str, policy: ShopPolicy, tone: str) -> tuple[str, list[
     if attr in ("cs_phone", "cs_hours"):
         phone = _is("고객센터 전화번호", policy.cs_phone.strip(), tone)
         hours = _is("상담 시간", policy.cs_hours.strip(), tone)
-        text = f"{phone} {hours}" if attr == "cs_phone" else f"{hours} {phone}"
-        return text, ["policy.cs_phone", "policy.cs_hours"]
+        if attr == "cs_phone":
+            return f"{phone} {hours}", ["policy.cs_phone", "policy.cs_hours"]
+        return f"{hours} {phone}", ["policy.cs_hours", "policy.cs_phone"]  # the asked one first
     return None
 
 

@@ -69,6 +69,10 @@ class ValueConstraint:
     """The plan is of lines, not paragraphs (bullets): a line ends freely, and the draft does
     not end while a line of the plan is not begun (released after a line with no slot); where
     the model would end it, a new line starts."""
+    banned_words: tuple[str, ...] = ()
+    """Words the draft may not write at all: for a question the record answers, the words that
+    open a hand-off ("상품 정보에 나와 있지 않아요"); a small model says them for a field it
+    rarely saw, and the record holds the value."""
     headers: tuple[str, ...] = ()
     """The headers that open the notice table's paragraph ("[상품 정보 안내]"): when the plan's
     next paragraph is the table, a new paragraph can only be the header, its line break and
@@ -266,6 +270,8 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
             only = _table_header_ids(ids, written, allowed, table)
             if only or (held and allowed.list_plan):
                 return Ban(ban.ids + extra, ban.only_numeric, only, bool(held))
+    for word in allowed.banned_words:
+        extra += table.containing(word)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
         extra += table.newline_start_ids
     if _SENTENCE_JUST_ENDED.search(text):  # no sentence without words ("예요. . .")
@@ -306,11 +312,14 @@ def _unfinished_ids(ids: Sequence[int], written: set[int], allowed: ValueConstra
 
 def _said_values(ids: Sequence[int], written: set[int], allowed: ValueConstraint,
                  table: TokenTable) -> set[str]:
-    """The values of the plan's slots the draft has stated, as slots or spelled out."""
+    """The values of the plan's slots the draft has stated: in the draft with its slots read as
+    their values, so a slot with the same value, a line or combined slot that holds it ("모델명:
+    SHM-1") and the words themselves all count."""
     said = {allowed.values.get(n, n) for n in (table.pieces[i][1:-1] for i in written)}
     planned = {allowed.values[n] for g in allowed.paragraphs for n in g if n in allowed.values}
     if planned - said:
-        text = _spaced("".join(table.pieces[i] for i in ids if 0 <= i < table.size))
+        text = SLOT_RE.sub(lambda m: allowed.values.get(m.group(1), m.group()), _spaced(
+            "".join(table.pieces[i] for i in ids if 0 <= i < table.size)))
         said |= {v for v in planned - said if v in text}
     return said
 
