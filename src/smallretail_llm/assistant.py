@@ -46,14 +46,21 @@ from smallretail_llm.grounding import (
     unsupported_in,
 )
 from smallretail_llm.intent import is_injection, match_intents, out_of_scope_topic
+from smallretail_llm.offload import Offload, run_blocking
 from smallretail_llm.pii import redact_pii
 from smallretail_llm.prompts import render_answer, render_describe
-from smallretail_llm.qa import answer_field, answer_question, handoff_answer, refusal_answer
+from smallretail_llm.qa import (
+    QAExample,
+    answer_field,
+    answer_question,
+    handoff_answer,
+    refusal_answer,
+)
 from smallretail_llm.question import is_yes_no, split_parts
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.relevance import answers_what_was_asked
 from smallretail_llm.renderer import notice_headers, render_description
-from smallretail_llm.slots import delexicalize, fill, slot_names_in, slot_values
+from smallretail_llm.slots import Filled, delexicalize, fill, slot_names_in, slot_values
 from smallretail_llm.value_constraint import ValueConstraint, numbers_in
 
 log = logging.getLogger(__name__)
@@ -79,6 +86,9 @@ class GenerationOptions:
     """Record-constrained decoding (local engines): numbers and slots only from the record."""
     fail_fast: bool = True
     """Stop a draft at the first sentence that states an unsupported claim."""
+    offload: Offload | None = field(default=None, compare=False, repr=False)
+    """Where the grounding and copy checks run: the API's thread pool, off the event loop
+    (``offload.py``); None runs them inline (eval, bench)."""
 
 
 @dataclass
@@ -281,13 +291,38 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
     503 / 404); an unavailable engine gives the renderer's text with ``engine_down`` set."""
     options = options or GenerationOptions()
     tone = tone or (policy.tone if policy else "polite")
-    messages = render_describe(record, style, tone, policy)
-    values, labels = slot_values(record, policy), field_labels(record, policy)
-    extras = draft_controls(options, values, record, policy,
-                            paragraphs=paragraph_slots(record, style, tone, policy, values),
-                            list_plan=style == "bullets")
+    def prepare() -> tuple[list[dict[str, str]], dict[str, str], dict[str, str], dict]:
+        """The prompt, slot values, field labels and decoding controls (the paragraph plan
+        renders the copy: CPU work, off the loop)."""
+        values = slot_values(record, policy)
+        return (render_describe(record, style, tone, policy), values, field_labels(record, policy),
+                draft_controls(options, values, record, policy,
+                               paragraphs=paragraph_slots(record, style, tone, policy, values),
+                               list_plan=style == "bullets"))
+
+    messages, values, labels, extras = await run_blocking(options.offload, prepare)
     usage, drafts, engine_down, texts = Usage(), [], False, []
     model = options.adapter or engine.model_names()[0]
+
+    def checked(result: GenerationResult) -> tuple[Filled, GroundingReport]:
+        """The draft filled and checked (grounding, copy, labels: CPU work, off the loop)."""
+        filled = fill(result.text.strip(), values)
+        text = filled.text
+        report = check_draft(text, check_description(text, record, policy, style,
+                                                     foreign_names=options.foreign_names),
+                             max_chars, echoed_prompt(text, messages))
+        report = _copy_failures(_slot_failures(report, text, filled.unknown), text, record, style)
+        report = _label_failures(report, result.text, labels, values, description=True)
+        if result.finish_reason == "rejected":
+            report = _failed(report, Claim(start=0, end=0, text="", kind="stopped",
+                                           reason="작성 중 근거 없는 내용이 나와 중단했습니다"))
+        return filled, report
+
+    def fallback() -> tuple[str, GroundingReport]:
+        text = fit_chars(render_description(record, style, tone, policy), max_chars)
+        return text, check_description(text, record, policy, style,
+                                       foreign_names=options.foreign_names)
+
     for attempt in range(max_regenerations + 1):
         request = GenerationRequest(
             messages=messages, max_new_tokens=options.max_new_tokens, adapter=options.adapter,
@@ -311,26 +346,16 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
             break
         usage.add(result)
         model = result.model
-        filled = fill(result.text.strip(), values)
+        filled, report = await run_blocking(options.offload, checked, result)
         text = filled.text
         texts.append(text)
-        checked = check_description(text, record, policy, style,
-                                    foreign_names=options.foreign_names)
-        report = check_draft(text, checked, max_chars,
-                             echoed_prompt(text, messages))
-        report = _copy_failures(_slot_failures(report, text, filled.unknown), text, record, style)
-        report = _label_failures(report, result.text, labels, values, description=True)
-        if result.finish_reason == "rejected":
-            report = _failed(report, Claim(start=0, end=0, text="", kind="stopped",
-                                           reason="작성 중 근거 없는 내용이 나와 중단했습니다"))
         drafts.append(report)
         if report.passed and text and result.finish_reason in ("stop", "length"):
             return Description(text, style, tone, "model", report, model, usage, drafts,
                                slots=list(filled.filled), draft_texts=texts)
         if result.finish_reason in ("timeout", "cancelled"):
             break  # out of time: another draft would be late too
-    text = fit_chars(render_description(record, style, tone, policy), max_chars)
-    report = check_description(text, record, policy, style, foreign_names=options.foreign_names)
+    text, report = await run_blocking(options.offload, fallback)
     return Description(text, style, tone, "fallback", report, model, usage, drafts, engine_down,
                        draft_texts=texts)
 
@@ -390,24 +415,60 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
                               foreign_names=options.foreign_names)
         return Answer(text, needs_human, evidence, report, model, usage, source, engine_down)
 
-    if is_injection(redacted):
-        return done(refusal_answer(tone), False, [], "refusal")
-    topic = out_of_scope_topic(redacted)
-    if topic and len(split_parts(redacted)) == 1:  # several questions: the rules answer each
-        return done(handoff_answer(topic, tone), True, [], "handoff")
-    messages = render_answer(record, redacted, policy)
-    values, labels = slot_values(record, policy), field_labels(record, policy)
-    # The rule-based answer: deterministic, states record values only, never repeats PII, and
-    # its hand-off names the missing field. It also says which fields the question asks about.
-    rule = answer_question(question, record, policy, tone)
-    known = [] if rule.needs_human else [e for e in rule.evidence if e in values]
-    request = GenerationRequest(messages=messages,
-                                max_new_tokens=options.max_new_tokens, adapter=options.adapter,
-                                timeout_s=options.timeout_s,
-                                **draft_controls(options, values, record, policy, (redacted,),
-                                                 banned_words=HANDOFF_WORDS if known else ()))
+    def prepare() -> Answer | tuple[list[dict[str, str]], dict[str, str], dict[str, str],
+                                    GenerationRequest, QAExample]:
+        """A refusal or hand-off without the model, else the prompt, slot values, field labels,
+        request and the rule-based answer (CPU work, off the loop)."""
+        if is_injection(redacted):
+            return done(refusal_answer(tone), False, [], "refusal")
+        topic = out_of_scope_topic(redacted)
+        if topic and len(split_parts(redacted)) == 1:  # several questions: the rules answer each
+            return done(handoff_answer(topic, tone), True, [], "handoff")
+        messages = render_answer(record, redacted, policy)
+        values = slot_values(record, policy)
+        # The rule-based answer: deterministic, states record values only, never repeats PII,
+        # and its hand-off names the missing field. It also says which fields the question asks
+        # about.
+        rule = answer_question(question, record, policy, tone)
+        known = not rule.needs_human and any(e in values for e in rule.evidence)
+        request = GenerationRequest(messages=messages,
+                                    max_new_tokens=options.max_new_tokens, adapter=options.adapter,
+                                    timeout_s=options.timeout_s,
+                                    **draft_controls(options, values, record, policy, (redacted,),
+                                                     banned_words=HANDOFF_WORDS if known else ()))
+        return messages, values, field_labels(record, policy), request, rule
+
+    prepared = await run_blocking(options.offload, prepare)
+    if isinstance(prepared, Answer):
+        return prepared
+    messages, values, labels, request, rule = prepared
+
+    def served(result: GenerationResult | None, engine_down: bool) -> Answer:
+        """The model's draft when it passes every check, else the rules' answer (CPU work)."""
+        draft_text = None
+        if result is not None:
+            filled = fill(result.text.strip(), values)
+            text = draft_text = filled.text
+            if text and result.finish_reason in ("stop", "length") and not filled.unknown:
+                report = check_draft(text, check_answer(text, redacted, record, policy,
+                                                          foreign_names=options.foreign_names),
+                                     echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
+                report = _label_failures(report, result.text, labels, values)
+                report = _repeat_failures(report, text)
+                if report.passed and not _rules_say_it(rule, redacted) \
+                        and (redacted == question or _has_privacy_note(text)) \
+                        and answers_what_was_asked(
+                        text, rule.evidence, values, redacted):
+                    handed_off = is_handoff(text)
+                    evidence = [] if handed_off else list(rule.evidence)
+                    return Answer(text, handed_off, evidence, report, model, usage, "model",
+                                  slots=list(filled.filled), draft_text=text)
+        reply = done(rule.answer, rule.needs_human, list(rule.evidence),
+                     "handoff" if rule.needs_human else "fallback", engine_down)
+        reply.draft_text = draft_text
+        return reply
+
     engine_down = False
-    draft_text = None
     try:
         result: GenerationResult | None = await engine.generate(request)
     except ValueError as exc:  # e.g. the prompt does not fit the model: the rules answer
@@ -419,23 +480,4 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
     if result is not None:
         usage.add(result)
         model = result.model
-        filled = fill(result.text.strip(), values)
-        text = draft_text = filled.text
-        if text and result.finish_reason in ("stop", "length") and not filled.unknown:
-            report = check_draft(text, check_answer(text, redacted, record, policy,
-                                                      foreign_names=options.foreign_names),
-                                 echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
-            report = _label_failures(report, result.text, labels, values)
-            report = _repeat_failures(report, text)
-            if report.passed and not _rules_say_it(rule, redacted) \
-                    and (redacted == question or _has_privacy_note(text)) \
-                    and answers_what_was_asked(
-                    text, rule.evidence, values, redacted):
-                handed_off = is_handoff(text)
-                evidence = [] if handed_off else list(rule.evidence)
-                return Answer(text, handed_off, evidence, report, model, usage, "model",
-                              slots=list(filled.filled), draft_text=text)
-    served = done(rule.answer, rule.needs_human, list(rule.evidence),
-                  "handoff" if rule.needs_human else "fallback", engine_down)
-    served.draft_text = draft_text
-    return served
+    return await run_blocking(options.offload, served, result, engine_down)

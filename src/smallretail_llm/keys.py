@@ -8,12 +8,14 @@ plain (unsalted) hash is enough: there is nothing to brute-force. Listings show 
 
 A key carries a name, scopes (what it may do), an optional expiry, and created / last-used /
 revoked times. Every request reads the key's row, so a revoked, expired or rotated-away key is
-refused at once by every replica over the same database. Every change is written to
+refused at once by every replica over the same database. That read takes no write lock, so a
+running import never delays a request (``authenticate``). Every change is written to
 ``key_events`` (the audit trail) in the same transaction as the change itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import hmac
@@ -22,7 +24,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from smallretail_llm.store import Base, Store
@@ -155,21 +158,40 @@ class ApiKeys:
         log.info("api key %s", event, extra={"key_id": key_id, "shop": shop_id, "actor": actor})
 
     def authenticate(self, key: str) -> KeyInfo | None:
-        """The key's owner, or None for a malformed, unknown, revoked or expired key."""
+        """The key's owner, or None for a malformed, unknown, revoked or expired key. The key is
+        read without a write lock; last_used_at is then written as ``_touch`` says."""
         match = _KEY_RE.match(key or "")
         if match is None:
             return None
         now = self._clock()
-        with self.store.transaction() as session:
+        with self.store.reading() as session:
             row = session.get(ApiKeyRow, match.group(1))
             if row is None or row.revoked or not hmac.compare_digest(row.key_hash, _digest(key)):
                 return None
             if row.expires_at is not None and _aware(row.expires_at) <= now:
                 return None
-            last = _aware(row.last_used_at)
-            if last is None or now - last >= LAST_USED_EVERY:
-                row.last_used_at = now
-            return KeyInfo.of(row)
+            info = KeyInfo.of(row)
+        last = info.last_used_at
+        if (last is None or now - last >= LAST_USED_EVERY) and self._touch(info.key_id, now):
+            info = dataclasses.replace(info, last_used_at=now)
+        return info
+
+    def _touch(self, key_id: str, now: dt.datetime) -> bool:
+        """Write the key's last_used_at (at most once per LAST_USED_EVERY) without waiting: when
+        another transaction holds the write lock (an import on SQLite, a change of this key on
+        PostgreSQL) the write is skipped and a later request makes it. Why skip, not batch:
+        last_used_at tells an operator whether a key is still in use, and a minute (or an
+        import) late tells it as well; a batch writer would be one more thread to run and to
+        flush at shutdown. False when skipped."""
+        try:
+            with self.store.transaction(wait=False) as session:
+                session.execute(update(ApiKeyRow).where(ApiKeyRow.key_id == key_id)
+                                .values(last_used_at=now))
+            return True
+        except OperationalError as exc:
+            log.debug("last_used_at not written, database busy", extra={
+                "key_id": key_id, "error": type(exc).__name__})
+            return False
 
     def revoke(self, key_id: str, actor: str = "cli") -> bool:
         """Refuse the key from now on; False when it does not exist or is already revoked."""

@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     batch_wait_ms: float = Field(5.0, ge=0)
     request_timeout_s: float = Field(60.0, gt=0, description="per generation, queue included")
     retry_after_s: float = Field(1.0, ge=0, description="Retry-After sent with 503 queue-full")
+    # Few: kiwipiepy holds the GIL while it analyses, so more threads check no faster and the
+    # loop waits longer for the GIL (issue 17 notes); database waits release it.
+    blocking_threads: int = Field(4, ge=1, description="threads for a request's blocking work "
+                                  "(database, grounding checks), so the event loop stays free")
     device: str = "auto"
     num_threads: int | None = Field(None, ge=1)
     engine: Literal["transformers", "llama_cpp", "remote"] = Field(

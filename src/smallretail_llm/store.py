@@ -4,7 +4,11 @@ query takes a shop id; there is no way to read a product without saying whose it
 The schema comes from the Alembic migrations (smallretail_llm.migrate), applied when a Store
 opens a database. Writers of one shop are serialized (PostgreSQL: a row lock on the shop; SQLite:
 ``BEGIN IMMEDIATE``), so two imports of the same shop at once never duplicate rows or fail: the
-second waits for the first and then sees its rows as updates."""
+second waits for the first and then sees its rows as updates.
+
+Readers never wait for a writer: PostgreSQL reads a snapshot, and a SQLite file runs in WAL mode
+(without it, an import bigger than SQLite's page cache takes the file's exclusive lock before it
+commits, and every read, API authentication included, waits for the whole import)."""
 
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -120,23 +125,49 @@ class Store:
         self.engine = create_engine(self.url, connect_args=connect_args,
                                     pool_pre_ping=not self._sqlite)
         upgrade_engine(self.engine)  # a no-op read when the schema is already at head
+        if self._sqlite and self.url != "sqlite:///:memory:":
+            with self.engine.connect() as connection:  # kept in the file: once is enough
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, wait: bool = True) -> Iterator[Session]:
         """Commit on success; roll back on any exception, including KeyboardInterrupt. A killed
-        process commits nothing either: the database discards its open transaction."""
+        process commits nothing either: the database discards its open transaction.
+        ``wait=False``: a write lock another transaction holds is not waited for; the
+        statement raises ``OperationalError`` at once (for writes that may be skipped)."""
         with self._sessions() as session:
             try:
                 if self._sqlite:
-                    # Take the write lock now: a deferred transaction that reads, then writes,
-                    # fails with "database is locked" when another writer got there first.
-                    session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                    self._begin_immediate(session.connection(), wait)
+                elif not wait and self.engine.dialect.name == "postgresql":
+                    session.execute(text("SET LOCAL lock_timeout = '1ms'"))  # 0 would be forever
                 yield session
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+
+    @staticmethod
+    def _begin_immediate(connection, wait: bool) -> None:
+        """Take SQLite's write lock now: a deferred transaction that reads, then writes, fails
+        with "database is locked" when another writer got there first. Without ``wait`` the
+        busy timeout is 0 for this one statement (a pooled connection keeps its setting)."""
+        if wait:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        connection.exec_driver_sql("PRAGMA busy_timeout = 0")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only: no write lock is taken and nothing is committed, so it never
+        waits for a writer (see the module doc)."""
+        with self._sessions() as session:
+            yield session
 
     # --- shops -----------------------------------------------------------------------------
     def ensure_shop(self, session: Session, shop_id: str) -> None:

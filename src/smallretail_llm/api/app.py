@@ -27,6 +27,7 @@ from smallretail_llm.api.ratelimit import RateLimiter
 from smallretail_llm.api.routes_console import install_console
 from smallretail_llm.engine import Engine
 from smallretail_llm.keys import ApiKeys
+from smallretail_llm.offload import Offload
 from smallretail_llm.settings import Settings, is_loopback
 from smallretail_llm.store import Store
 from smallretail_llm.usage import Usage
@@ -56,7 +57,7 @@ def create_app(settings: Settings, engine: Engine, store: Store | None = None, *
     services = Services(
         settings=settings, engine=engine, store=store, keys=ApiKeys(store), metrics=metrics,
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst, clock),
-        usage=Usage(store, settings.limits()))
+        usage=Usage(store, settings.limits()), offload=Offload(settings.blocking_threads))
 
     if settings.quota_tokens_per_day or settings.quota_tokens_per_month:
         metrics.on_tokens = services.usage.add_tokens_for_current_shop

@@ -14,7 +14,6 @@ import time
 from urllib.parse import urlsplit
 
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from smallretail_llm.api.errors import error_body
@@ -83,7 +82,8 @@ class AuthGate:
             return self._failed(client, now, "missing_api_key", "API 키가 필요합니다. "
                                 "'Authorization: Bearer <키>' 헤더를 보내세요.")
         try:
-            info = await run_in_threadpool(self.services.keys.authenticate, credentials.strip())
+            info = await self.services.offload(self.services.keys.authenticate,
+                                               credentials.strip())
         except SQLAlchemyError as exc:
             log.warning("auth: database unavailable: %s", type(exc).__name__)
             self.services.metrics.rejected.labels("database_unavailable").inc()

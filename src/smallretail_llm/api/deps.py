@@ -9,7 +9,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from smallretail_llm.api.errors import ApiError, retry_after
 from smallretail_llm.api.metrics import ApiMetrics
@@ -17,6 +16,7 @@ from smallretail_llm.api.ratelimit import RateLimiter
 from smallretail_llm.categories import UnknownCategory, get_category
 from smallretail_llm.engine import TENANT, Engine
 from smallretail_llm.keys import ApiKeys, KeyInfo
+from smallretail_llm.offload import Offload
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.settings import Settings
 from smallretail_llm.store import Store
@@ -34,6 +34,7 @@ class Services:
     metrics: ApiMetrics
     limiter: RateLimiter
     usage: Usage
+    offload: Offload  # the request's blocking work (database, grounding) runs here
     started_at: float = field(default_factory=time.time)
 
 
@@ -82,7 +83,7 @@ async def current_shop(
     settings = services.settings
     info: KeyInfo | None = request.scope.get("state", {}).get("key_info")  # from AuthGate
     if info is None and credentials is not None:
-        info = await run_in_threadpool(services.keys.authenticate, credentials.credentials)
+        info = await services.offload(services.keys.authenticate, credentials.credentials)
         if info is None:
             services.metrics.rejected.labels("unauthorized").inc()
             raise ApiError(401, "invalid_api_key", "API 키가 올바르지 않거나 폐기되었습니다.",
@@ -120,7 +121,7 @@ async def current_shop(
 async def _take_quota(request: Request, services: Services, shop: Shop) -> None:
     """One request against the quotas shared by every replica (usage.py); the remaining quota
     goes out in ``X-Quota-Remaining-*`` headers (the Guard middleware adds them)."""
-    verdict = await run_in_threadpool(services.usage.take, shop.key_id, shop.shop_id)
+    verdict = await services.offload(services.usage.take, shop.key_id, shop.shop_id)
     headers = {f"X-Quota-Remaining-{name.replace('_', '-').title()}": str(left)
                for name, left in verdict.remaining.items()}
     request.scope["state"]["extra_headers"] = [(k.lower().encode(), v.encode())

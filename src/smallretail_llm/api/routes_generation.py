@@ -1,4 +1,6 @@
-"""POST /v1/descriptions and POST /v1/answers: thin wrappers around ``assistant``."""
+"""POST /v1/descriptions and POST /v1/answers: thin wrappers around ``assistant``. The routes
+are async (the model call streams); their database reads and writes and the grounding checks run
+in ``services.offload``, off the event loop."""
 
 from __future__ import annotations
 
@@ -28,8 +30,8 @@ from smallretail_llm.api.schemas import (
     Usage,
 )
 from smallretail_llm.pii import redact_pii
-from smallretail_llm.record import ProductRecord
-from smallretail_llm.record_rules import record_warnings
+from smallretail_llm.record import ProductRecord, ShopPolicy
+from smallretail_llm.record_rules import RecordWarning, record_warnings
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["생성"])
@@ -48,14 +50,46 @@ def _record(services: Services, shop: Shop, body: DescriptionRequest | AnswerReq
 
 def generation_options(services: Services, shop: Shop, adapter: str | None,
                        max_new_tokens: int | None = None) -> assistant.GenerationOptions:
-    """How every grounded route asks the engine (descriptions, answers, chat with a product)."""
+    """How every grounded route asks the engine (descriptions, answers, chat with a product).
+    Reads the database: call it in ``services.offload``."""
     settings = services.settings
     return assistant.GenerationOptions(
         adapter=adapter, max_new_tokens=min(max_new_tokens or settings.max_new_tokens,
                                             settings.max_new_tokens),
         timeout_s=settings.request_timeout_s,
         foreign_names=tuple(services.store.foreign_names(shop.shop_id)),
-        constrain=settings.constrained_decoding, fail_fast=settings.fail_fast)
+        constrain=settings.constrained_decoding, fail_fast=settings.fail_fast,
+        offload=services.offload)
+
+
+def _description_inputs(services: Services, shop: Shop, body: DescriptionRequest
+                        ) -> tuple[ProductRecord, ShopPolicy | None, assistant.GenerationOptions]:
+    """The record, policy and options of a description (database reads: run off the loop)."""
+    record = _record(services, shop, body)
+    adapter = model_choice(services, shop, body.model)
+    return record, shop_policy(services, shop), generation_options(services, shop, adapter)
+
+
+def _answer_inputs(services: Services, shop: Shop, body: AnswerRequest
+                   ) -> tuple[ProductRecord, ShopPolicy, assistant.GenerationOptions]:
+    """The record, policy and options of an answer (database reads: run off the loop)."""
+    record = _record(services, shop, body)
+    policy = body.policy.for_shop(shop.shop_id) if body.policy else shop_policy(services, shop)
+    if policy is None:
+        raise ApiError(409, "policy_missing",
+                       "이 상점의 정책(배송·교환·고객센터)이 등록되지 않아 답변할 수 없습니다. "
+                       "`smallretail catalog policy` 로 등록하거나 요청에 policy 를 넣어 주세요.",
+                       {"shop_id": shop.shop_id})
+    adapter = model_choice(services, shop, body.model)
+    return record, policy, generation_options(services, shop, adapter)
+
+
+def _after_model(services: Services, usage: assistant.Usage, record: ProductRecord,
+                 policy: ShopPolicy | None) -> list[RecordWarning]:
+    """After the model: its tokens counted (the token quota writes them to the database) and
+    the record's warnings (claim extraction: CPU). Blocking: run it in ``services.offload``."""
+    services.metrics.count_tokens(usage.prompt_tokens, usage.completion_tokens)
+    return record_warnings(record, policy)
 
 
 def _slots(pairs: list[tuple[str, str]]) -> list[FilledSlot]:
@@ -74,17 +108,15 @@ async def create_description(body: DescriptionRequest, services: ServicesDep,
     """상품 기록에 있는 사실만으로 설명을 만듭니다. 모델 초안이 근거 검사를 통과하지 못하면 최대 N번
     다시 생성하고, 그래도 안 되면 규칙 기반 문구(fallback)를 돌려줍니다. 생성 모델 서버에 연결할 수
     없으면 규칙 기반 문구와 함께 engine_down: true 를 돌려줍니다."""
-    record = _record(services, shop, body)
-    adapter = model_choice(services, shop, body.model)
+    record, policy, options = await services.offload(_description_inputs, services, shop, body)
     started = time.perf_counter()
-    policy = shop_policy(services, shop)
     result = await assistant.describe(
         services.engine, record, body.style, body.tone, policy,
         max_chars=body.max_chars, max_regenerations=services.settings.max_regenerations,
-        options=generation_options(services, shop, adapter))
+        options=options)
     metrics = services.metrics
     metrics.generation_latency.labels("description").observe(time.perf_counter() - started)
-    metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)
+    warnings = await services.offload(_after_model, services, result.usage, record, policy)
     if result.drafts and result.drafts[0].passed and result.source == "model":
         metrics.grounding.labels("pass").inc()
     metrics.grounding.labels("regenerate").inc(result.regenerations)
@@ -100,7 +132,7 @@ async def create_description(body: DescriptionRequest, services: ServicesDep,
         text=result.text, style=body.style, tone=result.tone, source=result.source,
         product_id=record.sku, regenerations=result.regenerations, grounding=result.grounding,
         model=result.model, usage=_usage(result.usage), slots=_slots(result.slots),
-        engine_down=result.engine_down, record_warnings=record_warnings(record, policy))
+        engine_down=result.engine_down, record_warnings=warnings)
 
 
 @router.post("/answers", response_model=AnswerResponse,
@@ -116,20 +148,13 @@ async def create_answer(body: AnswerRequest, services: ServicesDep, shop: ShopDe
         raise ApiError(422, "question_too_long",
                        f"질문이 너무 깁니다: {len(body.question):,}자 (최대 {limit:,}자).",
                        {"max_chars": limit, "chars": len(body.question)})
-    record = _record(services, shop, body)
-    policy = body.policy.for_shop(shop.shop_id) if body.policy else shop_policy(services, shop)
-    if policy is None:
-        raise ApiError(409, "policy_missing",
-                       "이 상점의 정책(배송·교환·고객센터)이 등록되지 않아 답변할 수 없습니다. "
-                       "`smallretail catalog policy` 로 등록하거나 요청에 policy 를 넣어 주세요.",
-                       {"shop_id": shop.shop_id})
-    adapter = model_choice(services, shop, body.model)
+    record, policy, options = await services.offload(_answer_inputs, services, shop, body)
     started = time.perf_counter()
     result = await assistant.answer(services.engine, record, body.question, policy,
-                                    options=generation_options(services, shop, adapter))
+                                    options=options)
     metrics = services.metrics
     metrics.generation_latency.labels("answer").observe(time.perf_counter() - started)
-    metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)
+    warnings = await services.offload(_after_model, services, result.usage, record, policy)
     metrics.answers.labels(metrics.shop_label(shop.shop_id), "handoff" if result.needs_human else "automatic").inc()
     if result.engine_down:
         metrics.engine_unavailable.labels("answer").inc()
@@ -140,4 +165,4 @@ async def create_answer(body: AnswerRequest, services: ServicesDep, shop: ShopDe
         answer=result.answer, needs_human=result.needs_human, evidence=result.evidence,
         source=result.source, product_id=record.sku, grounding=result.grounding,
         model=result.model, usage=_usage(result.usage), slots=_slots(result.slots),
-        engine_down=result.engine_down, record_warnings=record_warnings(record, policy))
+        engine_down=result.engine_down, record_warnings=warnings)

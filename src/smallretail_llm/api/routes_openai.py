@@ -55,6 +55,7 @@ from smallretail_llm.api.openai_schemas import (
 from smallretail_llm.api.routes_generation import generation_options
 from smallretail_llm.engine import EngineUnavailable, GenerationRequest, GenerationResult
 from smallretail_llm.followup import resolve_followup
+from smallretail_llm.record import ProductRecord, ShopPolicy
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["OpenAI 호환"])
@@ -134,17 +135,19 @@ async def chat_completions(body: ChatCompletionRequest, services: ServicesDep, s
         raise ApiError(400, "invalid_request", str(exc)) from exc
     if result.finish_reason == "timeout" and not result.text:
         raise ApiError(504, "generation_timeout", "생성 시간이 초과되었습니다. 잠시 후 다시 시도하세요.")
-    services.metrics.count_tokens(result.prompt_tokens, result.completion_tokens)
+    await services.offload(services.metrics.count_tokens, result.prompt_tokens,
+                           result.completion_tokens)  # the token quota writes to the database
     return ChatCompletion(
         id=completion_id, created=created, model=body.model,
         choices=[Choice(message=AssistantMessage(content=result.text), finish_reason=_finish(result))],
         usage=_usage(result))
 
 
-async def _product_chat(body: ChatCompletionRequest, services: Services, shop: Shop,
-                        adapter: str | None):
-    """A chat about one product: the last user message answered like POST /v1/answers, an
-    elliptical follow-up made whole from the customer's earlier turns (followup.py)."""
+def _chat_inputs(body: ChatCompletionRequest, services: Services, shop: Shop,
+                 adapter: str | None
+                 ) -> tuple[ProductRecord, ShopPolicy, str, assistant.GenerationOptions]:
+    """The record, policy, question and options of a product chat (database reads: run off
+    the loop)."""
     record = product_or_404(services, shop, body.product_id or "")
     policy = shop_policy(services, shop)
     if policy is None:
@@ -157,8 +160,18 @@ async def _product_chat(body: ChatCompletionRequest, services: Services, shop: S
     question = resolve_followup(question, turns[:-1], record.category)  # "그럼 대두는요?"
     options = generation_options(services, shop, adapter,
                                  body.max_completion_tokens or body.max_tokens)
+    return record, policy, question, options
+
+
+async def _product_chat(body: ChatCompletionRequest, services: Services, shop: Shop,
+                        adapter: str | None):
+    """A chat about one product: the last user message answered like POST /v1/answers, an
+    elliptical follow-up made whole from the customer's earlier turns (followup.py)."""
+    record, policy, question, options = await services.offload(_chat_inputs, body, services,
+                                                               shop, adapter)
     result = await assistant.answer(services.engine, record, question, policy, options=options)
-    services.metrics.count_tokens(result.usage.prompt_tokens, result.usage.completion_tokens)
+    await services.offload(services.metrics.count_tokens, result.usage.prompt_tokens,
+                           result.usage.completion_tokens)
     grounded = Grounded(product_id=record.sku, needs_human=result.needs_human,
                         evidence=result.evidence, source=result.source,
                         grounding=result.grounding.model_dump())
@@ -199,7 +212,8 @@ async def _events(stream: AsyncIterator[str], services: Services, shop: Shop, co
         result: GenerationResult | None = getattr(stream, "result", None)
         yield chunk(Delta(), _finish(result))
         if result is not None:
-            services.metrics.count_tokens(result.prompt_tokens, result.completion_tokens)
+            await services.offload(services.metrics.count_tokens, result.prompt_tokens,
+                                   result.completion_tokens)
             if include_usage:
                 yield _sse(ChatCompletionChunk(id=completion_id, created=created, model=model,
                                                choices=[], usage=_usage(result)))
