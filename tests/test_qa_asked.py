@@ -271,3 +271,30 @@ def test_the_second_hard_set_is_apart_from_the_first_and_checkable():
         for value in item["expected"]["answer_contains"]:
             if "재고" not in value:  # stock is said as in/out of stock, never a count
                 assert states(facts, value), (item["id"], value)
+
+
+def test_fields_named_together_are_all_answered():
+    """"모델명이랑 무게 알려주세요" is one sentence asking two fields: a draft with the model
+    name alone does not answer it (the rules' answer, with both, is served instead)."""
+    from smallretail_llm.relevance import answers_what_was_asked
+
+    values = {"notice.model_name": "SG-CH20B", "notice.weight": "48g"}
+    asked = ["notice.model_name", "notice.weight"]
+    question = "충전기 모델명이랑 무게 알려주세요"
+    alone = "모델명: ⟦notice.model_name⟧".replace("⟦notice.model_name⟧", "SG-CH20B")
+    both = "모델명은 SG-CH20B, 무게는 48g이에요."
+    assert not answers_what_was_asked(alone, asked, values, question, several=True)
+    assert answers_what_was_asked(both, asked, values, question, several=True)
+
+
+def test_a_unit_from_the_name_is_no_paraphrase_of_the_value():
+    """"중량은 … 28cm 프라이팬 정보 없음." shares only "cm" with "지름 28cm x 높이 8cm, 무게
+    1.1kg": it does not answer the weight."""
+    from smallretail_llm.relevance import answers_what_was_asked, shares_words
+
+    value = "지름 28cm x 높이 8cm, 무게 1.1kg"
+    draft = "중량은 쿡앤홈 프라이팬 28cm 정보 없음."
+    assert not shares_words(draft, value)
+    assert not answers_what_was_asked(draft, ["notice.size"], {"notice.size": value},
+                                      "프라이팬 무게 얼마나 나가요")
+    assert shares_words("개봉 후에는 냉장 보관해 주세요", "개봉 후 냉장 보관")

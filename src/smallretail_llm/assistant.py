@@ -378,7 +378,7 @@ def _rules_say_it(rule, question: str) -> bool:
     return rule.needs_human or any(is_yes_no(part) for part in split_parts(question))
 
 
-HANDOFF_WORDS = ("정보에", "정보만으로", "정보로는", "담당자")
+HANDOFF_WORDS = ("정보에", "정보만으로", "정보로는", "담당자", "없음")
 """The words that open a hand-off ("… 상품 정보에 나와 있지 않아요", "담당자가 확인 후 …"): a
 draft for a question the record answers may not write them."""
 
@@ -458,7 +458,8 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
                 if report.passed and not _rules_say_it(rule, redacted) \
                         and (redacted == question or _has_privacy_note(text)) \
                         and answers_what_was_asked(
-                        text, rule.evidence, values, redacted):
+                        text, rule.evidence, values, redacted,
+                        len(match_intents(redacted, record.category)) > 1):
                     handed_off = is_handoff(text)
                     evidence = [] if handed_off else list(rule.evidence)
                     return Answer(text, handed_off, evidence, report, model, usage, "model",

@@ -48,11 +48,12 @@ def off_kind(text: str, question: str) -> bool:
 
 
 def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
-                           values: dict[str, str], question: str = "") -> bool:
+                           values: dict[str, str], question: str = "",
+                           several: bool = False) -> bool:
     """Whether a grounded `text` answers the question (`asked`: the fields the rules find it
     asks about and the record holds; `values`: the record's slot values; `question`: for the
-    amount kind and the questions of one message, each of which must be answered). See the
-    module doc."""
+    amount kind and the questions of one message, each of which must be answered; `several`:
+    the question names several fields in one breath, "모델명이랑 무게"). See the module doc."""
     if is_handoff(text):
         return not asked
     if not asked or (question and off_kind(text, question)):
@@ -60,7 +61,8 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
     fields = {field_of(n) for n in slot_names_in([delexicalize(text, values)])} - {"name"}
     if not all(words.search(text) for a, words in VALUELESS_ANSWERS.items() if a in asked):
         return False  # "재고 있어요?" left unanswered next to another answer
-    if question and (len(split_parts(question)) > 1 or question_word_count(question) > 1):
+    if several or question and (len(split_parts(question)) > 1
+                                or question_word_count(question) > 1):
         # several questions, in several sentences or one ("언제까지고 어느 지역"): every one
         # answered
         wanted = {a for a in asked if a in values and a not in VALUELESS_ANSWERS}
@@ -77,6 +79,7 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
 
 def shares_words(text: str, value: str) -> bool:
     """A paraphrase of a free-text value ("개봉 후에는 냉장 보관해 주세요" for "개봉 후 냉장
-    보관") keeps some of its words of two or more syllables."""
-    words = {w for w in re.findall(r"[가-힣A-Za-z]{2,}", value)}
+    보관") keeps some of its Korean words of two or more syllables (a unit such as "cm" is no
+    paraphrase: the product name says it too)."""
+    words = {w for w in re.findall(r"[가-힣]{2,}", value)}
     return any(w in text for w in words)
