@@ -9,9 +9,10 @@ goods that have none. Called from `value_constraint.step_ban`, one step at a tim
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from smallretail_llm.slots import BLOCK, SLOT_RE
+from smallretail_llm.slots import BLOCK
 
 if TYPE_CHECKING:
     from smallretail_llm.value_constraint import TokenTable, ValueConstraint
@@ -31,46 +32,69 @@ def unwritten_ids(ids: Sequence[int], said: set[str], allowed: ValueConstraint,
     since holding it longer only makes it ramble. A fact counts as written by its value: a
     slot with the same value (a brand that is also the maker) or the words themselves (a
     storage line the model spelled out: `said`, from `written_values`)."""
-    current, since_slot, tail = set(), 0, ""
-    for token in reversed(ids):  # back to the last blank line (a list: the last line break)
-        piece = table.pieces[token] if 0 <= token < table.size else ""
-        if "\n" in piece and (allowed.list_plan or "\n\n" in piece + tail[:1]):
-            break
-        tail = piece + tail[:1]
-        if token in table.slot_id_set:
-            current.add(piece[1:-1])
-        elif not current:
-            since_slot += token in table.sentence_break_ids
+    state = _advance(ids, allowed, table)
+    current = state.slots
     if allowed.list_plan:
         unbegun = any(all(allowed.values.get(n, n) not in said for n in g)
                       for g in allowed.paragraphs)
         return list(table.eos_ids) if unbegun and current else []
     begun = set().union(*(g for g in allowed.paragraphs if g & current))
-    if since_slot < 2 and any(allowed.values.get(n, n) not in said for n in begun):
+    if state.since_slot < 2 and any(allowed.values.get(n, n) not in said for n in begun):
         return [*table.newline_start_ids, *table.eos_ids]
     last = allowed.paragraphs[-1]
     return [] if any(allowed.values.get(n, n) in said for n in last) else list(table.eos_ids)
 
 
+@dataclass
+class DraftState:
+    """What the plan reads of the draft so far, kept per request and advanced by the new tokens
+    only (a step costs microseconds): its text, the paragraph being written (since the last
+    blank line; a list's: since the last line break), the slots written in it and the
+    sentence breaks since the last of them."""
+
+    ids: list[int] = field(default_factory=list)
+    text: str = ""
+    paragraph: str | None = None  # None until the draft's first blank line
+    slots: frozenset[str] = frozenset()
+    since_slot: int = 0
+    stated: set[str] = field(default_factory=set)  # plan values the draft has stated so far
+
+
+def _advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> DraftState:
+    state = allowed.cache.plan
+    seen = len(state.ids) if state else 0
+    if state is None or seen and (len(ids) < seen or ids[seen - 1] != state.ids[-1]
+                                  or ids[0] != state.ids[0]):  # a new draft of the request
+        state = allowed.cache.plan = DraftState()
+    for token in ids[len(state.ids):]:
+        piece = spaced(table.pieces[token]) if 0 <= token < table.size else ""
+        blank = "\n\n" in state.text[-1:] + piece
+        if "\n" in piece and (allowed.list_plan or blank):
+            state.slots, state.since_slot = frozenset(), 0
+        elif token in table.slot_id_set:
+            state.slots, state.since_slot = state.slots | {piece[1:-1]}, 0
+        else:
+            state.since_slot += token in table.sentence_break_ids
+        state.text += piece
+        said = allowed.values.get(piece[1:-1], "") if token in table.slot_id_set else ""
+        for value in allowed.plan_values - state.stated:  # as a slot, in one, or in words
+            if value == said or value in said or value in state.text[-len(value) - len(piece):]:
+                state.stated.add(value)
+        if blank:
+            state.paragraph = state.text.rsplit("\n\n", 1)[1]
+        elif state.paragraph is not None:
+            state.paragraph += piece
+        state.ids.append(token)
+    return state
+
+
 def written_values(ids: Sequence[int], written: set[int], allowed: ValueConstraint,
                    table: TokenTable) -> set[str]:
-    """The values of the plan's slots the draft has stated: in the draft with its slots read as
-    their values, so a slot with the same value, a line or combined slot that holds it ("모델명:
-    SHM-1") and the words themselves all count."""
+    """The values of the plan's slots the draft has stated: as slots (a slot with the same
+    value counts, and so does a line or combined slot that holds it: "모델명: SHM-1") or in
+    its own words."""
     said = {allowed.values.get(n, n) for n in (table.pieces[i][1:-1] for i in written)}
-    planned = {allowed.values[n] for g in allowed.paragraphs for n in g if n in allowed.values}
-    if planned - said:
-        text = SLOT_RE.sub(lambda m: allowed.values.get(m.group(1), m.group()), spaced(
-            "".join(table.pieces[i] for i in ids if 0 <= i < table.size)))
-        said |= {v for v in planned - said if v in text}
-    return said
-
-
-def _paragraph_text(ids: Sequence[int], table: TokenTable, window: int = 48) -> str | None:
-    """The text since the last blank line, spacing marks as spaces; None when the last
-    `window` tokens hold no blank line (a long paragraph, no header being written)."""
-    text = spaced("".join(table.pieces[i] for i in ids[-window:] if 0 <= i < table.size))
-    return text.rsplit("\n\n", 1)[1] if "\n\n" in text else None
+    return said | _advance(ids, allowed, table).stated
 
 
 def table_header_ids(ids: Sequence[int], written: set[int], said: set[str],
@@ -82,8 +106,10 @@ def table_header_ids(ids: Sequence[int], written: set[int], said: set[str],
         return None
     upcoming = next((g for g in allowed.paragraphs  # the first the draft has not begun
                      if all(allowed.values.get(n, n) not in said for n in g)), frozenset())
-    text = _paragraph_text(ids, table)
-    if BLOCK not in upcoming or text is None:
+    if BLOCK not in upcoming:
+        return None
+    text = _advance(ids, allowed, table).paragraph
+    if text is None:
         return None
     block = table.pieces[table.slot_ids[BLOCK]]
     rests = [t[len(text):] for h in allowed.headers if (t := f"{h}\n{block}").startswith(text)

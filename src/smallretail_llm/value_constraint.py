@@ -29,7 +29,13 @@ from smallretail_llm.copy_check import (
     own_label_words,
     own_words,
 )
-from smallretail_llm.draft_plan import spaced, table_header_ids, unwritten_ids, written_values
+from smallretail_llm.draft_plan import (
+    DraftState,
+    spaced,
+    table_header_ids,
+    unwritten_ids,
+    written_values,
+)
 from smallretail_llm.slots import BLOCK, OPEN, SLOT_RE, field_of
 
 _NUMBER = re.compile(r"[0-9](?:[0-9,.]*[0-9])?")
@@ -86,6 +92,11 @@ class ValueConstraint:
         return _Cache(tuple({squash(label) for label in self.labels.values()}))
 
     @functools.cached_property
+    def plan_values(self) -> frozenset[str]:
+        """The values of the slots of `paragraphs`."""
+        return frozenset(self.values[n] for g in self.paragraphs for n in g if n in self.values)
+
+    @functools.cached_property
     def prefixes(self) -> frozenset[str]:
         return frozenset(n[:i] for n in self.numbers for i in range(1, len(n) + 1))
 
@@ -104,6 +115,8 @@ class _Cache:
     """(token table id, slots written) -> the tokens naming the fields they stated."""
     owners: dict = field(default_factory=dict)
     """Slot name -> `copy_check.own_words` for it: the label check's per-slot part."""
+    plan: DraftState | None = None
+    """The draft as the paragraph plan reads it (`draft_plan.DraftState`)."""
 
 
 def _normalize_piece(piece: str) -> str:
