@@ -258,3 +258,15 @@ def test_detail_drafts_carry_the_paragraphs_of_the_renderers_copy():
     asyncio.run(assistant.describe(engine, record, "detail", "polite", policy,
                                    max_regenerations=0))
     assert engine.calls[0].constraint.paragraphs == plan
+
+
+def test_bullets_have_the_lines_the_prompt_asks_for():
+    """The prompt asks for 3~6 bullet lines (the renderer writes 4-6); a 7-line draft is not
+    served."""
+    from smallretail_llm.copy_check import copy_problems
+
+    record = tofu()
+    lines = ["• 국산콩 두부", "• 300g, 3,500원", "• 원산지: 국내산", "• 제조사: 맑은식품",
+             "• 냉장 보관 (0~10℃)", "• HACCP 인증", "• 브랜드: 맑은콩"]
+    assert not copy_problems("\n".join(lines[:6]), record, "bullets")
+    assert any("3~6줄" in reason for reason, _ in copy_problems("\n".join(lines), record, "bullets"))

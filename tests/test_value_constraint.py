@@ -266,32 +266,3 @@ def test_when_the_notice_table_is_next_a_new_paragraph_is_its_header():
     ids = [pieces.index(p) for p in first]
     scores = RowConstraints([allowed], table, lambda row: ids)(torch.zeros(1, 1), torch.zeros(1, len(pieces)))
     assert torch.isfinite(scores[0]).nonzero().flatten().tolist() == [pieces.index("[")]
-
-
-def test_a_list_holds_its_end_until_each_line_of_the_plan_is_begun():
-    """Bullets: lines end freely; the draft may not end while a line of the plan is not begun
-    (where the model would end it, a new line starts); a fact spelled out in words counts."""
-    values = {**PARA_VALUES, "storage": "서늘한 곳"}
-    allowed = ValueConstraint(numbers_in(values.values()), frozenset(values), values,
-                              paragraphs=(frozenset({"origin"}), frozenset({"price_krw"}),
-                                          frozenset({"storage"})), list_plan=True)
-    eos, newline = PARA.index("<|im_end|>"), PARA.index("\n")
-    held = step_ban(_para("⟦origin⟧", "\n", "⟦price_krw⟧"), allowed, PARA_TABLE)
-    assert eos in held.ids and newline not in held.ids and held.eos_to_newline
-    words = [*PARA, "서늘한", "▁곳"]
-    table = TokenTable(words, special_ids=[eos], eos_ids=[eos])
-    spelled = [words.index(p) for p in ("⟦origin⟧", "서늘한", "▁곳", "\n", "⟦price_krw⟧")]
-    assert eos not in step_ban(spelled, allowed, table).ids  # storage said in words
-    unsaid = [words.index(p) for p in ("⟦origin⟧", "서늘한", "\n", "⟦price_krw⟧")]
-    assert eos in step_ban(unsaid, allowed, table).ids
-    # a line with no slot: let go
-    assert eos not in step_ban(_para("⟦origin⟧", "\n", "⟦price_krw⟧", "\n", "가"), allowed,
-                               PARA_TABLE).ids
-    from smallretail_llm.constrained_logits import RowConstraints
-
-    ids = _para("⟦origin⟧", "\n", "⟦price_krw⟧")
-    wants_to_end = torch.zeros(1, len(PARA))
-    wants_to_end[0, eos] = 5.0
-    scores = RowConstraints([allowed], PARA_TABLE, lambda row: ids)(torch.zeros(1, 1), wants_to_end)
-    assert set(torch.isfinite(scores[0]).nonzero().flatten().tolist()) == set(
-        PARA_TABLE.newline_start_ids)

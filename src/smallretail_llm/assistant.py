@@ -215,7 +215,7 @@ def check_draft(text: str, report: GroundingReport, max_chars: int | None = None
 
 def draft_controls(options: GenerationOptions, values: dict[str, str], record: ProductRecord,
                     policy: ShopPolicy | None, extra_numbers: tuple[str, ...] = (),
-                    paragraphs: tuple[frozenset[str], ...] = (), list_plan: bool = False,
+                    paragraphs: tuple[frozenset[str], ...] = (),
                     banned_words: tuple[str, ...] = ()) -> dict:
     """The constraint and fail-fast check a draft request carries (see GenerationOptions);
     public so the constrained-decoding bench builds requests exactly as serving does."""
@@ -224,7 +224,7 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
         extras["constraint"] = ValueConstraint(numbers_in([*values.values(), *extra_numbers]),
                                                frozenset(values), values,
                                                field_labels(record, policy), paragraphs,
-                                               list_plan, banned_words,
+                                               banned_words,
                                                notice_headers() if paragraphs else ())
     if options.fail_fast:
         def check(raw: str) -> str | None:
@@ -239,14 +239,14 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
 
 def paragraph_slots(record: ProductRecord, style: str, tone: str, policy: ShopPolicy | None,
                     values: dict[str, str]) -> tuple[frozenset[str], ...]:
-    """The slots of each paragraph of the renderer's copy (`ValueConstraint.paragraphs`; for
-    bullets, of each line), for the styles whose drafts skip facts (an intro and an seo line
-    state few)."""
-    if style not in ("detail", "bullets"):
+    """The slots of each paragraph of the renderer's copy (`ValueConstraint.paragraphs`), for
+    detail: the one style whose drafts skip facts and paragraphs (a line plan for bullets,
+    holding the draft open until each line was begun, helped one build on the unseen shop and
+    cost another held-out drafts: not kept)."""
+    if style != "detail":
         return ()
     text = delexicalize(render_description(record, style, tone, policy), values)
-    unit = "\n" if style == "bullets" else "\n\n"
-    return tuple(g for p in text.split(unit) if (g := frozenset(slot_names_in([p]))))
+    return tuple(g for p in text.split("\n\n") if (g := frozenset(slot_names_in([p]))))
 
 
 def _slot_failures(report: GroundingReport, text: str, unknown: tuple[str, ...]) -> GroundingReport:
@@ -297,8 +297,7 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
         values = slot_values(record, policy)
         return (render_describe(record, style, tone, policy), values, field_labels(record, policy),
                 draft_controls(options, values, record, policy,
-                               paragraphs=paragraph_slots(record, style, tone, policy, values),
-                               list_plan=style == "bullets"))
+                               paragraphs=paragraph_slots(record, style, tone, policy, values)))
 
     messages, values, labels, extras = await run_blocking(options.offload, prepare)
     usage, drafts, engine_down, texts = Usage(), [], False, []

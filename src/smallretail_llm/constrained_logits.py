@@ -44,8 +44,6 @@ class RowConstraints(LogitsProcessor):
                 continue
             ban = step_ban(self.tokens_of(row), constraint, self.table)
             only = ban.only
-            if ban.eos_to_newline and int(scores[row].argmax()) in self.table.eos_ids:
-                only = self.table.newline_start_ids
             if ban.only_numeric:
                 scores[row].masked_fill_(self._not_numeric_mask(size, scores.device),
                                          -float("inf"))

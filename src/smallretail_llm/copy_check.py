@@ -40,6 +40,9 @@ the other styles carry no policy at all."""
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
+BULLET_LINES = (3, 6)
+"""The lines of a bullets draft, as the prompt asks ("3~6줄") and the renderer writes (4-6)."""
+
 
 def _names_product(text: str, record: ProductRecord) -> bool:
     return squash(record.name) in squash(text)
@@ -74,8 +77,9 @@ def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[st
             problems.append(("핵심 특징의 각 줄은 \"• \"로 시작해야 합니다", loose[:40]))
         if any(len(line.strip("• ")) < 2 for line in lines):
             problems.append(("내용 없는 항목이 있습니다", ""))
-        if not 3 <= len(lines) <= 8:
-            problems.append((f"핵심 특징은 3~8줄이어야 합니다 ({len(lines)}줄)", ""))
+        low, high = BULLET_LINES
+        if not low <= len(lines) <= high:
+            problems.append((f"핵심 특징은 {low}~{high}줄이어야 합니다 ({len(lines)}줄)", ""))
     elif style == "seo":
         if lines[2:] == [HEALTH_FOOD_STATEMENT]:  # the 건강기능식품 statement may follow
             lines = lines[:2]

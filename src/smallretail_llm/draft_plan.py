@@ -1,9 +1,9 @@
-"""The draft's plan at decode time: the renderer's copy of the record says which facts each
-paragraph states (detail) or each line (bullets); a draft's paragraph that has begun one does
-not end before its facts are written, the draft does not end before the plan is covered, and
-where the plan's next paragraph is the notice table the draft writes its header there. A
-small model otherwise skips a fact it was shown, or writes the food copy's storage paragraph for
-goods that have none. Called from `value_constraint.step_ban`, one step at a time.
+"""A detail draft's plan at decode time: the renderer's copy of the record says which facts
+each paragraph states; a draft's paragraph that has begun one does not end before its facts are
+written, the draft does not end before its closing paragraph, and where the plan's next
+paragraph is the notice table the draft writes its header there. A small model otherwise skips
+a fact it was shown, or writes the food copy's storage paragraph for goods that have none.
+Called from `value_constraint.step_ban`, one step at a time.
 """
 
 from __future__ import annotations
@@ -34,10 +34,6 @@ def unwritten_ids(ids: Sequence[int], said: set[str], allowed: ValueConstraint,
     storage line the model spelled out: `said`, from `written_values`)."""
     state = _advance(ids, allowed, table)
     current = state.slots
-    if allowed.list_plan:
-        unbegun = any(all(allowed.values.get(n, n) not in said for n in g)
-                      for g in allowed.paragraphs)
-        return list(table.eos_ids) if unbegun and current else []
     begun = set().union(*(g for g in allowed.paragraphs if g & current))
     if state.since_slot < 2 and any(allowed.values.get(n, n) not in said for n in begun):
         return [*table.newline_start_ids, *table.eos_ids]
@@ -49,8 +45,7 @@ def unwritten_ids(ids: Sequence[int], said: set[str], allowed: ValueConstraint,
 class DraftState:
     """What the plan reads of the draft so far, kept per request and advanced by the new tokens
     only (a step costs microseconds): its text, the paragraph being written (since the last
-    blank line; a list's: since the last line break), the slots written in it and the
-    sentence breaks since the last of them."""
+    blank line), the slots written in it and the sentence breaks since the last of them."""
 
     ids: list[int] = field(default_factory=list)
     text: str = ""
@@ -69,7 +64,7 @@ def _advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
     for token in ids[len(state.ids):]:
         piece = spaced(table.pieces[token]) if 0 <= token < table.size else ""
         blank = "\n\n" in state.text[-1:] + piece
-        if "\n" in piece and (allowed.list_plan or blank):
+        if blank:
             state.slots, state.since_slot = frozenset(), 0
         elif token in table.slot_id_set:
             state.slots, state.since_slot = state.slots | {piece[1:-1]}, 0

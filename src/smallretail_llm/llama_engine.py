@@ -112,8 +112,6 @@ class LlamaCppEngine(BatchedEngine):
         def apply(_input_ids, scores):
             ban = step_ban(tokens, constraint, table)
             only = ban.only
-            if ban.eos_to_newline and int(np.argmax(scores)) in table.eos_ids:
-                only = table.newline_start_ids
             if ban.only_numeric:
                 keep = np.full(scores.shape[0], True)
                 keep[[i for i in table.numeric_start_ids if i < scores.shape[0]]] = False

@@ -72,10 +72,6 @@ class ValueConstraint:
     has begun one of them does not end before all its slots are written, and the draft does not
     end while the last one is unwritten: a small model otherwise skips a fact it was shown
     ("원산지는 노르웨이예요." and on to the next paragraph, 제조원 never said)."""
-    list_plan: bool = False
-    """The plan is of lines, not paragraphs (bullets): a line ends freely, and the draft does
-    not end while a line of the plan is not begun (released after a line with no slot); where
-    the model would end it, a new line starts."""
     banned_words: tuple[str, ...] = ()
     """Words the draft may not write at all: for a question the record answers, the words that
     open a hand-off ("상품 정보에 나와 있지 않아요"); a small model says them for a field it
@@ -225,9 +221,6 @@ class Ban:
     ids: list[int]
     only_numeric: bool
     only: list[int] | None = None
-    eos_to_newline: bool = False
-    """The draft may not end yet: where the model would end it, it starts a new line instead
-    (a list that ends a line early otherwise rambles on in that line)."""
 
 
 def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
@@ -276,11 +269,10 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
                 extra += _said_label_ids(said, allowed, table)
         if allowed.paragraphs:
             said = written_values(ids, written, allowed, table)
-            held = unwritten_ids(ids, said, allowed, table)
-            extra += held
+            extra += unwritten_ids(ids, said, allowed, table)
             only = table_header_ids(ids, written, said, allowed, table)
-            if only or (held and allowed.list_plan):
-                return Ban(ban.ids + extra, ban.only_numeric, only, bool(held))
+            if only:
+                return Ban(ban.ids + extra, ban.only_numeric, only)
     for word in allowed.banned_words:
         extra += table.containing(word)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
