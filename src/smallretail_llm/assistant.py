@@ -240,9 +240,8 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
 def paragraph_slots(record: ProductRecord, style: str, tone: str, policy: ShopPolicy | None,
                     values: dict[str, str]) -> tuple[frozenset[str], ...]:
     """The slots of each paragraph of the renderer's copy (`ValueConstraint.paragraphs`), for
-    detail: the one style whose drafts skip facts and paragraphs (a line plan for bullets,
-    holding the draft open until each line was begun, helped one build on the unseen shop and
-    cost another held-out drafts: not kept)."""
+    detail: the one style whose drafts skip facts and whole paragraphs (training/README.md
+    says what a plan for the other styles did)."""
     if style != "detail":
         return ()
     text = delexicalize(render_description(record, style, tone, policy), values)
