@@ -84,6 +84,7 @@ bench: train
 	$(BIN)/python eval/bench_import.py --out eval/reports/import_bench.json
 	$(BIN)/python eval/bench_grounding.py
 	$(BIN)/python eval/bench_constrained.py
+	$(BIN)/python eval/bench_adapters.py
 	$(BIN)/smallretail bench --out eval/reports
 
 test: install
