@@ -298,3 +298,11 @@ def test_a_unit_from_the_name_is_no_paraphrase_of_the_value():
     assert not answers_what_was_asked(draft, ["notice.size"], {"notice.size": value},
                                       "프라이팬 무게 얼마나 나가요")
     assert shares_words("개봉 후에는 냉장 보관해 주세요", "개봉 후 냉장 보관")
+
+
+def test_a_generic_word_that_is_the_fields_own_label_is_asked_by_it():
+    """"종류" is too generic to name a field as an alias, but a bag's 종류 is its own label."""
+    backpack = ProductRecord(shop_id="s1", sku="BP-1", name="데일리 백팩 20L 블랙", category="bag",
+                             price_krw=49000, notice={"kind": "백팩", "color": "블랙"})
+    got = ask("종류 좀 알려줄래요", backpack)
+    assert got.evidence == ["notice.kind"] and "백팩" in got.answer, got.answer

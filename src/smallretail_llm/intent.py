@@ -152,7 +152,8 @@ _PRESENCE = ("들어", "들었", "들갔", "들감", "들가", "함유", "포함
 _SHORT_RISKY = {"게", "밀", "콩", "닭", "굴", "잣", "대게", "대하", "호도", "우육", "백도", "황도", "유당"}
 _PARTICLES = ("이", "가", "은", "는", "도", "을", "를", "랑", "이랑", "하고", "과", "와", "성분", "들",
               "있", "없", "함", "포", "넣", "알", "류", "가루")
-# Category aliases too generic to read as a question about that field ("주소", "유형").
+# Category aliases too generic to read as a question about that field ("주소", "유형"), unless
+# the word is the field's own label (a bag's 종류).
 _ALIAS_STOP = {"주소", "유형", "구성", "모델", "수량", "종류", "명칭", "품목", "산지", "함량", "효과",
                "효능", "효능효과", "보증서", "품번", "규격"}
 # Everyday words for common notice fields, used when the record's category has that field key.
@@ -262,7 +263,7 @@ def _category_table(category: str | None) -> dict[str, str]:
     for f in spec.fields:
         target = f.record_attr or f"notice.{f.key}"
         for name in (f.label, *f.aliases):
-            if name not in _ALIAS_STOP:
+            if name not in _ALIAS_STOP or name == f.label:  # a bag's "종류" is its own label
                 own.setdefault(normalize(name), set()).add(target)
         for part in (*_label_parts(f.label), *_NOTICE_SYNONYMS.get(f.key, ())):
             if part not in _ALIAS_STOP:
