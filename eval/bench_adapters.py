@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import time
 from dataclasses import replace
 from pathlib import Path
+
+from bench_constrained import timed, write_report  # eval/ is the script's own folder
 
 from smallretail_llm.batcher import BatchingConfig
 from smallretail_llm.engine import GenerationRequest
@@ -37,12 +37,6 @@ def prompts(n: int, tokens: int) -> list[GenerationRequest]:
     return [GenerationRequest(messages=render_answer(c.record, c.question, c.policy),
                               max_new_tokens=tokens, ignore_eos=True)
             for c in answers[::max(1, len(answers) // n)][:n]]
-
-
-async def timed(engine, batch: list[GenerationRequest]) -> float:
-    start = time.perf_counter()
-    await asyncio.gather(*(engine.generate(r) for r in batch))
-    return time.perf_counter() - start
 
 
 async def main_async(args) -> dict:
@@ -79,10 +73,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args()
-    report = asyncio.run(main_async(args))
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps(report, ensure_ascii=False))
+    write_report(asyncio.run(main_async(args)), OUT)
 
 
 if __name__ == "__main__":

@@ -90,9 +90,13 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=48)
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
-    report = asyncio.run(main_async(args))
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    write_report(asyncio.run(main_async(args)), OUT)
+
+
+def write_report(report: dict, out: Path) -> None:
+    """The report as JSON under eval/reports/, and on stdout."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(report, ensure_ascii=False))
 
 
