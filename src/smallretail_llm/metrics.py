@@ -348,11 +348,10 @@ def _record_field(evidence: str, category: str) -> str:
     if not evidence.startswith("notice."):
         return evidence
     try:
-        specs = {f.key: f for f in get_category(category).fields}
-    except UnknownCategory:
+        spec = get_category(category).field(evidence.removeprefix("notice."))
+    except (UnknownCategory, KeyError):
         return evidence
-    spec = specs.get(evidence.removeprefix("notice."))
-    return spec.record_attr if spec and spec.record_attr else evidence
+    return spec.record_attr or evidence
 
 
 def unasked_fields(o: AnswerOutcome) -> list[str]:

@@ -210,14 +210,17 @@ def _cross_contact_note(text: str, tone: str) -> str:
 
 
 def _policy_answer(name: str, policy: ShopPolicy, tone: str) -> tuple[str, list[str]] | None:
+    def say(field: str, value: str) -> str:  # "배송 일정은 …이에요." under the field's label
+        return _is(_LABELS[field], value, tone)
+
     fee, threshold = policy.shipping_fee_krw, policy.free_shipping_threshold_krw
     attr = name.removeprefix("policy.")
     if attr in ("shipping_fee_krw", "free_shipping_threshold_krw"):
         if fee == 0:
-            return _is("배송비", "무료", tone), ["policy.shipping_fee_krw"]
+            return say("policy.shipping_fee_krw", "무료"), ["policy.shipping_fee_krw"]
         if attr == "free_shipping_threshold_krw" and threshold is None:
             return None
-        text = _is("배송비", format_krw(fee), tone)
+        text = say("policy.shipping_fee_krw", format_krw(fee))
         if threshold is not None:
             text += " " + {"polite": f"{format_krw(threshold)} 이상 구매하시면 무료배송입니다.",
                            "friendly": f"{format_krw(threshold)} 이상 사시면 무료배송이에요.",
@@ -225,26 +228,26 @@ def _policy_answer(name: str, policy: ShopPolicy, tone: str) -> tuple[str, list[
             return text, ["policy.shipping_fee_krw", "policy.free_shipping_threshold_krw"]
         return text, ["policy.shipping_fee_krw"]
     if attr == "shipping_days":
-        text, evidence = _is("배송 일정", policy.shipping_days.strip(), tone), [name]
+        text, evidence = say("policy.shipping_days", policy.shipping_days.strip()), [name]
         if policy.courier:
-            text += " " + _is("택배사", policy.courier.strip(), tone)
+            text += " " + say("policy.courier", policy.courier.strip())
             evidence.append("policy.courier")
         return text, evidence
     if attr == "courier":
-        return (_is("택배사", policy.courier.strip(), tone), [name]) if policy.courier else None
+        return (say("policy.courier", policy.courier.strip()), [name]) if policy.courier else None
     if attr == "return_policy":
-        text, evidence = _is("교환/반품 규정", policy.return_policy.strip(), tone), [name]
+        text, evidence = say("policy.return_policy", policy.return_policy.strip()), [name]
         if policy.return_shipping_fee_krw is not None:
-            text += " " + _is("반품 배송비", format_krw(policy.return_shipping_fee_krw), tone)
+            text += " " + say("policy.return_shipping_fee_krw", format_krw(policy.return_shipping_fee_krw))
             evidence.append("policy.return_shipping_fee_krw")
         return text, evidence
     if attr == "return_shipping_fee_krw":
         if policy.return_shipping_fee_krw is None:
             return None
-        return _is("반품 배송비", format_krw(policy.return_shipping_fee_krw), tone), [name]
+        return say("policy.return_shipping_fee_krw", format_krw(policy.return_shipping_fee_krw)), [name]
     if attr in ("cs_phone", "cs_hours"):
-        phone = _is("고객센터 전화번호", policy.cs_phone.strip(), tone)
-        hours = _is("상담 시간", policy.cs_hours.strip(), tone)
+        phone = say("policy.cs_phone", policy.cs_phone.strip())
+        hours = say("policy.cs_hours", policy.cs_hours.strip())
         if attr == "cs_phone":
             return f"{phone} {hours}", ["policy.cs_phone", "policy.cs_hours"]
         return f"{hours} {phone}", ["policy.cs_hours", "policy.cs_phone"]  # the asked one first
