@@ -5,9 +5,10 @@ products, and their detail-description prompts (whose constraint also holds the 
 paragraph plan, `draft_plan.py`), greedy, a fixed number of new tokens (EOS ignored), with the
 constraint off and on, at batch 1 and batch 8 (rows of different products, each with its own
 constraint). Default model:
-the built nano ($SMALLRETAIL_HOME/models/nano). Runs alone; off and on runs alternate (a 48-token
-run takes ~0.1 s, so drift on a shared machine would otherwise land on one side); reports medians
-of `repeats` and the on/off ratio from the same run. Writes eval/reports/constrained_bench.json and prints it.
+the built nano ($SMALLRETAIL_HOME/models/nano). Every run sends new requests, as a server gets
+them, so no per-request cache is warm. Runs alone; off and on runs alternate (a 48-token run takes
+~0.1 s, so drift on a shared machine would otherwise land on one side); reports medians of
+`repeats` and the on/off ratio from the same run. Writes eval/reports/constrained_bench.json and prints it.
 Target (issue 15): on/off decode time <= 1.10.
 """
 
@@ -20,7 +21,7 @@ import statistics
 import time
 from pathlib import Path
 
-from smallretail_llm.assistant import GenerationOptions, draft_controls, paragraph_slots
+from smallretail_llm.assistant import GenerationOptions, describe_plan, draft_controls
 from smallretail_llm.batcher import BatchingConfig
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.eval_cases import load_catalog, split_cases
@@ -45,8 +46,8 @@ def requests(task: str, n: int, tokens: int, constrained: bool) -> list[Generati
             extras = draft_controls(options, values, record, policy, (case.question,))
         else:
             messages = render_describe(record, "detail", policy.tone, policy)
-            plan = paragraph_slots(record, "detail", policy.tone, policy, values)
-            extras = draft_controls(options, values, record, policy, paragraphs=plan)
+            plan = describe_plan(record, "detail", policy.tone, policy, values)
+            extras = draft_controls(options, values, record, policy, **plan)
         out.append(GenerationRequest(messages=messages, max_new_tokens=tokens, ignore_eos=True,
                                      **(extras if constrained else {})))
     return out
@@ -63,14 +64,14 @@ async def main_async(args) -> dict:
                                 prefix_cache_mb=0)
     rows, ratios = {}, {}
     for task, prefix in (("answer", ""), ("detail", "detail_")):
-        reqs = {on: requests(task, args.prompts, args.tokens, on) for on in (False, True)}
         for on in (False, True):
-            await timed(engine, reqs[on][:1])  # warm-up
+            await timed(engine, requests(task, 1, args.tokens, on))  # warm-up
         for batch in (1, 8):
             walls: dict[bool, list[float]] = {False: [], True: []}
             for _ in range(args.repeats):  # off and on in turn: drift on a shared machine hits both
-                for on in (False, True):
-                    walls[on].append(await timed(engine, reqs[on][:batch]))
+                for on in (False, True):  # new requests each time, as served: no warm caches
+                    reqs = requests(task, args.prompts, args.tokens, on)[:batch]
+                    walls[on].append(await timed(engine, reqs))
             for on in (False, True):
                 rows[f"{prefix}{'on' if on else 'off'}_b{batch}"] = {
                     "wall_s": round(statistics.median(walls[on]), 4),

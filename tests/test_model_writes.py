@@ -249,11 +249,11 @@ def test_detail_drafts_carry_the_paragraphs_of_the_renderers_copy():
 
     record, policy = tofu(), shop_policy()
     values = slot_values(record, policy)
-    plan = assistant.paragraph_slots(record, "detail", "polite", policy, values)
+    plan = assistant.describe_plan(record, "detail", "polite", policy, values)["paragraphs"]
     assert {"origin", "manufacturer", "price_krw"} <= plan[0]
     assert {"storage", "use_by"} in [set(p) for p in plan]
     assert all(set(p) <= set(values) for p in plan)
-    assert assistant.paragraph_slots(record, "intro", "polite", policy, values) == ()
+    assert "paragraphs" not in assistant.describe_plan(record, "intro", "polite", policy, values)
     engine = FakeEngine(["국산콩 두부를 소개합니다."])
     asyncio.run(assistant.describe(engine, record, "detail", "polite", policy,
                                    max_regenerations=0))

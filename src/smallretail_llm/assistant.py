@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from smallretail_llm.copy_check import (
+    BULLET_LINES,
     copy_problems,
     field_labels,
     mislabeled_slots,
@@ -45,10 +46,11 @@ from smallretail_llm.grounding import (
     is_handoff,
     unsupported_in,
 )
+from smallretail_llm.grounding_facts import category_fields
 from smallretail_llm.intent import is_injection, match_intents, out_of_scope_topic
 from smallretail_llm.offload import Offload, run_blocking
 from smallretail_llm.pii import redact_pii
-from smallretail_llm.prompts import render_answer, render_describe
+from smallretail_llm.prompts import HEALTH_FOOD_STATEMENT, render_answer, render_describe
 from smallretail_llm.qa import (
     QAExample,
     answer_field,
@@ -60,7 +62,7 @@ from smallretail_llm.question import is_yes_no, split_parts
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.relevance import answers_what_was_asked
 from smallretail_llm.renderer import notice_headers, render_description
-from smallretail_llm.slots import Filled, delexicalize, fill, slot_names_in, slot_values
+from smallretail_llm.slots import SLOT_RE, Filled, delexicalize, fill, slot_names_in, slot_values
 from smallretail_llm.value_constraint import ValueConstraint, numbers_in
 
 log = logging.getLogger(__name__)
@@ -214,18 +216,16 @@ def check_draft(text: str, report: GroundingReport, max_chars: int | None = None
 
 
 def draft_controls(options: GenerationOptions, values: dict[str, str], record: ProductRecord,
-                    policy: ShopPolicy | None, extra_numbers: tuple[str, ...] = (),
-                    paragraphs: tuple[frozenset[str], ...] = (),
-                    banned_words: tuple[str, ...] = ()) -> dict:
+                   policy: ShopPolicy | None, extra_numbers: tuple[str, ...] = (),
+                   **plan) -> dict:
     """The constraint and fail-fast check a draft request carries (see GenerationOptions);
-    public so the constrained-decoding bench builds requests exactly as serving does."""
+    `plan`: the draft's plan (`describe_plan`) or banned words, as ValueConstraint fields.
+    Public so the constrained-decoding bench builds requests exactly as serving does."""
     extras: dict = {}
     if options.constrain:
-        extras["constraint"] = ValueConstraint(numbers_in([*values.values(), *extra_numbers]),
-                                               frozenset(values), values,
-                                               field_labels(record, policy), paragraphs,
-                                               banned_words,
-                                               notice_headers() if paragraphs else ())
+        extras["constraint"] = ValueConstraint(
+            numbers_in([*values.values(), *extra_numbers]), frozenset(values), values,
+            field_labels(record, policy), **plan)
     if options.fail_fast:
         def check(raw: str) -> str | None:
             filled = fill(raw, values)
@@ -237,15 +237,25 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
     return extras
 
 
-def paragraph_slots(record: ProductRecord, style: str, tone: str, policy: ShopPolicy | None,
-                    values: dict[str, str]) -> tuple[frozenset[str], ...]:
-    """The slots of each paragraph of the renderer's copy (`ValueConstraint.paragraphs`), for
-    detail: the one style whose drafts skip facts and whole paragraphs (training/README.md
-    says what a plan for the other styles did)."""
-    if style != "detail":
-        return ()
-    text = delexicalize(render_description(record, style, tone, policy), values)
-    return tuple(g for p in text.split("\n\n") if (g := frozenset(slot_names_in([p]))))
+def describe_plan(record: ProductRecord, style: str, tone: str, policy: ShopPolicy | None,
+                  values: dict[str, str]) -> dict:
+    """A description draft's plan (`draft_plan.py`) from the renderer's copy of the same record:
+    detail, the slots of each paragraph and the notice table's headers; the other styles, their
+    line limit and the closing line the category requires (the 건강기능식품 statement), and no
+    brackets (they have no headings: "인증: [상품 정보" is the prompt leaking in)."""
+    copy = render_description(record, style, tone, policy)
+    if style == "detail":
+        text = delexicalize(copy, values)
+        last = text.rsplit("\n\n", 1)[-1]
+        closing = last if HEALTH_FOOD_STATEMENT in copy and SLOT_RE.fullmatch(last) else ""
+        paragraphs = tuple(g for p in text.split("\n\n") if (g := frozenset(slot_names_in([p]))))
+        required = {spec.record_attr for spec in category_fields(record) if spec.required}
+        return {"paragraphs": paragraphs, "headers": notice_headers(), "closing": closing,
+                "required": frozenset(required & set().union(*paragraphs))}
+    last = copy.splitlines()[-1]
+    closing = last if style != "intro" and HEALTH_FOOD_STATEMENT in last else ""
+    limit = {"intro": 1, "bullets": BULLET_LINES[1], "seo": 2 + bool(closing)}.get(style, 0)
+    return {"line_limit": limit, "closing": closing, "banned_words": ("[", "]")}
 
 
 def _slot_failures(report: GroundingReport, text: str, unknown: tuple[str, ...]) -> GroundingReport:
@@ -294,9 +304,11 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
         """The prompt, slot values, field labels and decoding controls (the paragraph plan
         renders the copy: CPU work, off the loop)."""
         values = slot_values(record, policy)
+        shown = values if style == "detail" else {  # the other styles' prompts show no policy
+            name: value for name, value in values.items() if not name.startswith("policy.")}
         return (render_describe(record, style, tone, policy), values, field_labels(record, policy),
-                draft_controls(options, values, record, policy,
-                               paragraphs=paragraph_slots(record, style, tone, policy, values)))
+                draft_controls(options, shown, record, policy,
+                               **describe_plan(record, style, tone, policy, shown)))
 
     messages, values, labels, extras = await run_blocking(options.offload, prepare)
     usage, drafts, engine_down, texts = Usage(), [], False, []

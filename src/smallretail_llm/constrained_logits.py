@@ -3,10 +3,10 @@ each batch row's own ``ValueConstraint`` (rows of one batch belong to different 
 
 from __future__ import annotations
 
-import array
 import time
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 from transformers import LogitsProcessor
 
@@ -16,10 +16,11 @@ from smallretail_llm.value_constraint import TokenTable, ValueConstraint, step_b
 class RowConstraints(LogitsProcessor):
     """Masks, per row, the tokens its constraint bans. `tokens_of(row)` gives the tokens that
     row has generated so far (the engine's bookkeeping, so left padding and cached prefixes do
-    not matter). `seconds` adds up the time spent, for the bench's cost-per-step row."""
+    not matter), or None once the row has finished: a batch decodes until its longest row
+    ends, and a finished row's tokens are thrown away, so it is not masked. `seconds` adds up the time spent, for the bench's cost-per-step row."""
 
     def __init__(self, constraints: Sequence[ValueConstraint | None], table: TokenTable,
-                 tokens_of: Callable[[int], list[int]]) -> None:
+                 tokens_of: Callable[[int], list[int] | None]) -> None:
         self.constraints = constraints
         self.table = table
         self.tokens_of = tokens_of
@@ -38,11 +39,12 @@ class RowConstraints(LogitsProcessor):
         started = time.perf_counter()
         scores = scores.contiguous()
         size = scores.shape[1]
-        flat = array.array("q")  # row * size + token: one write for the whole batch
+        parts = []  # row * size + token, every row's bans: one write for the whole batch
         for row, constraint in enumerate(self.constraints):
-            if constraint is None:
+            tokens = self.tokens_of(row) if constraint is not None else None
+            if tokens is None:
                 continue
-            ban = step_ban(self.tokens_of(row), constraint, self.table)
+            ban = step_ban(tokens, constraint, self.table)
             only = ban.only
             if ban.only_numeric:
                 scores[row].masked_fill_(self._not_numeric_mask(size, scores.device),
@@ -51,10 +53,11 @@ class RowConstraints(LogitsProcessor):
                 keep = scores[row].new_full((size,), -float("inf"))
                 keep[[i for i in only if i < size]] = 0.0
                 scores[row] += keep
-            start = row * size
-            flat.extend(start + i for i in ban.ids if i < size)
-        if flat:  # from the buffer: torch.tensor(list) costs more than the rest of the step
-            index = torch.frombuffer(flat, dtype=torch.int64).to(scores.device)
+            if ban.ids:
+                ids = np.asarray(ban.ids, dtype=np.int64)
+                parts.append((ids[ids < size] if self.table.size > size else ids) + row * size)
+        if parts:  # from numpy: torch.tensor(list) costs more than the rest of the step
+            index = torch.from_numpy(np.concatenate(parts)).to(scores.device)
             scores.view(-1).index_fill_(0, index, -float("inf"))
         self.seconds += time.perf_counter() - started
         self.steps += 1

@@ -115,7 +115,15 @@ _LINE_END = re.compile(r"[.!?)]$")
 Headings ("[상품정보제공고시]") and list lines are not prose."""
 
 
-_CLAUSE_START = re.compile(r"\n|⟧|•\s")
+def _last_clause_start(head: str) -> tuple[int, bool]:
+    """Where the last clause of `head` starts (after its last line break, slot or "• "), and
+    whether a slot ends right before it. Read from the end: the decoder asks at every step."""
+    bullet = head.rfind("•")
+    while bullet >= 0 and not head[bullet + 1:bullet + 2].isspace():
+        bullet = head.rfind("•", 0, bullet)
+    ends = (head.rfind("\n") + 1, head.rfind(CLOSE) + 1, bullet + 2 if bullet >= 0 else 0)
+    start = max(ends)
+    return start, start > 0 and start == ends[1] and start != ends[0]
 _SENTENCE_END = re.compile(r"[.!?]\s+")
 
 
@@ -124,9 +132,8 @@ def clause_before(head: str) -> str:
     line or bullet; or, when that is empty, the whole sentence before it ("기능정보
     알려드릴게요. ⟦net_content⟧예요") unless that sentence follows a slot ("⟦origin⟧이
     원산지예요." belongs to the origin)."""
-    starts = [c for c in _CLAUSE_START.finditer(head)]
-    after_slot = bool(starts) and starts[-1].group() == "⟧"
-    region = head[starts[-1].end() if starts else 0:]
+    start, after_slot = _last_clause_start(head)
+    region = head[start:]
     sentences = _SENTENCE_END.split(region)
     clause = sentences[-1]
     if not clause.strip() and len(sentences) > 1 and not (after_slot and len(sentences) == 2):
@@ -188,14 +195,15 @@ def misfit(clause: str, name: str, labels: Mapping[str, str], values: Mapping[st
     return next((w for f, w in named if f not in same and not any(w in o for o in words)), None)
 
 
-def fields_named(clause: str) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=16384)
+def fields_named(clause: str) -> tuple[tuple[str, str], ...]:
     """The (field, word) pairs of the field names `clause` (squashed) contains, in
     `_known_labels` order. Only words whose first two characters occur in the clause are
-    tested: the decoder asks this at every step."""
+    tested, and clauses repeat across drafts (cached): the decoder asks this at every step."""
     by_head = _labels_by_head()
     heads = {clause[i:i + 2] for i in range(len(clause) - 1)} & by_head.keys()
     found = [entry for head in heads for entry in by_head[head] if entry[2] in clause]
-    return [(f, w) for _, f, w in sorted(found)]
+    return tuple((f, w) for _, f, w in sorted(found))
 
 
 @functools.cache
@@ -211,10 +219,27 @@ def own_words(name: str, labels: Mapping[str, str],
     """The fields slot `name` may be written under (itself and any field with the same value)
     and the words that name them."""
     value = values.get(name)
-    same = {f for f, v in values.items() if v == value} | {name}
-    words = [squash(labels[f]) for f in same if f in labels]
-    words += [w for f in same for w in _words_of().get(f, ())]
-    return frozenset(same), tuple(words)
+    same = frozenset({f for f, v in values.items() if v == value} | {name})
+    return same, _words_naming(same, {f: squash(labels[f]) for f in same if f in labels})
+
+
+def own_words_all(labels: Mapping[str, str], values: Mapping[str, str]
+                  ) -> dict[str, tuple[frozenset[str], tuple[str, ...]]]:
+    """`own_words` of every slot of `values`, in one pass (the decoder's per-request table)."""
+    groups: dict[str, set[str]] = {}
+    for name, value in values.items():
+        groups.setdefault(value, set()).add(name)
+    squashed = {f: squash(label) for f, label in labels.items()}
+    owners = {}
+    for name, value in values.items():
+        same = frozenset(groups[value])
+        owners[name] = (same, _words_naming(same, squashed))
+    return owners
+
+
+def _words_naming(fields: frozenset[str], squashed_labels: Mapping[str, str]) -> tuple[str, ...]:
+    words = [squashed_labels[f] for f in fields if f in squashed_labels]
+    return (*words, *(w for f in fields for w in _words_of().get(f, ())))
 
 
 def own_label_words(field: str, labels: Mapping[str, str]) -> tuple[str, ...]:

@@ -1,8 +1,15 @@
-"""A detail draft's plan at decode time: the renderer's copy of the record says which facts
-each paragraph states; a draft's paragraph that has begun one does not end before its facts are
-written, the draft does not end before its closing paragraph, and where the plan's next
-paragraph is the notice table the draft writes its header there. A small model otherwise skips
-a fact it was shown, or writes the food copy's storage paragraph for goods that have none.
+"""A draft's plan at decode time, from the renderer's copy of the same record.
+
+Detail: the copy says which facts each paragraph states; a draft's paragraph that has begun one
+does not end before its facts are written, the draft does not end before its closing paragraph,
+and where the plan's next paragraph is the notice table the draft writes its header there. A
+small model otherwise skips a fact it was shown, or writes the food copy's storage paragraph for
+goods that have none.
+
+Bullets and seo: the draft has at most the style's lines, and where the category requires a
+closing line (the 건강기능식품 statement) the last line is that one. A small model otherwise
+writes a seventh bullet, or bullet lines under a seo title, and leaves the statement out.
+
 Called from `value_constraint.step_ban`, one step at a time.
 """
 
@@ -23,58 +30,134 @@ def spaced(piece: str) -> str:
     return piece.replace("▁", " ").replace("Ġ", " ")
 
 
-def unwritten_ids(ids: Sequence[int], said: set[str], allowed: ValueConstraint,
-                  table: TokenTable) -> list[int]:
-    """Line breaks and end-of-draft while the paragraph being written has begun a paragraph of
-    the renderer's copy and left one of its slots unwritten; end-of-draft alone while the last
-    paragraph's slots are all unwritten (`ValueConstraint.paragraphs`). The model gets one
-    sentence to state a missing fact: a paragraph whose last sentence wrote no slot is let go,
-    since holding it longer only makes it ramble. A fact counts as written by its value: a
-    slot with the same value (a brand that is also the maker) or the words themselves (a
-    storage line the model spelled out: `said`, from `written_values`)."""
-    state = _advance(ids, allowed, table)
-    current = state.slots
-    begun = set().union(*(g for g in allowed.paragraphs if g & current))
-    if state.since_slot < 2 and any(allowed.values.get(n, n) not in said for n in begun):
-        return [*table.newline_start_ids, *table.eos_ids]
-    last = allowed.paragraphs[-1]
-    return [] if any(allowed.values.get(n, n) in said for n in last) else list(table.eos_ids)
+def paragraph_ban(state: DraftState, allowed: ValueConstraint,
+                  table: TokenTable) -> tuple[list[int], list[int] | None]:
+    """(banned, only) for a detail draft at this step (`ValueConstraint.paragraphs`):
+
+    - line breaks and end-of-draft while the paragraph being written has begun one of the
+      plan's and left one of its slots unwritten. The model gets one sentence to state a
+      missing fact: a paragraph whose last sentence wrote no slot is let go, since holding it
+      longer only makes it ramble;
+    - end-of-draft while the last paragraph is unwritten, and any line break once every
+      paragraph is written (nothing stray after the closing one);
+    - "[" at a line's start while a paragraph before the table holding a required fact
+      (`ValueConstraint.required`) is unwritten: a small model otherwise goes from the first
+      paragraph straight to the table, storage and use-by never said. Only required facts hold
+      it back: holding for an optional paragraph sent the model to the closing one instead;
+    - brackets only as headings (`_bracket_ids`);
+    - only the table's header, its line break and ⟦notice_block⟧ where the table is next
+      (`_header_ids`), and only the closing paragraph once the one before it is written
+      (`_closing_ids`).
+
+    A fact counts as written by its value: a slot with the same value (a brand that is also
+    the maker), a slot that holds it, or the words themselves (a storage line spelled out)."""
+    begun = state.begun
+    only = _header_ids(state, allowed, table) or _closing_ids(state, allowed, table)
+    banned = list(_bracket_ids(state.text, table))
+    if state.since_slot < 2 and state.lacking:
+        return [*banned, *table.newline_start_ids, *table.eos_ids], only
+    if all(begun):
+        return [*banned, *table.newline_start_ids], only
+    if not begun[-1]:
+        banned += table.eos_ids
+    if state.text.endswith("\n"):
+        table_at = next((i for i, g in enumerate(allowed.paragraphs) if BLOCK in g), 0)
+        if any(not begun[i] and g & allowed.required
+               for i, g in enumerate(allowed.paragraphs[:table_at])):
+            banned += table.containing("[")
+    return banned, only
+
+
+def _header_ids(state: DraftState, allowed: ValueConstraint, table: TokenTable) -> list[int] | None:
+    """When the plan's next unwritten paragraph is the notice table's and the paragraph begun
+    is still on the way to "<header>\n⟦notice_block⟧": the tokens that go on with it. None
+    elsewhere, and for vocabularies that spell Korean as bytes (no token matches)."""
+    if not allowed.headers or BLOCK not in table.slot_ids or BLOCK in state.written:
+        return None
+    upcoming = state.begun.index(False) if False in state.begun else len(state.begun)
+    text = state.paragraph
+    if (upcoming == len(state.begun) or BLOCK not in allowed.paragraphs[upcoming] or text is None
+            or text and not any(h.startswith(text[0]) for h in allowed.headers)):  # (prose)
+        return None
+    return continuing_ids(text, allowed.header_lines, table)
+
+
+def _closing_ids(state: DraftState, allowed: ValueConstraint,
+                 table: TokenTable) -> list[int] | None:
+    """Detail with a closing paragraph (`ValueConstraint.closing`, the 건강기능식품 statement's
+    slot): once the paragraph before it is written, a new line is the closing one (or the blank
+    line before it). None elsewhere. A small model otherwise writes the table's header again."""
+    if not allowed.closing or len(state.begun) < 2 or not state.text.endswith("\n"):
+        return None
+    *_, before, last = state.begun
+    if last or not before:
+        return None
+    only = continuing_ids("", (allowed.closing,), table)
+    if only and not state.text.endswith("\n\n"):
+        return [*only, *table.by_text.get("\n", [])]
+    return only
 
 
 @dataclass
 class DraftState:
-    """What the plan reads of the draft so far, kept per request and advanced by the new tokens
-    only (a step costs microseconds): its text, the paragraph being written (since the last
-    blank line), the slots written in it and the sentence breaks since the last of them."""
+    """What the decoder reads of the draft so far, kept per request and advanced by the new
+    tokens only (a step costs microseconds): its text, the slots written; for the plan, the
+    paragraph being written (since the last blank line), the slots written in it and the
+    sentence breaks since the last of them, the plan's values stated and which of its
+    paragraphs are begun."""
 
     ids: list[int] = field(default_factory=list)
     text: str = ""
     paragraph: str | None = None  # None until the draft's first blank line
     slots: frozenset[str] = frozenset()
     since_slot: int = 0
+    written: set[str] = field(default_factory=set)  # every slot written
+    written_ids: set[int] = field(default_factory=set)  # and their tokens
     stated: set[str] = field(default_factory=set)  # plan values the draft has stated so far
+    pending: set[str] = field(default_factory=set)  # and those it has not
+    begun: tuple[bool, ...] = ()  # per paragraph of the plan: one of its values stated
+    lacking: bool = False  # a paragraph of the plan this one has begun lacks a fact
+    said_ids: frozenset[int] = frozenset()
+    """The slots written, less the last one while its sentence goes on: a label may follow
+    its own value ("⟦origin⟧이 원산지예요")."""
 
 
-def _advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> DraftState:
+def advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> DraftState:
+    """The request's `DraftState` brought up to `ids` (a new one when `ids` is another draft)."""
     state = allowed.cache.plan
     seen = len(state.ids) if state else 0
     if state is None or seen and (len(ids) < seen or ids[seen - 1] != state.ids[-1]
                                   or ids[0] != state.ids[0]):  # a new draft of the request
-        state = allowed.cache.plan = DraftState()
+        state = allowed.cache.plan = DraftState(begun=(False,) * len(allowed.paragraphs),
+                                                pending=set(allowed.plan_values))
     for token in ids[len(state.ids):]:
-        piece = spaced(table.pieces[token]) if 0 <= token < table.size else ""
+        piece = table.texts[token] if 0 <= token < table.size else ""
         blank = "\n\n" in state.text[-1:] + piece
+        slot = piece[1:-1] if token in table.slot_id_set else ""
         if blank:
             state.slots, state.since_slot = frozenset(), 0
-        elif token in table.slot_id_set:
-            state.slots, state.since_slot = state.slots | {piece[1:-1]}, 0
-        else:
-            state.since_slot += token in table.sentence_break_ids
+        elif slot:
+            state.slots, state.since_slot = state.slots | {slot}, 0
+        if slot:
+            state.said_ids = frozenset(state.written_ids)
+            state.written.add(slot)
+            state.written_ids.add(token)
+        elif token in table.sentence_break_ids:
+            state.since_slot += not blank
+            state.said_ids = frozenset(state.written_ids)
         state.text += piece
-        said = allowed.values.get(piece[1:-1], "") if token in table.slot_id_set else ""
-        for value in allowed.plan_values - state.stated:  # as a slot, in one, or in words
-            if value == said or value in said or value in state.text[-len(value) - len(piece):]:
-                state.stated.add(value)
+        said = allowed.values.get(slot, "") if slot else ""
+        found = [value for value in state.pending  # as a slot, in one, or in words
+                 if value in said or value[-1] in piece
+                 and state.text.find(value, -len(value) - len(piece)) >= 0]
+        if found:
+            state.pending.difference_update(found)
+            state.stated.update(found)
+            state.begun = tuple(not said.isdisjoint(state.stated)
+                                for said in allowed.paragraph_values)
+        if (found or slot or blank) and allowed.paragraphs:
+            state.lacking = any(g & state.slots and not said <= state.stated
+                                for g, said in zip(allowed.paragraphs, allowed.paragraph_values))
         if blank:
             state.paragraph = state.text.rsplit("\n\n", 1)[1]
         elif state.paragraph is not None:
@@ -83,32 +166,45 @@ def _advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
     return state
 
 
-def written_values(ids: Sequence[int], written: set[int], allowed: ValueConstraint,
-                   table: TokenTable) -> set[str]:
-    """The values of the plan's slots the draft has stated: as slots (a slot with the same
-    value counts, and so does a line or combined slot that holds it: "모델명: SHM-1") or in
-    its own words."""
-    said = {allowed.values.get(n, n) for n in (table.pieces[i][1:-1] for i in written)}
-    return said | _advance(ids, allowed, table).stated
+def _bracket_ids(text: str, table: TokenTable) -> list[int]:
+    """Detail: "[" only where a line begins (a heading: "[상품 정보 안내]"), "]" only on a line
+    that a "[" opened. A small model otherwise drops a heading into a sentence ("인증: [상품
+    정보].")."""
+    line = text[text.rfind("\n") + 1:].lstrip()
+    if not line:
+        return []
+    opening = table.containing("[")
+    return opening if line.startswith("[") and "]" not in line else opening + table.containing("]")
 
 
-def table_header_ids(ids: Sequence[int], written: set[int], said: set[str],
-                     allowed: ValueConstraint, table: TokenTable) -> list[int] | None:
-    """When the plan's next unwritten paragraph is the notice table's and the paragraph begun
-    is still on the way to "<header>\n⟦notice_block⟧": the tokens that go on with it. None
-    elsewhere, and for vocabularies that spell Korean as bytes (no token matches)."""
-    if not allowed.headers or BLOCK not in table.slot_ids or table.slot_ids[BLOCK] in written:
-        return None
-    upcoming = next((g for g in allowed.paragraphs  # the first the draft has not begun
-                     if all(allowed.values.get(n, n) not in said for n in g)), frozenset())
-    if BLOCK not in upcoming:
-        return None
-    text = _advance(ids, allowed, table).paragraph
-    if text is None:
-        return None
-    block = table.pieces[table.slot_ids[BLOCK]]
-    rests = [t[len(text):] for h in allowed.headers if (t := f"{h}\n{block}").startswith(text)
-             and len(t) > len(text)]
-    only = {i for rest in rests for k in range(1, len(rest) + 1)
-            for i in table.by_text.get(rest[:k], ())}
-    return sorted(only) or None
+def continuing_ids(text: str, targets: tuple[str, ...], table: TokenTable) -> list[int] | None:
+    """The tokens that go on from `text` towards one of `targets` (texts it is a prefix of),
+    or None when there are none (no target left, or a vocabulary that spells Korean as
+    bytes, where no token matches). Cached per vocabulary: the same few texts come back."""
+    key = (text, targets)
+    if key not in table.continuations:
+        rests = [t[len(text):] for t in targets if t.startswith(text) and len(t) > len(text)]
+        only = {i for rest in rests for k in range(1, len(rest) + 1)
+                for i in table.by_text.get(rest[:k], ())}
+        table.continuations[key] = sorted(only) or None
+    return table.continuations[key]
+
+
+def line_ids(state: DraftState, allowed: ValueConstraint,
+             table: TokenTable) -> tuple[list[int], list[int] | None]:
+    """(banned, only) for a bullets or seo draft (`ValueConstraint.line_limit`). With a
+    closing line: no end before it, on the last line only its tokens, and once it is written
+    only the end of the draft. Without one: no line break on the last line. A vocabulary that
+    cannot spell the closing line (Korean as bytes) is only kept to the line limit."""
+    text = state.text
+    closing = allowed.closing
+    if closing and text.rstrip().endswith(closing):
+        return [], list(table.eos_ids)
+    *done, line = text.split("\n")
+    last = sum(1 for d in done if d.strip()) >= allowed.line_limit - 1
+    if closing and continuing_ids("", (closing,), table):
+        if not last:
+            return list(table.eos_ids), None
+        return [], continuing_ids(line if line.strip() else "", (closing,), table) or list(
+            table.eos_ids)
+    return (list(table.newline_start_ids), None) if last else ([], None)

@@ -20,23 +20,17 @@ import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from smallretail_llm.claim_text import squash
 from smallretail_llm.copy_check import (
     clause_before,
     fields_named,
-    misfit,
     own_label_words,
-    own_words,
+    own_words_all,
 )
-from smallretail_llm.draft_plan import (
-    DraftState,
-    spaced,
-    table_header_ids,
-    unwritten_ids,
-    written_values,
-)
-from smallretail_llm.slots import BLOCK, OPEN, SLOT_RE, field_of
+from smallretail_llm.draft_plan import DraftState, advance, line_ids, paragraph_ban, spaced
+from smallretail_llm.slots import BLOCK, CLOSE, LINE, OPEN, SLOT_RE, field_of
 
 _NUMBER = re.compile(r"[0-9](?:[0-9,.]*[0-9])?")
 _NUMERIC = frozenset("0123456789,.")
@@ -81,11 +75,38 @@ class ValueConstraint:
     next paragraph is the table, a new paragraph can only be the header, its line break and
     ⟦notice_block⟧, not a paragraph for facts the record lacks (on goods it has not seen, a
     small model writes the food copy's storage paragraph there)."""
+    required: frozenset[str] = frozenset()
+    """Detail: the plan's slots that hold a fact the category requires (storage, use-by …):
+    the notice table's header does not open while a paragraph holding one is unwritten."""
+    line_limit: int = 0
+    """Bullets and seo: the most lines a draft may have (bullets 6, as the prompt asks; seo its
+    title and keyword lines, plus the closing line where there is one); 0: no limit. A small
+    model otherwise writes a seventh bullet, or bullet lines under a seo title."""
+    closing: str = ""
+    """The line a draft must end with, where the category requires one (the 건강기능식품
+    statement as the renderer writes it in this style; detail: its slot, the plan's last
+    paragraph). Bullets and seo do not end before it, their last line can only be it, and once
+    it is written the draft ends; detail opens it once every other paragraph is written."""
+
+    def __post_init__(self) -> None:
+        self.cache  # noqa: B018 (built with the request, not in the decode loop)
 
     @functools.cached_property
     def cache(self) -> _Cache:
-        """What the decoder has worked out for this request, kept for the next steps."""
-        return _Cache(tuple({squash(label) for label in self.labels.values()}))
+        """What the decoder has worked out for this request, kept for the next steps; the
+        label tables are built up front."""
+        return _Cache(tuple({squash(label) for label in self.labels.values()}),
+                      owners=own_words_all(self.labels, self.values) if self.labels else {})
+
+    @functools.cached_property
+    def header_lines(self) -> tuple[str, ...]:
+        """How the notice table's paragraph opens: each header, a line break, its slot."""
+        return tuple(f"{h}\n{OPEN}{BLOCK}{CLOSE}" for h in self.headers)
+
+    @functools.cached_property
+    def paragraph_values(self) -> tuple[frozenset[str], ...]:
+        """The values of each paragraph's slots (a slot's name where it has none)."""
+        return tuple(frozenset(self.values.get(n, n) for n in g) for g in self.paragraphs)
 
     @functools.cached_property
     def plan_values(self) -> frozenset[str]:
@@ -102,17 +123,21 @@ class _Cache:
     """A request's decoding caches, filled as the decoder asks (a step costs microseconds)."""
 
     label_words: tuple[str, ...]  # the prompt's labels, squashed: part of a clause's key
-    slot_bans: dict = field(default_factory=dict)
-    """(token table id, number run) -> the slot ids banned there: the same few runs come back
-    at almost every step, and a vocabulary has a few hundred slots to test."""
+    run_bans: dict = field(default_factory=dict)
+    """(token table id, number run) -> `banned`'s decision there: the same few runs come back
+    at almost every step, and a vocabulary has a few hundred slots and digit tokens to test."""
     misfit_bans: dict = field(default_factory=dict)
     """(token table id, the field names a clause holds) -> the slots those names ban."""
+    misfit_parts: dict = field(default_factory=dict)
+    """("named", field, word) -> the slots that word mislabels; ("fits", word) -> the slots
+    it names: what `misfit_bans` entries are built from."""
     said_bans: dict = field(default_factory=dict)
     """(token table id, slots written) -> the tokens naming the fields they stated."""
     owners: dict = field(default_factory=dict)
-    """Slot name -> `copy_check.own_words` for it: the label check's per-slot part."""
+    """Slot name -> `copy_check.own_words` for it: the label check's per-slot part, built
+    for every slot at once (`copy_check.own_words_all`)."""
     plan: DraftState | None = None
-    """The draft as the paragraph plan reads it (`draft_plan.DraftState`)."""
+    """The draft as the decoder reads it (`draft_plan.DraftState`)."""
 
 
 def _normalize_piece(piece: str) -> str:
@@ -147,13 +172,25 @@ class TokenTable:
                                  if p.lstrip("▁Ġ ")[:1] in (".", "!", "?") and i not in special]
         self.sentence_break_ids = frozenset(i for i, p in enumerate(self.pieces)
                                             if _SENTENCE_BREAK.search(p))
+        self.word_ids = frozenset(i for i, p in enumerate(self.pieces)
+                                  if i not in special and any(c.isalpha() for c in p))
+        self.by_word: dict[str, list[int]] = {}
+        """A word token's text without spacing marks -> the ids spelling it ("▁인증", "인증")."""
+        for i in self.word_ids:
+            self.by_word.setdefault(self.pieces[i].strip("▁Ġ "), []).append(i)
         self.size = len(self.pieces)
         self._containing: dict[str, list[int]] = {}
+        self._containing_any: dict[frozenset[str], list[int]] = {}
+        self._plain = [p.replace("▁", "").replace(" ", "") for p in self.pieces]
+        self.texts = [spaced(piece) for piece in self.pieces]
+        """Each token's text with spacing marks as spaces ("▁정보" -> " 정보")."""
         self.by_text: dict[str, list[int]] = {}
-        """Each token's text with spacing marks as spaces ("▁정보" -> " 정보") -> its ids."""
-        for i, piece in enumerate(self.pieces):
+        """A token text -> the ids spelling it (special tokens left out)."""
+        self.continuations: dict = {}
+        """(text, targets) -> `draft_plan.continuing_ids` of them."""
+        for i, text in enumerate(self.texts):
             if i not in special:
-                self.by_text.setdefault(spaced(piece), []).append(i)
+                self.by_text.setdefault(text, []).append(i)
 
     def containing(self, word: str) -> list[int]:
         """Ids of the tokens whose text (spacing marks and spaces removed) contains `word`;
@@ -161,8 +198,18 @@ class TokenTable:
         found = self._containing.get(word)
         if found is None:
             found = self._containing[word] = [
-                i for i, piece in enumerate(self.pieces)
-                if word in piece.replace("▁", "").replace(" ", "")]
+                i for i, piece in enumerate(self._plain) if word in piece]
+        return found
+
+    def containing_any(self, words: frozenset[str]) -> list[int]:
+        """Ids of the tokens containing one of `words`, sorted; computed once per word set
+        (drafts of other products state the same fields)."""
+        found = self._containing_any.get(words)
+        if found is None:
+            if len(self._containing_any) > 4096:  # a long-running server: keep it bounded
+                self._containing_any.clear()
+            found = self._containing_any[words] = sorted(
+                {i for w in words for i in self.containing(w)})
         return found
 
     @classmethod
@@ -184,6 +231,25 @@ def _tail_run(text: str) -> str:
     while j < len(run) and not run[j].isdigit():  # leading "," or "." belong to the sentence
         j += 1
     return run[j:]
+
+
+def _filled_tail(text: str, allowed: ValueConstraint) -> str:
+    """`text` with the slots its trailing number run reaches into read as their values
+    ("24,9⟦x⟧" ends in x's value): only the end matters, so only slots there are filled."""
+    head, tail = text, ""
+    while allowed.values:
+        i = len(head)
+        while i > 0 and head[i - 1] in _NUMERIC:
+            i -= 1
+        tail = head[i:] + tail
+        if not head[:i].endswith(CLOSE):
+            return head[:i] + tail
+        start = head.rfind(OPEN, 0, i)
+        name = head[start + 1:i - 1] if start >= 0 else None
+        if name not in allowed.values:
+            return head[:i] + tail
+        head = head[:start] + allowed.values[name]
+    return head + tail
 
 
 def _complete(run: str, allowed: ValueConstraint) -> bool:
@@ -212,11 +278,11 @@ def _token_ok(run: str, piece: str, allowed: ValueConstraint) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class Ban:
+class Ban(NamedTuple):
     """One step's decision: these ids are banned, and with `only_numeric` every token that does
     not start a number is banned too (the model is inside an unfinished number); with `only`
-    every token but those is banned (the notice table's header is being written)."""
+    every token but those is banned (the notice table's header is being written). A tuple:
+    one is made per row and step."""
 
     ids: list[int]
     only_numeric: bool
@@ -226,17 +292,17 @@ class Ban:
 def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
     """What the model may not emit next, given the text it has generated so far. Only tokens
     that contain or start a number are looked at, so a step costs little on any vocabulary."""
-    if allowed.values:  # read slots as the values they will be filled with
-        generated_text = SLOT_RE.sub(lambda m: allowed.values.get(m.group(1), m.group()),
-                                     generated_text)
-    run = _tail_run(generated_text)
+    run = _tail_run(_filled_tail(generated_text, allowed))
     key = (id(table), run)
-    if key not in allowed.cache.slot_bans:
-        allowed.cache.slot_bans[key] = [
-            i for name, i in table.slot_ids.items()
-            if allowed.slots is not None and name not in allowed.slots
-            or name in allowed.values and not _token_ok(run, allowed.values[name], allowed)]
-    ids = list(allowed.cache.slot_bans[key])
+    if key not in allowed.cache.run_bans:  # the same few runs come back at almost every step
+        allowed.cache.run_bans[key] = _run_ban(run, allowed, table)
+    return allowed.cache.run_bans[key]
+
+
+def _run_ban(run: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
+    ids = [i for name, i in table.slot_ids.items()
+           if allowed.slots is not None and name not in allowed.slots
+           or name in allowed.values and not _token_ok(run, allowed.values[name], allowed)]
     unfinished = bool(run) and not _complete(run, allowed)
     if unfinished:
         candidates: Iterable[int] = table.numeric_start_ids
@@ -256,63 +322,83 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
     every slot that would state its value under the field name just written (the draft
     check's `copy_check.misfit`, asked before the slot), and the tokens that name a field whose
     slot is written (`_said_label_ids`)."""
-    text = text_of(ids, table)
+    state = advance(ids, allowed, table)
+    text = state.text[-_WINDOW:]
     ban = banned(text, allowed, table)
     extra: list[int] = []
     if table.slot_ids:
-        written = set(ids) & table.slot_id_set
-        extra += sorted(written)
+        written = state.written_ids
+        extra += written
         if allowed.labels:
             extra += _misfit_slot_ids(text, allowed, table)
-            said = _said_before_this_sentence(ids, written, table)
-            if said:
-                extra += _said_label_ids(said, allowed, table)
+            if state.said_ids:
+                extra += _said_label_ids(state.said_ids, allowed, table)
         if allowed.paragraphs:
-            said = written_values(ids, written, allowed, table)
-            extra += unwritten_ids(ids, said, allowed, table)
-            only = table_header_ids(ids, written, said, allowed, table)
+            plan_ban, only = paragraph_ban(state, allowed, table)
+            extra += plan_ban
             if only:
                 return Ban(ban.ids + extra, ban.only_numeric, only)
+    if allowed.line_limit:
+        line_ban, only = line_ids(state, allowed, table)
+        if only:
+            return Ban(ban.ids + extra, ban.only_numeric, only)
+        extra += line_ban
     for word in allowed.banned_words:
         extra += table.containing(word)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
         extra += table.newline_start_ids
     if _SENTENCE_JUST_ENDED.search(text):  # no sentence without words ("예요. . .")
         extra += table.sentence_end_ids
+    extra += _last_word_ids(ids, table)
     return Ban(ban.ids + extra, ban.only_numeric) if extra else ban
 
 
 def _misfit_slot_ids(text: str, allowed: ValueConstraint, table: TokenTable) -> list[int]:
-    """Slot ids that would be mislabeled after the clause `text` ends in. Cached by the field
-    names the clause holds (all `misfit` looks at), which stay the same for many tokens."""
+    """Slot ids that would be mislabeled after the clause `text` ends in (`copy_check.misfit`,
+    asked of every slot at once): the slots some field the clause names does not fit, less
+    those whose own words the clause holds. Cached by what the clause names, which stays the
+    same for many tokens, and built from per-field sets (a step costs microseconds)."""
     clause = squash(clause_before(text))
-    named = fields_named(clause) if clause else []
-    if not named:
+    named = fields_named(clause) if clause else ()
+    if not named or "키워드" in clause:  # a keyword list may hold any field's value
         return []
-    key = (id(table), tuple(named), "키워드" in clause,
-           tuple(w for w in allowed.cache.label_words if w in clause))
+    present = tuple(dict.fromkeys([*(w for _, w in named),
+                                   *(w for w in allowed.cache.label_words if w in clause)]))
+    key = (id(table), named, present)
     if key not in allowed.cache.misfit_bans:
-        allowed.cache.misfit_bans[key] = [
-            i for name, i in table.slot_ids.items()
-            if name in allowed.values
-            and misfit(clause, name, allowed.labels, allowed.values, _owner(allowed, name), named)]
+        misfits = set().union(*(_named_misfits(allowed, f, w) for f, w in named))
+        misfits -= set().union(*(_fitting(allowed, w) for w in present))
+        allowed.cache.misfit_bans[key] = sorted(table.slot_ids[n] for n in misfits
+                                                if n in table.slot_ids)
     return allowed.cache.misfit_bans[key]
 
 
-def _said_before_this_sentence(ids: Sequence[int], written: set[int],
-                               table: TokenTable) -> frozenset[int]:
-    """The slots written, less the last one while its sentence goes on: a label may follow its
-    own value ("⟦origin⟧이 원산지예요"). Read back from the end to the last slot or sentence
-    break, whichever comes first."""
-    for token in reversed(ids):
-        if token in table.slot_id_set:
-            return frozenset(written - {token})
-        if token in table.sentence_break_ids:
-            break
-    return frozenset(written)
+def _named_misfits(allowed: ValueConstraint, field_name: str, word: str) -> frozenset[str]:
+    """The slots that `word`, naming `field_name`, would mislabel: those the field is not one
+    of and whose own words do not hold the word (`copy_check.misfit`)."""
+    key = ("named", field_name, word)
+    if key not in allowed.cache.misfit_parts:
+        allowed.cache.misfit_parts[key] = frozenset(
+            name for name in allowed.values
+            if not (name.endswith(LINE) or name in ("name", BLOCK))
+            and field_name not in _owner(allowed, name)[0]
+            and not any(word in own for own in _owner(allowed, name)[1]))
+    return allowed.cache.misfit_parts[key]
+
+
+def _fitting(allowed: ValueConstraint, word: str) -> frozenset[str]:
+    """The slots one of whose own words is `word` (in the clause, it names them)."""
+    key = ("fits", word)
+    if key not in allowed.cache.misfit_parts:
+        allowed.cache.misfit_parts[key] = frozenset(
+            name for name in allowed.values if word in _owner(allowed, name)[1])
+    return allowed.cache.misfit_parts[key]
 
 
 _SENTENCE_BREAK = re.compile(r"[.!?\n]")
+_WINDOW = 96
+"""Characters of the draft's end the per-step checks read: enough for the number being
+written and the clause before a slot."""
 _SENTENCE_JUST_ENDED = re.compile(r"[.!?][ ▁Ġ]*$")
 
 
@@ -329,20 +415,24 @@ def _said_label_ids(written: frozenset[int], allowed: ValueConstraint,
         fields = {field_of(n) for n in names}
         if BLOCK in names:
             fields |= {field_of(n) for n in allowed.values if n.startswith("notice.")}
-        words = {w for f in fields for w in own_label_words(f, allowed.labels)}
-        allowed.cache.said_bans[key] = sorted({i for w in words for i in table.containing(w)})
+        words = frozenset(w for f in fields for w in own_label_words(f, allowed.labels))
+        allowed.cache.said_bans[key] = table.containing_any(words)
     return allowed.cache.said_bans[key]
 
 
 def _owner(allowed: ValueConstraint, name: str) -> tuple:
-    if name not in allowed.cache.owners:
-        allowed.cache.owners[name] = own_words(name, allowed.labels, allowed.values)
     return allowed.cache.owners[name]
 
 
-def text_of(ids: Sequence[int], table: TokenTable, window: int = 24) -> str:
-    """The last `window` generated tokens as text, enough to see the number being written."""
-    return "".join(table.pieces[i] for i in ids[-window:] if 0 <= i < table.size)
+def _last_word_ids(ids: Sequence[int], table: TokenTable) -> list[int]:
+    """The word token just written, when it has letters: no word twice in a row ("판매 판매
+    판매 …", "인증: 인증: …", a small model's loops). Spaces, ":" and "," between do not
+    count."""
+    for token in reversed(ids):
+        if not 0 <= token < table.size or table.pieces[token].strip("▁Ġ :,"):
+            word = table.pieces[token].strip("▁Ġ ")
+            return table.by_word.get(word, []) if token in table.word_ids else []
+    return []
 
 
 def slot_text_ok(text: str) -> bool:
