@@ -57,6 +57,8 @@ def test_a_required_closing_line_is_the_last_line_and_ends_the_draft():
     assert step_ban(written, seo, TABLE).only == [EOS]
     bullets = _constraint(line_limit=6, closing="• " + STATEMENT)
     assert step_ban(_ids(*_lines(5)), bullets, TABLE).only == _ids("•")
+    as_slot = _ids(*_lines(2), "•", "▁", "⟦statement⟧")  # the statement's slot, early
+    assert step_ban(as_slot, bullets, TABLE).only == [EOS]
 
 
 def test_a_vocabulary_that_cannot_spell_the_closing_line_is_only_kept_to_the_limit():
@@ -152,3 +154,33 @@ def test_describe_plans_each_style_from_the_renderers_copy():
     asyncio.run(assistant.describe(engine, tofu(), "detail", "polite", policy,
                                    max_regenerations=0))
     assert "policy.cs" in engine.calls[0].constraint.slots
+    assert "policy.return_policy" not in engine.calls[0].constraint.slots  # not in its prompt
+
+
+def test_a_draft_writes_only_the_slots_its_prompt_shows():
+    """A seo prompt shows no price: a seo draft had written "키워드: 1g x 60개 /
+    ⟦price_krw⟧이에요". Each request's constraint holds the slots whose values its prompt shows,
+    the 건강기능식품 statement included where the prompt carries it."""
+    from smallretail_llm.prompts import render_describe
+    from smallretail_llm.slots import slot_values
+
+    policy = shop_policy()
+    record = tofu(keywords=["두부", "국산콩"])
+    values = slot_values(record, policy)
+
+    def shown(style: str, rec=record) -> set[str]:
+        return set(assistant.shown_values(slot_values(rec, policy),
+                                          render_describe(rec, style, "polite", policy)))
+
+    assert "price_krw" not in shown("seo") and {"keywords", "name"} <= shown("seo")
+    assert "origin" not in shown("intro") and "price_krw" in shown("intro")
+    assert {"policy.shipping_fee", "policy.cs", "notice_block", "storage"} <= shown("detail")
+    assert not {"policy.shipping_days", "policy.return_policy"} & shown("detail")
+    assert not any(n.startswith("policy.") for n in shown("bullets"))
+    health = tofu(category="health_food", notice={"not_medicine_notice": HEALTH_FOOD_STATEMENT})
+    assert "notice.not_medicine_notice" in shown("intro", health)
+    assert set(values) >= shown("detail")
+    engine = FakeEngine(["⟦name⟧"])
+    asyncio.run(assistant.describe(engine, record, "seo", "polite", policy, max_regenerations=0))
+    constraint = engine.calls[0].constraint
+    assert "price_krw" not in constraint.slots and "3,500" not in constraint.numbers

@@ -25,11 +25,13 @@ from typing import Literal
 
 from smallretail_llm.copy_check import (
     BULLET_LINES,
+    SEO_KEYWORD_LINE,
     copy_problems,
     field_labels,
     mislabeled_slots,
     orphan_labels,
     repeated_sentence,
+    unshown_field_words,
 )
 from smallretail_llm.engine import (
     Engine,
@@ -62,7 +64,15 @@ from smallretail_llm.question import is_yes_no, split_parts
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.relevance import answers_what_was_asked
 from smallretail_llm.renderer import notice_headers, render_description
-from smallretail_llm.slots import SLOT_RE, Filled, delexicalize, fill, slot_names_in, slot_values
+from smallretail_llm.slots import (
+    SLOT_RE,
+    Filled,
+    delexicalize,
+    field_of,
+    fill,
+    slot_names_in,
+    slot_values,
+)
 from smallretail_llm.value_constraint import ValueConstraint, numbers_in
 
 log = logging.getLogger(__name__)
@@ -237,6 +247,16 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
     return extras
 
 
+def shown_values(values: dict[str, str], messages: list[dict[str, str]]) -> dict[str, str]:
+    """The slot values the prompt shows (each line of one: the notice list is the prompt's
+    "label: value" lines as a "- " list): the constraint lets a draft write no other slot. A
+    seo prompt shows no price, and a seo draft had written "키워드: 1g x 60개 /
+    ⟦price_krw⟧이에요" where the keywords go."""
+    prompt = "\n".join(m["content"] for m in messages)
+    return {name: value for name, value in values.items()
+            if all(line.removeprefix("- ") in prompt for line in value.splitlines())}
+
+
 def describe_plan(record: ProductRecord, style: str, tone: str, policy: ShopPolicy | None,
                   values: dict[str, str]) -> dict:
     """A description draft's plan (`draft_plan.py`) from the renderer's copy of the same record:
@@ -255,7 +275,9 @@ def describe_plan(record: ProductRecord, style: str, tone: str, policy: ShopPoli
     last = copy.splitlines()[-1]
     closing = last if style != "intro" and HEALTH_FOOD_STATEMENT in last else ""
     limit = {"intro": 1, "bullets": BULLET_LINES[1], "seo": 2 + bool(closing)}.get(style, 0)
-    return {"line_limit": limit, "closing": closing, "banned_words": ("[", "]")}
+    starts = ("", SEO_KEYWORD_LINE) if style == "seo" else ()
+    return {"line_limit": limit, "line_starts": starts, "closing": closing,
+            "banned_words": ("[", "]")}
 
 
 def _slot_failures(report: GroundingReport, text: str, unknown: tuple[str, ...]) -> GroundingReport:
@@ -304,11 +326,13 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
         """The prompt, slot values, field labels and decoding controls (the paragraph plan
         renders the copy: CPU work, off the loop)."""
         values = slot_values(record, policy)
-        shown = values if style == "detail" else {  # the other styles' prompts show no policy
-            name: value for name, value in values.items() if not name.startswith("policy.")}
-        return (render_describe(record, style, tone, policy), values, field_labels(record, policy),
-                draft_controls(options, shown, record, policy,
-                               **describe_plan(record, style, tone, policy, shown)))
+        messages = render_describe(record, style, tone, policy)
+        shown = shown_values(values, messages)
+        labels = field_labels(record, policy)
+        plan = describe_plan(record, style, tone, policy, shown)
+        plan["banned_words"] = (*plan.get("banned_words", ()), *sorted(unshown_field_words(
+            {field_of(name) for name in shown}, labels)))
+        return messages, values, labels, draft_controls(options, shown, record, policy, **plan)
 
     messages, values, labels, extras = await run_blocking(options.offload, prepare)
     usage, drafts, engine_down, texts = Usage(), [], False, []

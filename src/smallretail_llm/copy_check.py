@@ -40,6 +40,9 @@ the other styles carry no policy at all."""
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
+SEO_KEYWORD_LINE = "키워드:"
+"""How a seo draft's second line opens (the renderer writes the same)."""
+
 BULLET_LINES = (3, 6)
 """The lines of a bullets draft, as the prompt asks ("3~6줄") and the renderer writes (4-6)."""
 
@@ -83,7 +86,7 @@ def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[st
     elif style == "seo":
         if lines[2:] == [HEALTH_FOOD_STATEMENT]:  # the 건강기능식품 statement may follow
             lines = lines[:2]
-        if len(lines) != 2 or not lines[1].startswith("키워드:"):
+        if len(lines) != 2 or not lines[1].startswith(SEO_KEYWORD_LINE):
             problems.append(("SEO는 제목 한 줄과 \"키워드: …\" 한 줄이어야 합니다", text[:40]))
         elif len(lines[0]) > 60:
             problems.append((f"SEO 제목이 너무 깁니다 ({len(lines[0])}자)", lines[0][:40]))
@@ -140,6 +143,12 @@ def clause_before(head: str) -> str:
         clause = sentences[-2]
     return clause
 
+def _label_parts(label: str) -> list[str]:
+    """The significant words of a multi-word label ("생산자 및 소재지" -> ["소재지"])."""
+    return [part for part in re.split(r"[\s/·(),]+|및", label)
+            if len(part) >= 3 and part not in _GENERIC_PARTS]
+
+
 _GENERIC_PARTS = frozenset({"정보", "관련", "여부", "사항", "표시", "내용", "기준", "방법", "번호"})
 
 
@@ -157,8 +166,7 @@ def _known_labels() -> tuple[tuple[str, str], ...]:
         for f in spec.fields:
             field = f.record_attr or f"notice.{f.key}"
             pairs.append((field, f.label))
-            pairs += [(field, part) for part in re.split(r"[\s/·(),]+|및", f.label)
-                      if len(part) >= 3 and part not in _GENERIC_PARTS]
+            pairs += [(field, part) for part in _label_parts(f.label)]
     return tuple(dict.fromkeys((f, squash(w)) for f, w in pairs if len(squash(w)) >= 2))
 
 
@@ -240,6 +248,23 @@ def own_words_all(labels: Mapping[str, str], values: Mapping[str, str]
 def _words_naming(fields: frozenset[str], squashed_labels: Mapping[str, str]) -> tuple[str, ...]:
     words = [squashed_labels[f] for f in fields if f in squashed_labels]
     return (*words, *(w for f in fields for w in _words_of().get(f, ())))
+
+
+def unshown_field_words(shown: set[str], labels: Mapping[str, str]) -> frozenset[str]:
+    """The words that name only record or policy fields outside `shown`: a description names
+    only the fields its prompt shows ("• 알레르기 유발성분으로 이에요" for a record without
+    allergens). The seo keyword line's "키워드" is its shape, not a field; the
+    상품정보제공고시 fields are left out (parts of their long labels are everyday words:
+    "사용할", "상품의")."""
+    named: dict[str, set[str]] = {}
+    for f, label in [*_known_labels(), *labels.items(), *FIELD_LABELS.items()]:
+        if not f.startswith("notice.") and f != "keywords":
+            for w in {squash(label), *_label_parts(label)}:  # "알레르기 유발성분": "유발성분"
+                named.setdefault(w, set()).add(f)
+    kept = {w for w, fields in named.items() if fields & shown}
+    kept |= {squash(label) for f, label in _known_labels() if f in shown}  # its notice lines
+    return frozenset(w for w in named.keys() - kept
+                     if len(w) >= 2 and not any(w in k for k in kept))
 
 
 def own_label_words(field: str, labels: Mapping[str, str]) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from smallretail_llm.slots import BLOCK
+from smallretail_llm.slots import BLOCK, CLOSE, OPEN
 
 if TYPE_CHECKING:
     from smallretail_llm.value_constraint import TokenTable, ValueConstraint
@@ -153,11 +153,11 @@ def advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> 
         if found:
             state.pending.difference_update(found)
             state.stated.update(found)
-            state.begun = tuple(not said.isdisjoint(state.stated)
-                                for said in allowed.paragraph_values)
+            state.begun = tuple(not values.isdisjoint(state.stated)
+                                for values in allowed.paragraph_values)
         if (found or slot or blank) and allowed.paragraphs:
-            state.lacking = any(g & state.slots and not said <= state.stated
-                                for g, said in zip(allowed.paragraphs, allowed.paragraph_values))
+            state.lacking = any(g & state.slots and not values <= state.stated
+                                for g, values in zip(allowed.paragraphs, allowed.paragraph_values))
         if blank:
             state.paragraph = state.text.rsplit("\n\n", 1)[1]
         elif state.paragraph is not None:
@@ -183,6 +183,8 @@ def continuing_ids(text: str, targets: tuple[str, ...], table: TokenTable) -> li
     bytes, where no token matches). Cached per vocabulary: the same few texts come back."""
     key = (text, targets)
     if key not in table.continuations:
+        if len(table.continuations) > 4096:  # texts the model wrote itself: keep it bounded
+            table.continuations.clear()
         rests = [t[len(text):] for t in targets if t.startswith(text) and len(t) > len(text)]
         only = {i for rest in rests for k in range(1, len(rest) + 1)
                 for i in table.by_text.get(rest[:k], ())}
@@ -190,18 +192,31 @@ def continuing_ids(text: str, targets: tuple[str, ...], table: TokenTable) -> li
     return table.continuations[key]
 
 
+def _ends_with(text: str, closing: str, allowed: ValueConstraint) -> bool:
+    """Whether `text` ends with `closing`, in words or as a slot holding it ("• ⟦notice.
+    not_medicine_notice⟧")."""
+    text = text.rstrip()
+    if text.endswith(CLOSE) and (start := text.rfind(OPEN)) >= 0:
+        text = text[:start] + allowed.values.get(text[start + 1:-1], text[start:])
+    return text.endswith(closing)
+
+
 def line_ids(state: DraftState, allowed: ValueConstraint,
              table: TokenTable) -> tuple[list[int], list[int] | None]:
-    """(banned, only) for a bullets or seo draft (`ValueConstraint.line_limit`). With a
-    closing line: no end before it, on the last line only its tokens, and once it is written
+    """(banned, only) for a bullets or seo draft (`ValueConstraint.line_limit`). A line whose
+    opening the style fixes is opened so (`line_starts`). With a closing line: no end before it, on the last line only its tokens, and once it is written
     only the end of the draft. Without one: no line break on the last line. A vocabulary that
     cannot spell the closing line (Korean as bytes) is only kept to the line limit."""
     text = state.text
     closing = allowed.closing
-    if closing and text.rstrip().endswith(closing):
+    if closing and _ends_with(text, closing, allowed):
         return [], list(table.eos_ids)
     *done, line = text.split("\n")
-    last = sum(1 for d in done if d.strip()) >= allowed.line_limit - 1
+    written = sum(1 for d in done if d.strip())
+    start = allowed.line_starts[written] if written < len(allowed.line_starts) else ""
+    if start and len(line) < len(start) and start.startswith(line):
+        return [], continuing_ids(line, (start,), table)
+    last = written >= allowed.line_limit - 1
     if closing and continuing_ids("", (closing,), table):
         if not last:
             return list(table.eos_ids), None

@@ -82,6 +82,9 @@ class ValueConstraint:
     """Bullets and seo: the most lines a draft may have (bullets 6, as the prompt asks; seo its
     title and keyword lines, plus the closing line where there is one); 0: no limit. A small
     model otherwise writes a seventh bullet, or bullet lines under a seo title."""
+    line_starts: tuple[str, ...] = ()
+    """How each line opens, where the style says (seo: its second line "키워드:"): a small
+    model had written the keyword line without its label."""
     closing: str = ""
     """The line a draft must end with, where the category requires one (the 건강기능식품
     statement as the renderer writes it in this style; detail: its slot, the plan's last
@@ -97,6 +100,10 @@ class ValueConstraint:
         label tables are built up front."""
         return _Cache(tuple({squash(label) for label in self.labels.values()}),
                       owners=own_words_all(self.labels, self.values) if self.labels else {})
+
+    @functools.cached_property
+    def banned_set(self) -> frozenset[str]:
+        return frozenset(self.banned_words)
 
     @functools.cached_property
     def header_lines(self) -> tuple[str, ...]:
@@ -343,8 +350,8 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
         if only:
             return Ban(ban.ids + extra, ban.only_numeric, only)
         extra += line_ban
-    for word in allowed.banned_words:
-        extra += table.containing(word)
+    if allowed.banned_words:
+        extra += table.containing_any(allowed.banned_set)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
         extra += table.newline_start_ids
     if _SENTENCE_JUST_ENDED.search(text):  # no sentence without words ("예요. . .")
