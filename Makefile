@@ -83,7 +83,7 @@ eval-unseen: install
 bench: train
 	$(BIN)/python eval/bench_import.py --out eval/reports/import_bench.json
 	$(BIN)/python eval/bench_grounding.py
-	$(BIN)/python eval/bench_constrained.py
+	$(BIN)/python eval/bench_constrained.py --standin
 	$(BIN)/python eval/bench_adapters.py
 	$(BIN)/smallretail bench --out eval/reports
 

@@ -121,6 +121,9 @@ def test_no_word_twice_in_a_row():
     twice = step_ban(_ids("▁인증", ":", "▁"), plain, TABLE).ids
     assert {PIECES.index("▁인증"), PIECES.index("인증")} <= set(twice)
     assert PIECES.index("▁인증") not in step_ban(_ids("▁인증", "가"), plain, TABLE).ids
+    past_vocabulary = len(PIECES) + 5  # a model whose vocabulary is padded past the tokenizer's
+    after = step_ban([*_ids("▁판매"), past_vocabulary], plain, TABLE)  # no IndexError
+    assert PIECES.index("▁판매") not in after.ids  # the last token is not that word
 
 
 def test_describe_plans_each_style_from_the_renderers_copy():

@@ -436,9 +436,11 @@ def _last_word_ids(ids: Sequence[int], table: TokenTable) -> list[int]:
     판매 …", "인증: 인증: …", a small model's loops). Spaces, ":" and "," between do not
     count."""
     for token in reversed(ids):
-        if not 0 <= token < table.size or table.pieces[token].strip("▁Ġ :,"):
-            word = table.pieces[token].strip("▁Ġ ")
-            return table.by_word.get(word, []) if token in table.word_ids else []
+        if token not in table.word_ids:  # (ids past the tokenizer's: a padded model vocabulary)
+            if 0 <= token < table.size and not table.pieces[token].strip("▁Ġ :,"):
+                continue
+            return []
+        return table.by_word.get(table.pieces[token].strip("▁Ġ "), [])
     return []
 
 
