@@ -25,13 +25,15 @@ import statistics
 import time
 from pathlib import Path
 
-from smallretail_llm.assistant import GenerationOptions, describe_plan, draft_controls
+from smallretail_llm.assistant import GenerationOptions, answer_controls, describe_request
 from smallretail_llm.batcher import BatchingConfig
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.eval_cases import load_catalog, split_cases
 from smallretail_llm.hf_engine import TransformersEngine
 from smallretail_llm.paths import home_dir
-from smallretail_llm.prompts import render_answer, render_describe
+from smallretail_llm.pii import redact_pii
+from smallretail_llm.prompts import render_answer
+from smallretail_llm.qa import answer_question
 from smallretail_llm.slots import slot_values
 
 OUT = Path(__file__).resolve().parent / "reports" / "constrained_bench.json"
@@ -44,14 +46,15 @@ def requests(task: str, n: int, tokens: int, constrained: bool) -> list[Generati
     options, out = GenerationOptions(fail_fast=False), []
     for case in answers[::max(1, len(answers) // n)][:n]:
         record, policy = case.record, case.policy
-        values = slot_values(record, policy)
         if task == "answer":
-            messages = render_answer(record, case.question, policy)
-            extras = draft_controls(options, values, record, policy, (case.question,))
+            question = redact_pii(case.question).text
+            values = slot_values(record, policy)
+            messages = render_answer(record, question, policy)
+            extras = answer_controls(options, values, record, policy, question,
+                                     answer_question(case.question, record, policy, policy.tone))
         else:
-            messages = render_describe(record, "detail", policy.tone, policy)
-            plan = describe_plan(record, "detail", policy.tone, policy, values)
-            extras = draft_controls(options, values, record, policy, **plan)
+            messages, _, _, extras = describe_request(options, record, "detail", policy.tone,
+                                                      policy)
         out.append(GenerationRequest(messages=messages, max_new_tokens=tokens, ignore_eos=True,
                                      **(extras if constrained else {})))
     return out

@@ -257,6 +257,23 @@ def shown_values(values: dict[str, str], messages: list[dict[str, str]]) -> dict
             if all(line.removeprefix("- ") in prompt for line in value.splitlines())}
 
 
+def describe_request(options: GenerationOptions, record: ProductRecord, style: str, tone: str,
+                     policy: ShopPolicy | None
+                     ) -> tuple[list[dict[str, str]], dict[str, str], dict[str, str], dict]:
+    """A description draft's prompt, slot values, field labels and decoding controls (the plan
+    renders the copy: CPU work, run off the event loop). The constraint holds only what the
+    prompt shows: its slots, and no word naming another field. Public so the constrained-
+    decoding bench builds requests exactly as serving does."""
+    values = slot_values(record, policy)
+    messages = render_describe(record, style, tone, policy)
+    shown = shown_values(values, messages)
+    labels = field_labels(record, policy)
+    plan = describe_plan(record, style, tone, policy, shown)
+    plan["banned_words"] = (*plan.get("banned_words", ()), *sorted(unshown_field_words(
+        {field_of(name) for name in shown}, labels)))
+    return messages, values, labels, draft_controls(options, shown, record, policy, **plan)
+
+
 def describe_plan(record: ProductRecord, style: str, tone: str, policy: ShopPolicy | None,
                   values: dict[str, str]) -> dict:
     """A description draft's plan (`draft_plan.py`) from the renderer's copy of the same record:
@@ -322,19 +339,8 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
     503 / 404); an unavailable engine gives the renderer's text with ``engine_down`` set."""
     options = options or GenerationOptions()
     tone = tone or (policy.tone if policy else "polite")
-    def prepare() -> tuple[list[dict[str, str]], dict[str, str], dict[str, str], dict]:
-        """The prompt, slot values, field labels and decoding controls (the paragraph plan
-        renders the copy: CPU work, off the loop)."""
-        values = slot_values(record, policy)
-        messages = render_describe(record, style, tone, policy)
-        shown = shown_values(values, messages)
-        labels = field_labels(record, policy)
-        plan = describe_plan(record, style, tone, policy, shown)
-        plan["banned_words"] = (*plan.get("banned_words", ()), *sorted(unshown_field_words(
-            {field_of(name) for name in shown}, labels)))
-        return messages, values, labels, draft_controls(options, shown, record, policy, **plan)
-
-    messages, values, labels, extras = await run_blocking(options.offload, prepare)
+    messages, values, labels, extras = await run_blocking(
+        options.offload, describe_request, options, record, style, tone, policy)
     usage, drafts, engine_down, texts = Usage(), [], False, []
     model = options.adapter or engine.model_names()[0]
 
@@ -412,6 +418,16 @@ def _rules_say_it(rule, question: str) -> bool:
     return rule.needs_human or any(is_yes_no(part) for part in split_parts(question))
 
 
+def answer_controls(options: GenerationOptions, values: dict[str, str], record: ProductRecord,
+                    policy: ShopPolicy, redacted: str, rule: QAExample) -> dict:
+    """An answer draft's decoding controls: numbers also from the (redacted) question, and for
+    a question the record answers (the rules' reading) no words that open a hand-off. Public
+    so the constrained-decoding bench builds requests exactly as serving does."""
+    known = not rule.needs_human and any(e in values for e in rule.evidence)
+    return draft_controls(options, values, record, policy, (redacted,),
+                          banned_words=HANDOFF_WORDS if known else ())
+
+
 HANDOFF_WORDS = ("정보에", "정보만으로", "정보로는", "담당자", "없음")
 """The words that open a hand-off ("… 상품 정보에 나와 있지 않아요", "담당자가 확인 후 …"): a
 draft for a question the record answers may not write them."""
@@ -464,12 +480,11 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
         # and its hand-off names the missing field. It also says which fields the question asks
         # about.
         rule = answer_question(question, record, policy, tone)
-        known = not rule.needs_human and any(e in values for e in rule.evidence)
         request = GenerationRequest(messages=messages,
                                     max_new_tokens=options.max_new_tokens, adapter=options.adapter,
                                     timeout_s=options.timeout_s,
-                                    **draft_controls(options, values, record, policy, (redacted,),
-                                                     banned_words=HANDOFF_WORDS if known else ()))
+                                    **answer_controls(options, values, record, policy, redacted,
+                                                      rule))
         return messages, values, field_labels(record, policy), request, rule
 
     prepared = await run_blocking(options.offload, prepare)
