@@ -84,7 +84,7 @@ bench: train
 	$(BIN)/python eval/bench_import.py --out eval/reports/import_bench.json
 	$(BIN)/python eval/bench_grounding.py
 	$(BIN)/python eval/bench_constrained.py --standin
-	$(BIN)/python eval/bench_adapters.py
+	$(BIN)/python eval/bench_adapters.py --standin
 	$(BIN)/smallretail bench --out eval/reports
 
 test: install

@@ -63,3 +63,32 @@ def standin_dir(shape: str, tokenizer_dir: str | Path, root: Path | None = None)
     tmp.rename(out)
     logger.info("stand-in of %s written to %s", shape, out)
     return out
+
+
+def standin_adapter(model_dir: str | Path, r: int = 16) -> Path:
+    """A LoRA adapter for the stand-in at ``model_dir`` (rank ``r`` on every linear layer, as
+    the recipes train; random B so it changes the output): what a shop's adapter costs at that
+    shape. Built once, next to the model."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    out = Path(model_dir).with_name(Path(model_dir).name + f"-lora-r{r}")
+    if (out / "adapter_config.json").is_file():
+        return out
+    base = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32,
+                                                local_files_only=True)
+    model = get_peft_model(base, LoraConfig(r=r, lora_alpha=2 * r, target_modules="all-linear",
+                                            task_type="CAUSAL_LM"))
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 0.01)
+    tmp = out.with_name(out.name + ".building")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    logger.info("stand-in adapter written to %s", out)
+    return out
