@@ -272,3 +272,29 @@ def test_cached_gguf_is_rebuilt_when_the_weights_change(tmp_path, monkeypatch):
     (model / "model.safetensors").write_bytes(b"new weights!")
     assert export.gguf_file(model, "f16", tmp_path / "gguf") == first
     assert made == ["f16", "f16"]
+
+
+def test_standin_adapter_is_built_once_and_served_mixed(tiny):
+    """The mixed-adapter bench's stand-in adapter (a rank on every linear layer, random B so it
+    changes the output) loads like a shop's adapter, under two names in one batch."""
+    from dataclasses import replace
+
+    from smallretail_llm.bench_models import standin_adapter
+
+    adapter = standin_adapter(tiny, r=4)
+    assert json.loads((adapter / "adapter_config.json").read_text())["r"] == 4
+    assert standin_adapter(tiny, r=4) == adapter  # cached: not rebuilt
+    engine = TransformersEngine(tiny, adapters={"a": adapter, "b": adapter}, prefix_cache_mb=0)
+    request = GenerationRequest(messages=[{"role": "user", "content": "가격"}], max_new_tokens=4,
+                                ignore_eos=True)
+
+    async def both():
+        try:
+            return await asyncio.gather(*(engine.generate(replace(request, adapter=name))
+                                          for name in ("a", "b")))
+        finally:
+            await engine.aclose()
+
+    with_a, with_b = asyncio.run(both())
+    assert with_a.token_ids == with_b.token_ids  # the same adapter under two names
+    assert (with_a.model, with_b.model) == ("a", "b")
