@@ -25,8 +25,9 @@ import statistics
 import time
 from pathlib import Path
 
-from smallretail_llm.assistant import GenerationOptions, answer_controls, describe_request
+from smallretail_llm.assistant import GenerationOptions
 from smallretail_llm.batcher import BatchingConfig
+from smallretail_llm.draft_requests import answer_controls, describe_request
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.eval_cases import load_catalog, split_cases
 from smallretail_llm.hf_engine import TransformersEngine

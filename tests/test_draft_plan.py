@@ -7,7 +7,7 @@ row; the other styles never write policy slots or brackets."""
 import asyncio
 
 from fake_engine import FakeEngine, shop_policy, tofu
-from smallretail_llm import assistant
+from smallretail_llm import assistant, draft_requests
 from smallretail_llm.prompts import HEALTH_FOOD_STATEMENT
 from smallretail_llm.value_constraint import TokenTable, ValueConstraint, numbers_in, step_ban
 
@@ -135,17 +135,17 @@ def test_describe_plans_each_style_from_the_renderers_copy():
     policy = shop_policy()
     health = tofu(category="health_food", notice={"not_medicine_notice": HEALTH_FOOD_STATEMENT})
     values = slot_values(health, policy)
-    detail = assistant.describe_plan(health, "detail", "polite", policy, values)
+    detail = draft_requests.describe_plan(health, "detail", "polite", policy, values)
     assert detail["closing"] == "⟦notice.not_medicine_notice⟧"
     assert "use_by" in detail["required"] <= set().union(*detail["paragraphs"])
-    bullets = assistant.describe_plan(health, "bullets", "polite", policy, values)
+    bullets = draft_requests.describe_plan(health, "bullets", "polite", policy, values)
     assert (bullets["line_limit"], bullets["closing"]) == (6, "• " + HEALTH_FOOD_STATEMENT)
-    seo = assistant.describe_plan(health, "seo", "polite", policy, values)
+    seo = draft_requests.describe_plan(health, "seo", "polite", policy, values)
     assert (seo["line_limit"], seo["closing"]) == (3, HEALTH_FOOD_STATEMENT)
-    plain_seo = assistant.describe_plan(tofu(), "seo", "polite", policy, values)
+    plain_seo = draft_requests.describe_plan(tofu(), "seo", "polite", policy, values)
     assert (plain_seo["line_limit"], plain_seo["closing"]) == (2, "")
-    assert assistant.describe_plan(tofu(), "intro", "polite", policy, values)["line_limit"] == 1
-    assert assistant.describe_plan(tofu(), "detail", "polite", policy, values)["closing"] == ""
+    assert draft_requests.describe_plan(tofu(), "intro", "polite", policy, values)["line_limit"] == 1
+    assert draft_requests.describe_plan(tofu(), "detail", "polite", policy, values)["closing"] == ""
 
     engine = FakeEngine(["⟦name⟧"])
     asyncio.run(assistant.describe(engine, tofu(), "bullets", "polite", policy,
@@ -172,7 +172,7 @@ def test_a_draft_writes_only_the_slots_its_prompt_shows():
     values = slot_values(record, policy)
 
     def shown(style: str, rec=record) -> set[str]:
-        return set(assistant.shown_values(slot_values(rec, policy),
+        return set(draft_requests.shown_values(slot_values(rec, policy),
                                           render_describe(rec, style, "polite", policy)))
 
     assert "price_krw" not in shown("seo") and {"keywords", "name"} <= shown("seo")

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from fake_engine import ApiHarness, FakeEngine, shop_policy, tofu
-from smallretail_llm import assistant
+from smallretail_llm import assistant, draft_requests
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.value_constraint import ValueConstraint
 
@@ -249,11 +249,11 @@ def test_detail_drafts_carry_the_paragraphs_of_the_renderers_copy():
 
     record, policy = tofu(), shop_policy()
     values = slot_values(record, policy)
-    plan = assistant.describe_plan(record, "detail", "polite", policy, values)["paragraphs"]
+    plan = draft_requests.describe_plan(record, "detail", "polite", policy, values)["paragraphs"]
     assert {"origin", "manufacturer", "price_krw"} <= plan[0]
     assert {"storage", "use_by"} in [set(p) for p in plan]
     assert all(set(p) <= set(values) for p in plan)
-    assert "paragraphs" not in assistant.describe_plan(record, "intro", "polite", policy, values)
+    assert "paragraphs" not in draft_requests.describe_plan(record, "intro", "polite", policy, values)
     engine = FakeEngine(["국산콩 두부를 소개합니다."])
     asyncio.run(assistant.describe(engine, record, "detail", "polite", policy,
                                    max_regenerations=0))

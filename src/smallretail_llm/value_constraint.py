@@ -24,13 +24,11 @@ from typing import NamedTuple
 
 from smallretail_llm.claim_text import squash
 from smallretail_llm.copy_check import (
-    clause_before,
-    fields_named,
-    own_label_words,
     own_words_all,
 )
 from smallretail_llm.draft_plan import DraftState, advance, line_ids, paragraph_ban, spaced
-from smallretail_llm.slots import BLOCK, CLOSE, LINE, OPEN, SLOT_RE, field_of
+from smallretail_llm.label_bans import misfit_slot_ids, said_label_ids
+from smallretail_llm.slots import BLOCK, CLOSE, OPEN, SLOT_RE
 
 _NUMBER = re.compile(r"[0-9](?:[0-9,.]*[0-9])?")
 _NUMERIC = frozenset("0123456789,.")
@@ -328,7 +326,7 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
     third line break in a row, and a sentence end right after one ("예요. ."); with labels,
     every slot that would state its value under the field name just written (the draft
     check's `copy_check.misfit`, asked before the slot), and the tokens that name a field whose
-    slot is written (`_said_label_ids`)."""
+    slot is written (`label_bans.said_label_ids`)."""
     state = advance(ids, allowed, table)
     text = state.text[-_WINDOW:]
     ban = banned(text, allowed, table)
@@ -337,9 +335,9 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
         written = state.written_ids
         extra += written
         if allowed.labels:
-            extra += _misfit_slot_ids(text, allowed, table)
+            extra += misfit_slot_ids(text, allowed, table)
             if state.said_ids:
-                extra += _said_label_ids(state.said_ids, allowed, table)
+                extra += said_label_ids(state.said_ids, allowed, table)
         if allowed.paragraphs:
             plan_ban, only = paragraph_ban(state, allowed, table)
             extra += plan_ban
@@ -360,75 +358,11 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
     return Ban(ban.ids + extra, ban.only_numeric) if extra else ban
 
 
-def _misfit_slot_ids(text: str, allowed: ValueConstraint, table: TokenTable) -> list[int]:
-    """Slot ids that would be mislabeled after the clause `text` ends in (`copy_check.misfit`,
-    asked of every slot at once): the slots some field the clause names does not fit, less
-    those whose own words the clause holds. Cached by what the clause names, which stays the
-    same for many tokens, and built from per-field sets (a step costs microseconds)."""
-    clause = squash(clause_before(text))
-    named = fields_named(clause) if clause else ()
-    if not named or "키워드" in clause:  # a keyword list may hold any field's value
-        return []
-    present = tuple(dict.fromkeys([*(w for _, w in named),
-                                   *(w for w in allowed.cache.label_words if w in clause)]))
-    key = (id(table), named, present)
-    if key not in allowed.cache.misfit_bans:
-        misfits = set().union(*(_named_misfits(allowed, f, w) for f, w in named))
-        misfits -= set().union(*(_fitting(allowed, w) for w in present))
-        allowed.cache.misfit_bans[key] = sorted(table.slot_ids[n] for n in misfits
-                                                if n in table.slot_ids)
-    return allowed.cache.misfit_bans[key]
-
-
-def _named_misfits(allowed: ValueConstraint, field_name: str, word: str) -> frozenset[str]:
-    """The slots that `word`, naming `field_name`, would mislabel: those the field is not one
-    of and whose own words do not hold the word (`copy_check.misfit`)."""
-    key = ("named", field_name, word)
-    if key not in allowed.cache.misfit_parts:
-        allowed.cache.misfit_parts[key] = frozenset(
-            name for name in allowed.values
-            if not (name.endswith(LINE) or name in ("name", BLOCK))
-            and field_name not in _owner(allowed, name)[0]
-            and not any(word in own for own in _owner(allowed, name)[1]))
-    return allowed.cache.misfit_parts[key]
-
-
-def _fitting(allowed: ValueConstraint, word: str) -> frozenset[str]:
-    """The slots one of whose own words is `word` (in the clause, it names them)."""
-    key = ("fits", word)
-    if key not in allowed.cache.misfit_parts:
-        allowed.cache.misfit_parts[key] = frozenset(
-            name for name in allowed.values if word in _owner(allowed, name)[1])
-    return allowed.cache.misfit_parts[key]
-
-
 _SENTENCE_BREAK = re.compile(r"[.!?\n]")
 _WINDOW = 96
 """Characters of the draft's end the per-step checks read: enough for the number being
 written and the clause before a slot."""
 _SENTENCE_JUST_ENDED = re.compile(r"[.!?][ ▁Ġ]*$")
-
-
-def _said_label_ids(written: frozenset[int], allowed: ValueConstraint,
-                    table: TokenTable) -> list[int]:
-    """Tokens that name a field the draft has already stated ("원산지는" after ⟦origin⟧): with
-    the slot banned, a second "원산지는" can only end in an empty clause ("원산지는 ."), the
-    most common way a small model's detail copy failed. After the notice block every notice
-    field is stated. Vocabularies that spell Korean as bytes (byte-level BPE) have no such
-    tokens; the ban is then empty."""
-    key = (id(table), written)
-    if key not in allowed.cache.said_bans:
-        names = {table.pieces[i][1:-1] for i in written}
-        fields = {field_of(n) for n in names}
-        if BLOCK in names:
-            fields |= {field_of(n) for n in allowed.values if n.startswith("notice.")}
-        words = frozenset(w for f in fields for w in own_label_words(f, allowed.labels))
-        allowed.cache.said_bans[key] = table.containing_any(words)
-    return allowed.cache.said_bans[key]
-
-
-def _owner(allowed: ValueConstraint, name: str) -> tuple:
-    return allowed.cache.owners[name]
 
 
 def _last_word_ids(ids: Sequence[int], table: TokenTable) -> list[int]:

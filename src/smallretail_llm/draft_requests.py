@@ -1,0 +1,121 @@
+"""What a draft request carries besides its prompt: the record-constrained decoding controls
+(`ValueConstraint`: the numbers and slots the prompt shows, the draft's plan from the renderer's
+copy, words it may not write) and the fail-fast check. Built off the event loop, once per
+request; serving and the constrained-decoding bench build them the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from smallretail_llm.copy_check import (
+    BULLET_LINES,
+    SEO_KEYWORD_LINE,
+    field_labels,
+    unshown_field_words,
+)
+from smallretail_llm.grounding import unsupported_in
+from smallretail_llm.grounding_facts import category_fields
+from smallretail_llm.prompts import HEALTH_FOOD_STATEMENT, render_describe
+from smallretail_llm.record import ProductRecord, ShopPolicy
+from smallretail_llm.renderer import notice_headers, render_description
+from smallretail_llm.slots import (
+    SLOT_RE,
+    delexicalize,
+    field_of,
+    fill,
+    slot_names_in,
+    slot_values,
+)
+from smallretail_llm.value_constraint import ValueConstraint, numbers_in
+
+if TYPE_CHECKING:
+    from smallretail_llm.assistant import GenerationOptions
+    from smallretail_llm.qa import QAExample
+
+
+def draft_controls(options: GenerationOptions, values: dict[str, str], record: ProductRecord,
+                   policy: ShopPolicy | None, extra_numbers: tuple[str, ...] = (),
+                   **plan) -> dict:
+    """The constraint and fail-fast check a draft request carries (see GenerationOptions);
+    `plan`: the draft's plan (`describe_plan`) or banned words, as ValueConstraint fields.
+    Public so the constrained-decoding bench builds requests exactly as serving does."""
+    extras: dict = {}
+    if options.constrain:
+        extras["constraint"] = ValueConstraint(
+            numbers_in([*values.values(), *extra_numbers]), frozenset(values), values,
+            field_labels(record, policy), **plan)
+    if options.fail_fast:
+        def check(raw: str) -> str | None:
+            filled = fill(raw, values)
+            if filled.unknown:
+                return f"기록에 없는 항목: {filled.unknown[0]}"
+            found = unsupported_in(filled.text, record, policy, options.foreign_names)
+            return found[0].reason if found else None
+        extras["check"] = check
+    return extras
+
+
+def shown_values(values: dict[str, str], messages: list[dict[str, str]]) -> dict[str, str]:
+    """The slot values the prompt shows (each line of one: the notice list is the prompt's
+    "label: value" lines as a "- " list): the constraint lets a draft write no other slot. A
+    seo prompt shows no price, and a seo draft had written "키워드: 1g x 60개 /
+    ⟦price_krw⟧이에요" where the keywords go."""
+    prompt = "\n".join(m["content"] for m in messages)
+    return {name: value for name, value in values.items()
+            if all(line.removeprefix("- ") in prompt for line in value.splitlines())}
+
+
+def describe_request(options: GenerationOptions, record: ProductRecord, style: str, tone: str,
+                     policy: ShopPolicy | None
+                     ) -> tuple[list[dict[str, str]], dict[str, str], dict[str, str], dict]:
+    """A description draft's prompt, slot values, field labels and decoding controls (the plan
+    renders the copy: CPU work, run off the event loop). The constraint holds only what the
+    prompt shows: its slots, and no word naming another field. Public so the constrained-
+    decoding bench builds requests exactly as serving does."""
+    values = slot_values(record, policy)
+    messages = render_describe(record, style, tone, policy)
+    shown = shown_values(values, messages)
+    labels = field_labels(record, policy)
+    plan = describe_plan(record, style, tone, policy, shown)
+    plan["banned_words"] = (*plan.get("banned_words", ()), *sorted(unshown_field_words(
+        {field_of(name) for name in shown}, labels)))
+    return messages, values, labels, draft_controls(options, shown, record, policy, **plan)
+
+
+def describe_plan(record: ProductRecord, style: str, tone: str, policy: ShopPolicy | None,
+                  values: dict[str, str]) -> dict:
+    """A description draft's plan (`draft_plan.py`) from the renderer's copy of the same record:
+    detail, the slots of each paragraph and the notice table's headers; the other styles, their
+    line limit and the closing line the category requires (the 건강기능식품 statement), and no
+    brackets (they have no headings: "인증: [상품 정보" is the prompt leaking in)."""
+    copy = render_description(record, style, tone, policy)
+    if style == "detail":
+        text = delexicalize(copy, values)
+        last = text.rsplit("\n\n", 1)[-1]
+        closing = last if HEALTH_FOOD_STATEMENT in copy and SLOT_RE.fullmatch(last) else ""
+        paragraphs = tuple(g for p in text.split("\n\n") if (g := frozenset(slot_names_in([p]))))
+        required = {spec.record_attr for spec in category_fields(record) if spec.required}
+        return {"paragraphs": paragraphs, "headers": notice_headers(), "closing": closing,
+                "required": frozenset(required & set().union(*paragraphs))}
+    last = copy.splitlines()[-1]
+    closing = last if style != "intro" and HEALTH_FOOD_STATEMENT in last else ""
+    limit = {"intro": 1, "bullets": BULLET_LINES[1], "seo": 2 + bool(closing)}.get(style, 0)
+    starts = ("", SEO_KEYWORD_LINE) if style == "seo" else ()
+    return {"line_limit": limit, "line_starts": starts, "closing": closing,
+            "banned_words": ("[", "]")}
+
+
+def answer_controls(options: GenerationOptions, values: dict[str, str], record: ProductRecord,
+                    policy: ShopPolicy, redacted: str, rule: QAExample) -> dict:
+    """An answer draft's decoding controls: numbers also from the (redacted) question, and for
+    a question the record answers (the rules' reading) no words that open a hand-off. Public
+    so the constrained-decoding bench builds requests exactly as serving does."""
+    known = not rule.needs_human and any(e in values for e in rule.evidence)
+    return draft_controls(options, values, record, policy, (redacted,),
+                          banned_words=HANDOFF_WORDS if known else ())
+
+
+HANDOFF_WORDS = ("정보에", "정보만으로", "정보로는", "담당자", "없음")
+"""The words that open a hand-off ("… 상품 정보에 나와 있지 않아요", "담당자가 확인 후 …"): a
+draft for a question the record answers may not write them."""
