@@ -53,18 +53,15 @@ def paragraph_ban(state: DraftState, allowed: ValueConstraint,
     the maker), a slot that holds it, or the words themselves (a storage line spelled out)."""
     begun = state.begun
     only = _header_ids(state, allowed, table) or _closing_ids(state, allowed, table)
-    banned = list(_bracket_ids(state.text, table))
+    banned = list(_bracket_ids(state.line, table))
     if state.since_slot < 2 and state.lacking:
         return [*banned, *table.newline_start_ids, *table.eos_ids], only
     if all(begun):
         return [*banned, *table.newline_start_ids], only
     if not begun[-1]:
         banned += table.eos_ids
-    if state.text.endswith("\n"):
-        table_at = next((i for i, g in enumerate(allowed.paragraphs) if BLOCK in g), 0)
-        if any(not begun[i] and g & allowed.required
-               for i, g in enumerate(allowed.paragraphs[:table_at])):
-            banned += table.containing("[")
+    if state.text.endswith("\n") and not all(begun[i] for i in allowed.required_before_table):
+        banned += table.containing("[")
     return banned, only
 
 
@@ -72,7 +69,8 @@ def _header_ids(state: DraftState, allowed: ValueConstraint, table: TokenTable) 
     """When the plan's next unwritten paragraph is the notice table's and the paragraph begun
     is still on the way to "<header>\n⟦notice_block⟧": the tokens that go on with it. None
     elsewhere, and for vocabularies that spell Korean as bytes (no token matches)."""
-    if not allowed.headers or BLOCK not in table.slot_ids or BLOCK in state.written:
+    if (not allowed.headers or BLOCK not in table.slot_ids
+            or table.slot_ids[BLOCK] in state.written_ids):
         return None
     upcoming = state.begun.index(False) if False in state.begun else len(state.begun)
     text = state.paragraph
@@ -101,9 +99,9 @@ def _closing_ids(state: DraftState, allowed: ValueConstraint,
 @dataclass
 class DraftState:
     """What the decoder reads of the draft so far, kept per request and advanced by the new
-    tokens only (a step costs microseconds): its text, the slots written; for the plan, the
-    paragraph being written (since the last blank line), the slots written in it and the
-    sentence breaks since the last of them, the plan's values stated and which of its
+    tokens only (a step costs microseconds): its text and lines, the slots written; for the
+    plan, the paragraph being written (since the last blank line), the slots written in it and
+    the sentence breaks since the last of them, the plan's values stated and which of its
     paragraphs are begun."""
 
     ids: list[int] = field(default_factory=list)
@@ -111,8 +109,9 @@ class DraftState:
     paragraph: str | None = None  # None until the draft's first blank line
     slots: frozenset[str] = frozenset()
     since_slot: int = 0
-    written: set[str] = field(default_factory=set)  # every slot written
-    written_ids: set[int] = field(default_factory=set)  # and their tokens
+    written_ids: set[int] = field(default_factory=set)  # every slot token written
+    line: str = ""  # the line being written
+    lines: int = 0  # the lines before it that hold anything
     stated: set[str] = field(default_factory=set)  # plan values the draft has stated so far
     pending: set[str] = field(default_factory=set)  # and those it has not
     begun: tuple[bool, ...] = ()  # per paragraph of the plan: one of its values stated
@@ -140,12 +139,13 @@ def advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> 
             state.slots, state.since_slot = state.slots | {slot}, 0
         if slot:
             state.said_ids = frozenset(state.written_ids)
-            state.written.add(slot)
             state.written_ids.add(token)
         elif token in table.sentence_break_ids:
             state.since_slot += not blank
             state.said_ids = frozenset(state.written_ids)
         state.text += piece
+        *ended, state.line = (state.line + piece).split("\n")
+        state.lines += sum(1 for line in ended if line.strip())
         said = allowed.values.get(slot, "") if slot else ""
         found = [value for value in state.pending  # as a slot, in one, or in words
                  if value in said or value[-1] in piece
@@ -166,11 +166,11 @@ def advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> 
     return state
 
 
-def _bracket_ids(text: str, table: TokenTable) -> list[int]:
+def _bracket_ids(line: str, table: TokenTable) -> list[int]:
     """Detail: "[" only where a line begins (a heading: "[상품 정보 안내]"), "]" only on a line
     that a "[" opened. A small model otherwise drops a heading into a sentence ("인증: [상품
     정보].")."""
-    line = text[text.rfind("\n") + 1:].lstrip()
+    line = line.lstrip()
     if not line:
         return []
     opening = table.containing("[")
@@ -204,15 +204,13 @@ def _ends_with(text: str, closing: str, allowed: ValueConstraint) -> bool:
 def line_ids(state: DraftState, allowed: ValueConstraint,
              table: TokenTable) -> tuple[list[int], list[int] | None]:
     """(banned, only) for a bullets or seo draft (`ValueConstraint.line_limit`). A line whose
-    opening the style fixes is opened so (`line_starts`). With a closing line: no end before it, on the last line only its tokens, and once it is written
-    only the end of the draft. Without one: no line break on the last line. A vocabulary that
-    cannot spell the closing line (Korean as bytes) is only kept to the line limit."""
-    text = state.text
-    closing = allowed.closing
-    if closing and _ends_with(text, closing, allowed):
+    opening the style fixes is opened so (`line_starts`). With a closing line: no end before
+    it, on the last line only its tokens, and once it is written only the end of the draft.
+    Without one: no line break on the last line. A vocabulary that cannot spell the closing
+    line (Korean as bytes) is only kept to the line limit."""
+    closing, line, written = allowed.closing, state.line, state.lines
+    if closing and _ends_with(state.text, closing, allowed):
         return [], list(table.eos_ids)
-    *done, line = text.split("\n")
-    written = sum(1 for d in done if d.strip())
     start = allowed.line_starts[written] if written < len(allowed.line_starts) else ""
     if start and len(line) < len(start) and start.startswith(line):
         return [], continuing_ids(line, (start,), table)

@@ -109,6 +109,12 @@ class ValueConstraint:
         return tuple(f"{h}\n{OPEN}{BLOCK}{CLOSE}" for h in self.headers)
 
     @functools.cached_property
+    def required_before_table(self) -> tuple[int, ...]:
+        """The plan's paragraphs before the notice table's that hold a required fact."""
+        table_at = next((i for i, g in enumerate(self.paragraphs) if BLOCK in g), 0)
+        return tuple(i for i, g in enumerate(self.paragraphs[:table_at]) if g & self.required)
+
+    @functools.cached_property
     def paragraph_values(self) -> tuple[frozenset[str], ...]:
         """The values of each paragraph's slots (a slot's name where it has none)."""
         return tuple(frozenset(self.values.get(n, n) for n in g) for g in self.paragraphs)
@@ -326,14 +332,14 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
     third line break in a row, and a sentence end right after one ("예요. ."); with labels,
     every slot that would state its value under the field name just written (the draft
     check's `copy_check.misfit`, asked before the slot), and the tokens that name a field whose
-    slot is written (`label_bans.said_label_ids`)."""
+    slot is written (`label_bans.said_label_ids`); the draft's plan (`draft_plan`: paragraphs,
+    lines), words it may not write, and no word twice in a row."""
     state = advance(ids, allowed, table)
     text = state.text[-_WINDOW:]
     ban = banned(text, allowed, table)
     extra: list[int] = []
     if table.slot_ids:
-        written = state.written_ids
-        extra += written
+        extra += state.written_ids
         if allowed.labels:
             extra += misfit_slot_ids(text, allowed, table)
             if state.said_ids:
