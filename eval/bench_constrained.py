@@ -27,7 +27,7 @@ from pathlib import Path
 
 from smallretail_llm.assistant import GenerationOptions
 from smallretail_llm.batcher import BatchingConfig
-from smallretail_llm.draft_requests import answer_controls, describe_request
+from smallretail_llm.draft_requests import answer_controls, answer_values, describe_request
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.eval_cases import load_catalog, split_cases
 from smallretail_llm.hf_engine import TransformersEngine
@@ -35,7 +35,6 @@ from smallretail_llm.paths import home_dir
 from smallretail_llm.pii import redact_pii
 from smallretail_llm.prompts import render_answer
 from smallretail_llm.qa import answer_question
-from smallretail_llm.slots import slot_values
 
 OUT = Path(__file__).resolve().parent / "reports" / "constrained_bench.json"
 TARGET_RATIO = 1.10
@@ -49,7 +48,7 @@ def requests(task: str, n: int, tokens: int, constrained: bool) -> list[Generati
         record, policy = case.record, case.policy
         if task == "answer":
             question = redact_pii(case.question).text
-            values = slot_values(record, policy)
+            values, _ = answer_values(record, policy, question)
             messages = render_answer(record, question, policy)
             extras = answer_controls(options, values, record, policy, question,
                                      answer_question(case.question, record, policy, policy.tone))

@@ -183,6 +183,19 @@ def test_a_slot_must_sit_under_its_own_label(reply, source):
     assert a.source == source and "3,500원" in a.answer
 
 
+def test_an_answer_written_with_question_fact_slots_is_filled_by_line():
+    """"⟦ask.1⟧" is the first [질문 관련 정보] line's value, "⟦ask.1.label⟧" its label: a
+    small model that learned this pattern answers about fields it never saw in training."""
+    a = asyncio.run(assistant.answer(FakeEngine(["⟦ask.1.label⟧은 ⟦ask.1⟧이에요."]), tofu(),
+                                     "가격 얼마예요?", shop_policy()))
+    assert (a.source, a.answer) == ("model", "가격은 3,500원이에요.")  # particle fitted to "가격"
+    assert a.slots == [("price_krw", "3,500원")]  # named by the field, the label slot left out
+    for wrong in ("⟦ask.2⟧이에요.", "원산지는 ⟦ask.1⟧이에요."):  # no second line; another label
+        a = asyncio.run(assistant.answer(FakeEngine([wrong]), tofu(), "가격 얼마예요?",
+                                         shop_policy()))
+        assert a.source == "fallback" and "3,500원" in a.answer
+
+
 def test_an_answer_that_says_a_sentence_twice_is_not_served():
     note = "개인정보 보호를 위해 연락처나 주소는 문의 글에 남기지 않으셔도 됩니다."
     question = "가격 얼마예요? 제 번호 010-1234-5678"

@@ -1,11 +1,14 @@
 """Value slots: delexicalised targets fill back to the exact original, particles follow the
 filled value, unknown slots are reported, and every slot name is one nano token."""
 
+import re
+
 import pytest
 
 from smallretail_llm.copy_check import field_labels, mislabeled_slots, orphan_labels
 from smallretail_llm.dataset import build_examples
 from smallretail_llm.demo import catalog_pairs, load_samples
+from smallretail_llm.draft_requests import answer_values
 from smallretail_llm.record import NetContent, ProductRecord, ShopPolicy
 from smallretail_llm.slots import all_slot_names, delexicalize, fill, slot, slot_values
 from smallretail_llm.store import Store
@@ -80,6 +83,9 @@ def test_every_dataset_target_round_trips(pairs):
             record, policy = by_key[row["product_key"]]
             target = row["messages"][-1]["content"]
             values = slot_values(record, policy)
+            if row["task"] == "answer":  # and the question-fact slots of its prompt
+                question = re.search(r"\[고객 질문\] (.*)", row["messages"][-2]["content"])[1]
+                values = answer_values(record, policy, question)[0]
             assert fill(row["slot_target"], values).text == target
             # and every slot sits under its own field's name: the label check never fails a
             # text the renderer or the rules write

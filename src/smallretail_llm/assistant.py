@@ -30,7 +30,7 @@ from smallretail_llm.copy_check import (
     orphan_labels,
     repeated_sentence,
 )
-from smallretail_llm.draft_requests import answer_controls, describe_request
+from smallretail_llm.draft_requests import answer_controls, answer_values, describe_request
 from smallretail_llm.engine import (
     Engine,
     EngineUnavailable,
@@ -63,7 +63,8 @@ from smallretail_llm.renderer import render_description
 from smallretail_llm.slots import (
     Filled,
     fill,
-    slot_values,
+    is_ask_slot,
+    is_label_slot,
 )
 
 log = logging.getLogger(__name__)
@@ -370,8 +371,9 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
         return Answer(text, needs_human, evidence, report, model, usage, source, engine_down)
 
     def prepare() -> Answer | tuple[list[dict[str, str]], dict[str, str], dict[str, str],
-                                    GenerationRequest, QAExample]:
-        """A refusal or hand-off without the model, else the prompt, slot values, field labels,
+                                    dict[str, str], GenerationRequest, QAExample]:
+        """A refusal or hand-off without the model, else the prompt, slot values (with the
+        field each question-fact slot stands for), field labels,
         request and the rule-based answer (CPU work, off the loop)."""
         if is_injection(redacted):
             return done(refusal_answer(tone), False, [], "refusal")
@@ -379,7 +381,7 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
         if topic and len(split_parts(redacted)) == 1:  # several questions: the rules answer each
             return done(handoff_answer(topic, tone), True, [], "handoff")
         messages = render_answer(record, redacted, policy)
-        values = slot_values(record, policy)
+        values, asked_fields = answer_values(record, policy, redacted)
         # The rule-based answer: deterministic, states record values only, never repeats PII,
         # and its hand-off names the missing field. It also says which fields the question asks
         # about.
@@ -389,12 +391,13 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
                                     timeout_s=options.timeout_s,
                                     **answer_controls(options, values, record, policy, redacted,
                                                       rule))
-        return messages, values, field_labels(record, policy), request, rule
+        return messages, values, asked_fields, field_labels(record, policy), request, rule
 
     prepared = await run_blocking(options.offload, prepare)
     if isinstance(prepared, Answer):
         return prepared
-    messages, values, labels, request, rule = prepared
+    messages, values, asked_fields, labels, request, rule = prepared
+    field_values = {n: v for n, v in values.items() if not is_ask_slot(n)}  # relevance reads fields
 
     def served(result: GenerationResult | None, engine_down: bool) -> Answer:
         """The model's draft when it passes every check, else the rules' answer (CPU work)."""
@@ -411,12 +414,14 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
                 if report.passed and not _rules_say_it(rule, redacted) \
                         and (redacted == question or _has_privacy_note(text)) \
                         and answers_what_was_asked(
-                        text, rule.evidence, values, redacted,
+                        text, rule.evidence, field_values, redacted,
                         len(match_intents(redacted, record.category)) > 1):
                     handed_off = is_handoff(text)
                     evidence = [] if handed_off else list(rule.evidence)
                     return Answer(text, handed_off, evidence, report, model, usage, "model",
-                                  slots=list(filled.filled), draft_text=text)
+                                  slots=[(asked_fields.get(n, n), v) for n, v in filled.filled
+                                         if not is_label_slot(n)],
+                                  draft_text=text)
         reply = done(rule.answer, rule.needs_human, list(rule.evidence),
                      "handoff" if rule.needs_human else "fallback", engine_down)
         reply.draft_text = draft_text

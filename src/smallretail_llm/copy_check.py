@@ -24,7 +24,7 @@ from smallretail_llm.prompts import (
     fact_lines,
 )
 from smallretail_llm.record import ProductRecord, ShopPolicy
-from smallretail_llm.slots import BLOCK, CLOSE, LINE, OPEN, SLOT_RE, slot_values
+from smallretail_llm.slots import BLOCK, CLOSE, LINE, OPEN, SLOT_RE, is_label_slot, slot_values
 
 PROMPT_MARKERS = re.compile(
     r"\[(?:쇼핑몰 정책|요청|고객 질문)\]|<\|im_(?:start|end)\|>|⟦|⟧"
@@ -193,7 +193,8 @@ def misfit(clause: str, name: str, labels: Mapping[str, str], values: Mapping[st
     list may hold any field's value. The decoder asks this before a slot is written
     (`value_constraint.step_ban`, with `own` computed once per request and `named`, the
     (field, word) pairs the clause names, once per clause), the draft check after."""
-    if name.endswith(LINE) or name in ("name", BLOCK) or "키워드" in clause:
+    if name.endswith(LINE) or name in ("name", BLOCK) or is_label_slot(name) \
+            or "키워드" in clause:
         return None
     same, words = own or own_words(name, labels, values)
     if any(w in clause for w in words):

@@ -16,6 +16,7 @@ from pathlib import Path
 from .pii import redact_pii
 from .prompts import ANSWER_VERSION, DESCRIBE_VERSION, render_answer, render_describe
 from .qa_examples import generate_qa
+from .question_facts import asked_slots
 from .record import STYLE_LABELS, TONE_LABELS, ProductRecord, ShopPolicy
 from .renderer import render_description
 from .slots import delexicalize, slot_values
@@ -100,10 +101,12 @@ def answer_examples(record: ProductRecord, policy: ShopPolicy, seed: int) -> lis
     rows = []
     values = slot_values(record, policy)
     for qa in generate_qa(record, policy, seed):
-        messages = render_answer(record, redact_pii(qa.question, keep={policy.cs_phone}).text, policy)
+        question = redact_pii(qa.question, keep={policy.cs_phone}).text
+        messages = render_answer(record, question, policy)
+        asked, _ = asked_slots(question.strip(), record, policy)
         rows.append(_base(record, "answer", ANSWER_VERSION) | {
             "messages": messages + [{"role": "assistant", "content": qa.answer}],
-            "slot_target": delexicalize(qa.answer, values),
+            "slot_target": delexicalize(delexicalize(qa.answer, asked), values),
             "style": "", "tone": policy.tone, "source": "generated",
             "needs_human": qa.needs_human, "evidence": list(qa.evidence), "kind": qa.kind})
     return rows

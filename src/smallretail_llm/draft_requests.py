@@ -17,6 +17,7 @@ from smallretail_llm.copy_check import (
 from smallretail_llm.grounding import unsupported_in
 from smallretail_llm.grounding_facts import category_fields
 from smallretail_llm.prompts import HEALTH_FOOD_STATEMENT, render_describe
+from smallretail_llm.question_facts import asked_slots
 from smallretail_llm.record import ProductRecord, ShopPolicy
 from smallretail_llm.renderer import notice_headers, render_description
 from smallretail_llm.slots import (
@@ -104,6 +105,16 @@ def describe_plan(record: ProductRecord, style: str, tone: str, policy: ShopPoli
     starts = ("", SEO_KEYWORD_LINE) if style == "seo" else ()
     return {"line_limit": limit, "line_starts": starts, "closing": closing,
             "banned_words": ("[", "]")}
+
+
+def answer_values(record: ProductRecord, policy: ShopPolicy, redacted: str
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """An answer draft's slot values: the question-fact slots by prompt line ("ask.1",
+    `question_facts.asked_slots`), then the record's and policy's field slots; and the field
+    each "ask.N" slot stands for. Public so the constrained-decoding bench builds requests
+    exactly as serving does."""
+    asked, fields = asked_slots(redacted.strip(), record, policy)
+    return asked | slot_values(record, policy), fields
 
 
 def answer_controls(options: GenerationOptions, values: dict[str, str], record: ProductRecord,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from smallretail_llm.claim_text import squash
 from smallretail_llm.copy_check import clause_before, fields_named, own_label_words
-from smallretail_llm.slots import BLOCK, LINE, field_of
+from smallretail_llm.slots import BLOCK, LINE, field_of, is_label_slot
 
 if TYPE_CHECKING:
     from smallretail_llm.value_constraint import TokenTable, ValueConstraint
@@ -43,7 +43,7 @@ def _named_misfits(allowed: ValueConstraint, field_name: str, word: str) -> froz
     if key not in allowed.cache.misfit_parts:
         allowed.cache.misfit_parts[key] = frozenset(
             name for name in allowed.values
-            if not (name.endswith(LINE) or name in ("name", BLOCK))
+            if not (name.endswith(LINE) or name in ("name", BLOCK) or is_label_slot(name))
             and field_name not in allowed.cache.owners[name][0]
             and not any(word in own for own in allowed.cache.owners[name][1]))
     return allowed.cache.misfit_parts[key]

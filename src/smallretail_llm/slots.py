@@ -77,6 +77,30 @@ lines are the record's labels and values in a fixed order, so nothing in them is
 choose, and a small model writing eight line slots in a row drops or repeats some."""
 
 
+ASK = "ask"
+ASK_LINES = 6
+"""Answer slots by "[질문 관련 정보]" line (question_facts.asked_slots): "⟦ask.1⟧" is the first
+line's value, "⟦ask.1.label⟧" its label. The question facts rarely run past a few lines; a
+line past the sixth keeps its field slots only."""
+
+
+ASK_LABEL = ".label"
+
+
+def ask_slot(line: int, label: bool = False) -> str:
+    """The slot name of a question-fact line's value (or label): ask_slot(2) -> "ask.2"."""
+    return f"{ASK}.{line}" + (ASK_LABEL if label else "")
+
+
+def is_ask_slot(name: str) -> bool:
+    return name.startswith(ASK + ".")
+
+
+def is_label_slot(name: str) -> bool:
+    """A slot that writes a field's name, not its value: no label check applies to it."""
+    return is_ask_slot(name) and name.endswith(ASK_LABEL)
+
+
 def field_of(name: str) -> str:
     """The field a slot states: "notice.food_type.line" -> "notice.food_type"."""
     return name.removesuffix(LINE)
@@ -92,7 +116,8 @@ def all_slot_names() -> tuple[str, ...]:
     """Every slot any record or policy can have: record attributes, each category's notice
     fields, the policy. The nano tokenizer makes each of these one piece."""
     notice = sorted({f"notice.{f.key}" for spec in CATEGORIES.values() for f in spec.fields})
-    return (*RECORD_SLOTS, *notice, *(n + LINE for n in notice), BLOCK, *POLICY_SLOTS)
+    asked = [ask_slot(i, label) for i in range(1, ASK_LINES + 1) for label in (False, True)]
+    return (*RECORD_SLOTS, *notice, *(n + LINE for n in notice), BLOCK, *POLICY_SLOTS, *asked)
 
 
 def slot_values(record: ProductRecord, policy: ShopPolicy | None) -> dict[str, str]:
