@@ -335,7 +335,9 @@ check. For real use pick a hub model (see `training/README.md`).
 
 **What it can and cannot do** (measured in `eval/reports/nano`, held-out products): it answers
 customer questions from the `[질문 관련 정보]` lines the rules put under the question (the right
-field, the shop's tone, a hand-off when a line says "상품 정보에 없음"), and writes short copy
+field, the shop's tone, a hand-off when a line says "상품 정보에 없음"; it writes those lines'
+values and labels as slots by line, `⟦ask.1.label⟧은 ⟦ask.1⟧이에요`, so also for fields its
+catalog never had), and writes short copy
 (intro, seo, bullets) with slots the record fills. It does not understand questions on its own
 (without those lines it answers the most common field), cannot copy text it has not seen as a
 slot, and its long detail copy is the least reliable: what fails the checks is replaced by the
