@@ -89,6 +89,18 @@ def test_the_table_header_waits_for_a_required_paragraph():
     assert PIECES.index("[") not in step_ban(_ids(*first), optional, TABLE).ids
 
 
+def test_a_header_written_is_followed_by_its_table():
+    """A draft that skips an optional paragraph and writes the table's header goes on with the
+    table ("[상품]\n⟦notice_block⟧"), not a blank line and a second heading without it."""
+    plan = _constraint(paragraphs=PLAN, headers=("[상품]",))
+    first = ("⟦name⟧", "⟦origin⟧", ".", "\n\n")  # storage (optional here) skipped
+    assert step_ban(_ids(*first, "[", "상품", "]"), plan, TABLE).only == [NL]
+    assert step_ban(_ids(*first, "[", "상품", "]", "\n"), plan, TABLE).only == _ids(
+        "⟦notice_block⟧")
+    table = _ids(*first, "[", "상품", "]", "\n", "⟦notice_block⟧")
+    assert step_ban(table, plan, TABLE).only is None  # once written, the plan goes on
+
+
 def test_brackets_only_make_headings():
     """"[" only where a line begins, "]" only on a line a "[" opened ("인증: [상품 정보]." was a
     small model's sentence)."""

@@ -72,8 +72,12 @@ def _header_ids(state: DraftState, allowed: ValueConstraint, table: TokenTable) 
     if (not allowed.headers or BLOCK not in table.slot_ids
             or table.slot_ids[BLOCK] in state.written_ids):
         return None
-    upcoming = state.begun.index(False) if False in state.begun else len(state.begun)
     text = state.paragraph
+    if text and any(text.startswith(h) for h in allowed.headers):
+        # a header written is the table's, wherever the plan stood: "[상품 정보 안내]" and then
+        # a second heading, no table, was a draft's way to leave every notice field out
+        return continuing_ids(text, allowed.header_lines, table)
+    upcoming = state.begun.index(False) if False in state.begun else len(state.begun)
     if (upcoming == len(state.begun) or BLOCK not in allowed.paragraphs[upcoming] or text is None
             or text and not any(h.startswith(text[0]) for h in allowed.headers)):  # (prose)
         return None
