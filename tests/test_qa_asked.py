@@ -104,6 +104,15 @@ def test_a_customer_leaving_their_number_is_not_asked_the_shops():
     assert "policy.cs_phone" in ask("고객센터 연락처 알려주세요").evidence
 
 
+def test_two_keywords_of_one_question_answered_by_one_fact_say_it_once():
+    """"상담 전화 몇 시까지" names the phone and the hours; each one's answer states both, so
+    the answer said every sentence twice."""
+    got = ask("상담 전화 몇 시까지 받아요?")
+    sentences = [s for s in got.answer.split(". ") if s]
+    assert len(sentences) == len(set(sentences)) == 2, got.answer
+    assert POLICY.cs_phone in got.answer and got.evidence == ["policy.cs_phone", "policy.cs_hours"]
+
+
 def test_an_after_opening_question_gets_the_line_about_opening_not_the_use_by_date():
     sauce = tofu(sku="SAUCE-400", name="바질 토마토 소스 400g",
                  storage="개봉 전 실온, 개봉 후 냉장 보관하고 5일 이내에 드세요")
@@ -298,6 +307,9 @@ def test_a_unit_from_the_name_is_no_paraphrase_of_the_value():
     assert not answers_what_was_asked(draft, ["notice.size"], {"notice.size": value},
                                       "프라이팬 무게 얼마나 나가요")
     assert shares_words("개봉 후에는 냉장 보관해 주세요", "개봉 후 냉장 보관")
+    pot = "지름 24cm x 높이 12cm, 용량 5.0L"  # the field's name alone is no paraphrase
+    assert not answers_what_was_asked("용량 정보 있음. 상품 관련 문의를 남겨 주세요.",
+                                      ["notice.size"], {"notice.size": pot}, "냄비 용량 몇 리터예요?")
 
 
 def test_a_generic_word_that_is_the_fields_own_label_is_asked_by_it():

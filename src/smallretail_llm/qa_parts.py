@@ -374,6 +374,9 @@ def _answer_part(part_text: str, record: ProductRecord, policy: ShopPolicy, tone
     texts = []
     for intent in intents:
         one = _field(intent, part_text, record, policy, specs, tone, kind, words, yes, negative)
+        if one.text and one.evidence and all(e in merged.evidence for e in one.evidence):
+            continue  # another keyword of the same question, already answered ("상담 전화 몇
+            # 시까지": the phone's answer gives the hours too, and the hours' the phone)
         if one.text:
             texts.append(one.text)
             merged.evidence += [e for e in one.evidence if e not in merged.evidence]

@@ -79,7 +79,8 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
 
 def shares_words(text: str, value: str) -> bool:
     """A paraphrase of a free-text value ("개봉 후에는 냉장 보관해 주세요" for "개봉 후 냉장
-    보관") keeps some of its Korean words of two or more syllables (a unit such as "cm" is no
-    paraphrase: the product name says it too)."""
+    보관") keeps at least two of its Korean words of two or more syllables. One is not enough:
+    it is often the field's own name ("용량 정보 있음." shares only "용량" with "지름 24cm x
+    높이 12cm, 용량 5.0L"), and a unit such as "cm" is no paraphrase (the name says it too)."""
     words = {w for w in re.findall(r"[가-힣]{2,}", value)}
-    return any(w in text for w in words)
+    return sum(w in text for w in words) >= 2
