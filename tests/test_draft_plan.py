@@ -87,6 +87,10 @@ def test_the_table_header_waits_for_a_required_paragraph():
     assert PIECES.index("[") not in step_ban(after_storage, required, TABLE).ids
     optional = _constraint(paragraphs=PLAN)
     assert PIECES.index("[") not in step_ban(_ids(*first), optional, TABLE).ids
+    # nor the table without its header ("… 안내해 드립니다.\n\n⟦notice_block⟧")
+    block = PIECES.index("⟦notice_block⟧")
+    assert block in step_ban(_ids(*first), required, TABLE).ids
+    assert block not in step_ban(after_storage, required, TABLE).ids
 
 
 def test_a_header_written_is_followed_by_its_table():
@@ -170,6 +174,11 @@ def test_describe_plans_each_style_from_the_renderers_copy():
                                    max_regenerations=0))
     assert "policy.cs" in engine.calls[0].constraint.slots
     assert "policy.return_policy" not in engine.calls[0].constraint.slots  # not in its prompt
+    # the words the copy check fails a description for: answers' privacy note and hand-off
+    # words in any style, return and courier terms in detail, all shop policy in the others
+    detail_words = set(engine.calls[0].constraint.banned_words)
+    assert {"개인정보", "담당자", "교환", "택배"} <= detail_words and "배송비" not in detail_words
+    assert {"개인정보", "배송비", "고객센터", "교환"} <= set(constraint.banned_words)  # bullets
 
 
 def test_a_draft_writes_only_the_slots_its_prompt_shows():

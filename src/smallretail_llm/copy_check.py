@@ -33,10 +33,20 @@ PROMPT_MARKERS = re.compile(
 slot the record did not fill. "[상품 정보]" alone is a heading the renderer writes too; followed
 by the prompt's own "상품명:" line it is the prompt."""
 
-_POLICY_WORDS = re.compile(r"배송비|무료\s?배송|교환|반품|환불|고객\s?센터|택배|출고")
-_DETAIL_POLICY_WORDS = re.compile(r"교환|반품|환불|택배|출고")
+DETAIL_POLICY_WORDS = ("교환", "반품", "환불", "택배", "출고")
+POLICY_WORDS = ("배송비", "무료배송", "고객센터", *DETAIL_POLICY_WORDS)
 """The detail prompt carries the shipping fee and the CS contact, never return or courier terms;
-the other styles carry no policy at all."""
+the other styles carry no policy at all. The decoder bans the same words (`policy_words`)."""
+
+
+def policy_words(style: str) -> tuple[str, ...]:
+    """The shop-policy words copy in `style` may not say in its own words."""
+    return DETAIL_POLICY_WORDS if style == "detail" else POLICY_WORDS
+
+
+@functools.cache
+def _policy_re(style: str) -> re.Pattern[str]:
+    return re.compile("|".join(r"\s?".join(word) for word in policy_words(style)))
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
@@ -63,7 +73,7 @@ def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[st
     own = text  # the record's own text may say 교환 ("품질보증기준: … 무상 수리 또는 교환")
     for value in slot_values(record, None).values():
         own = own.replace(value, " ")
-    policy = (_DETAIL_POLICY_WORDS if style == "detail" else _POLICY_WORDS).search(own)
+    policy = _policy_re(style).search(own)
     if policy:
         problems.append(("이 스타일이 요청하지 않은 쇼핑몰 정책 내용이 있습니다", policy.group()))
     lines = [line for line in text.splitlines() if line.strip()]

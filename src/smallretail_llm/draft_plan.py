@@ -40,10 +40,11 @@ def paragraph_ban(state: DraftState, allowed: ValueConstraint,
       longer only makes it ramble;
     - end-of-draft while the last paragraph is unwritten, and any line break once every
       paragraph is written (nothing stray after the closing one);
-    - "[" at a line's start while a paragraph before the table holding a required fact
-      (`ValueConstraint.required`) is unwritten: a small model otherwise goes from the first
-      paragraph straight to the table, storage and use-by never said. Only required facts hold
-      it back: holding for an optional paragraph sent the model to the closing one instead;
+    - "[" at a line's start, and ⟦notice_block⟧ anywhere, while a paragraph before the table
+      holding a required fact (`ValueConstraint.required`) is unwritten: a small model
+      otherwise goes from the first paragraph straight to the table (with its header or
+      without), storage and use-by never said. Only required facts hold it back: holding for
+      an optional paragraph sent the model to the closing one instead;
     - brackets only as headings (`_bracket_ids`);
     - only the table's header, its line break and ⟦notice_block⟧ where the table is next
       (`_header_ids`), and only the closing paragraph once the one before it is written
@@ -60,8 +61,11 @@ def paragraph_ban(state: DraftState, allowed: ValueConstraint,
         return [*banned, *table.newline_start_ids], only
     if not begun[-1]:
         banned += table.eos_ids
-    if state.text.endswith("\n") and not all(begun[i] for i in allowed.required_before_table):
-        banned += table.containing("[")
+    if not all(begun[i] for i in allowed.required_before_table):
+        if BLOCK in table.slot_ids:  # nor the table itself, header or not
+            banned.append(table.slot_ids[BLOCK])
+        if state.text.endswith("\n"):
+            banned += table.containing("[")
     return banned, only
 
 

@@ -12,6 +12,7 @@ from smallretail_llm.copy_check import (
     BULLET_LINES,
     SEO_KEYWORD_LINE,
     field_labels,
+    policy_words,
     unshown_field_words,
 )
 from smallretail_llm.grounding import unsupported_in
@@ -79,8 +80,8 @@ def describe_request(options: GenerationOptions, record: ProductRecord, style: s
     shown = shown_values(values, messages)
     labels = field_labels(record, policy)
     plan = describe_plan(record, style, tone, policy, shown)
-    plan["banned_words"] = (*plan.get("banned_words", ()), *sorted(unshown_field_words(
-        {field_of(name) for name in shown}, labels)))
+    plan["banned_words"] = (*plan.get("banned_words", ()), *ANSWER_WORDS, *policy_words(style),
+                            *sorted(unshown_field_words({field_of(name) for name in shown}, labels)))
     return messages, values, labels, draft_controls(options, shown, record, policy, **plan)
 
 
@@ -126,6 +127,11 @@ def answer_controls(options: GenerationOptions, values: dict[str, str], record: 
     return draft_controls(options, values, record, policy, (redacted,),
                           banned_words=HANDOFF_WORDS if known else ())
 
+
+ANSWER_WORDS = ("개인정보", "담당자", "정보에", "정보만으로", "정보로는")
+"""Words of the answers' privacy note and hand-offs, never in product copy: a description may
+not write them (a detail draft wrote "개인정보 보호를 위해 연락처나 주소는 문의:" into a
+paragraph, and "담당자가 확인 후 …")."""
 
 HANDOFF_WORDS = ("정보에", "정보만으로", "정보로는", "담당자", "없음")
 """The words that open a hand-off ("… 상품 정보에 나와 있지 않아요", "담당자가 확인 후 …"): a
