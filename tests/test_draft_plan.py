@@ -26,7 +26,7 @@ def _ids(*pieces: str) -> list[int]:
 
 
 def _lines(n: int) -> list[str]:
-    return [p for _ in range(n) for p in ("•", "▁", "가", "\n")]
+    return [p for _ in range(n) for p in ("•", "▁", "⟦origin⟧", "가", "\n")]
 
 
 def _constraint(**plan) -> ValueConstraint:
@@ -37,11 +37,26 @@ def test_the_last_line_opens_no_other():
     """Bullets have at most six lines: on the sixth a line break is banned (a small model wrote
     a seventh); before it, it is not. Intro (one line) never breaks."""
     bullets = _constraint(line_limit=6)
-    assert NL not in step_ban(_ids(*_lines(4), "•", "▁", "가"), bullets, TABLE).ids
-    assert NL in step_ban(_ids(*_lines(5), "•", "▁", "가"), bullets, TABLE).ids
-    assert EOS not in step_ban(_ids(*_lines(5), "•", "▁", "가"), bullets, TABLE).ids
+    assert NL not in step_ban(_ids(*_lines(4), "•", "▁", "⟦name⟧"), bullets, TABLE).ids
+    assert NL in step_ban(_ids(*_lines(5), "•", "▁", "⟦name⟧"), bullets, TABLE).ids
+    assert EOS not in step_ban(_ids(*_lines(5), "•", "▁", "⟦name⟧"), bullets, TABLE).ids
     intro = _constraint(line_limit=1)
     assert NL in step_ban(_ids("가"), intro, TABLE).ids
+
+
+def test_a_line_ends_only_once_it_states_a_fact():
+    """Every line of the training copy writes a slot; a small model that could not write the
+    one it had in mind wrote "• " lines with nothing after them. A line without a slot may not
+    end while the request has a slot left to write."""
+    bullets = _constraint(line_limit=6)
+    factless = step_ban(_ids(*_lines(2), "•", "▁", "가"), bullets, TABLE).ids
+    assert NL in factless and EOS in factless
+    stated = step_ban(_ids(*_lines(2), "•", "▁", "⟦name⟧"), bullets, TABLE).ids
+    assert NL not in stated and EOS not in stated
+    one_slot = ValueConstraint(numbers_in(VALUES.values()), frozenset({"origin"}), VALUES,
+                               line_limit=6)
+    nothing_left = step_ban(_ids(*_lines(2), "•", "▁", "가"), one_slot, TABLE).ids
+    assert NL not in nothing_left and EOS not in nothing_left  # ⟦origin⟧ is written already
 
 
 def test_a_required_closing_line_is_the_last_line_and_ends_the_draft():
@@ -66,7 +81,7 @@ def test_a_vocabulary_that_cannot_spell_the_closing_line_is_only_kept_to_the_lim
     table = TokenTable([p for p in PIECES if p not in ("본", "▁제품은")], special_ids=[0],
                        eos_ids=[0])
     seo = _constraint(line_limit=3, closing=STATEMENT)
-    ids = [table.pieces.index(p) for p in ("가", "\n", "나", "\n")]
+    ids = [table.pieces.index(p) for p in ("⟦name⟧", "\n", "나", "⟦origin⟧", "\n", "⟦storage⟧")]
     ban = step_ban(ids, seo, table)
     assert ban.only is None and EOS not in ban.ids
     assert table.pieces.index("\n") in ban.ids
@@ -161,6 +176,13 @@ def test_describe_plans_each_style_from_the_renderers_copy():
     plain_seo = draft_requests.describe_plan(tofu(), "seo", "polite", policy, values)
     assert (plain_seo["line_limit"], plain_seo["closing"]) == (2, "")
     assert draft_requests.describe_plan(tofu(), "intro", "polite", policy, values)["line_limit"] == 1
+    # bullets: no more lines than the record has facts for (the renderer's copy)
+    from smallretail_llm.record import ProductRecord
+
+    chair = ProductRecord(shop_id="s1", sku="CH-1", name="경량 캠핑의자", category="sports",
+                          price_krw=39900, origin="중국", manufacturer="(주)솔숲레저")
+    few = draft_requests.describe_plan(chair, "bullets", "polite", policy, slot_values(chair, policy))
+    assert few["line_limit"] == 4
     assert draft_requests.describe_plan(tofu(), "detail", "polite", policy, values)["closing"] == ""
 
     engine = FakeEngine(["⟦name⟧"])

@@ -215,17 +215,27 @@ def line_ids(state: DraftState, allowed: ValueConstraint,
     opening the style fixes is opened so (`line_starts`). With a closing line: no end before
     it, on the last line only its tokens, and once it is written only the end of the draft.
     Without one: no line break on the last line. A vocabulary that cannot spell the closing
-    line (Korean as bytes) is only kept to the line limit."""
+    line (Korean as bytes) is only kept to the line limit.
+
+    A line ends (line break or end of draft) only once it has written a slot, while the request
+    has one left: every line of these styles' training copy states a fact, and a small model
+    that could not write the fact it had in mind (a record without ⟦net_content⟧) wrote "• "
+    lines with nothing after them instead."""
     closing, line, written = allowed.closing, state.line, state.lines
     if closing and _ends_with(state.text, closing, allowed):
         return [], list(table.eos_ids)
     start = allowed.line_starts[written] if written < len(allowed.line_starts) else ""
     if start and len(line) < len(start) and start.startswith(line):
         return [], continuing_ids(line, (start,), table)
+    factless = OPEN not in line and any(
+        n in table.slot_ids and table.slot_ids[n] not in state.written_ids
+        for n in allowed.slots or ())
     last = written >= allowed.line_limit - 1
     if closing and continuing_ids("", (closing,), table):
         if not last:
-            return list(table.eos_ids), None
+            return [*table.eos_ids, *(table.newline_start_ids if factless else ())], None
         return [], continuing_ids(line if line.strip() else "", (closing,), table) or list(
             table.eos_ids)
+    if factless:
+        return [*table.newline_start_ids, *table.eos_ids], None
     return (list(table.newline_start_ids), None) if last else ([], None)

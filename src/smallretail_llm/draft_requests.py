@@ -89,7 +89,8 @@ def describe_plan(record: ProductRecord, style: str, tone: str, policy: ShopPoli
                   values: dict[str, str]) -> dict:
     """A description draft's plan (`draft_plan.py`) from the renderer's copy of the same record:
     detail, the slots of each paragraph and the notice table's headers; the other styles, their
-    line limit and the closing line the category requires (the 건강기능식품 statement), and no
+    line limit (bullets: the copy's line count, at most six) and the closing line the category
+    requires (the 건강기능식품 statement), and no
     brackets (they have no headings: "인증: [상품 정보" is the prompt leaking in)."""
     copy = render_description(record, style, tone, policy)
     if style == "detail":
@@ -100,9 +101,12 @@ def describe_plan(record: ProductRecord, style: str, tone: str, policy: ShopPoli
         required = {spec.record_attr for spec in category_fields(record) if spec.required}
         return {"paragraphs": paragraphs, "headers": notice_headers(), "closing": closing,
                 "required": frozenset(required & set().union(*paragraphs))}
-    last = copy.splitlines()[-1]
-    closing = last if style != "intro" and HEALTH_FOOD_STATEMENT in last else ""
-    limit = {"intro": 1, "bullets": BULLET_LINES[1], "seo": 2 + bool(closing)}.get(style, 0)
+    lines = copy.splitlines()
+    closing = lines[-1] if style != "intro" and HEALTH_FOOD_STATEMENT in lines[-1] else ""
+    # bullets: as many lines as the record has facts for (the renderer's), so a draft for a
+    # record with four runs out of lines, not facts ("• ", "• 예요" after the fourth)
+    limit = {"intro": 1, "bullets": min(len(lines), BULLET_LINES[1]),
+             "seo": 2 + bool(closing)}.get(style, 0)
     starts = ("", SEO_KEYWORD_LINE) if style == "seo" else ()
     return {"line_limit": limit, "line_starts": starts, "closing": closing,
             "banned_words": ("[", "]")}
