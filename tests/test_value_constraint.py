@@ -191,6 +191,21 @@ def test_a_field_already_stated_is_not_named_again():
                                        LABEL_TABLE).ids
 
 
+def test_a_fields_own_words_are_those_no_other_field_of_the_request_has():
+    """"중량" names net content; a kitchen product's notice "용량 또는 중량" has it too, but a
+    request without that field may ban it once ⟦net_content⟧ is stated ("중량은 …" with
+    nothing to fill it was a small model's way on). Where another field of the request has
+    the word, it is not the field's own."""
+    from smallretail_llm.copy_check import own_label_words
+
+    alone = {"net_content": "중량", "price_krw": "가격"}
+    assert "중량" in own_label_words("net_content", alone)
+    shared = {**alone, "notice.weight_or_volume": "용량 또는 중량"}
+    assert "중량" not in own_label_words("net_content", shared)
+    assert own_label_words("policy.shipping_days", {"policy.shipping_days": "배송",
+                                                    "policy.shipping_fee": "배송비"}) == ()
+
+
 def test_no_sentence_without_words():
     period = RAW.index(".")
     assert period not in step_ban([RAW.index("가")], ALLOWED, DIGITS).ids
