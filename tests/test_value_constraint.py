@@ -196,14 +196,14 @@ def test_a_fields_own_words_are_those_no_other_field_of_the_request_has():
     request without that field may ban it once ⟦net_content⟧ is stated ("중량은 …" with
     nothing to fill it was a small model's way on). Where another field of the request has
     the word, it is not the field's own."""
-    from smallretail_llm.copy_check import own_label_words
+    from smallretail_llm.copy_check import own_label_words, squashed_labels
 
     alone = {"net_content": "중량", "price_krw": "가격"}
-    assert "중량" in own_label_words("net_content", alone)
+    assert "중량" in own_label_words("net_content", squashed_labels(alone))
     shared = {**alone, "notice.weight_or_volume": "용량 또는 중량"}
-    assert "중량" not in own_label_words("net_content", shared)
-    assert own_label_words("policy.shipping_days", {"policy.shipping_days": "배송",
-                                                    "policy.shipping_fee": "배송비"}) == ()
+    assert "중량" not in own_label_words("net_content", squashed_labels(shared))
+    shipping = {"policy.shipping_days": "배송", "policy.shipping_fee": "배송비"}
+    assert own_label_words("policy.shipping_days", squashed_labels(shipping)) == ()
 
 
 def test_no_sentence_without_words():

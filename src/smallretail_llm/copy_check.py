@@ -278,17 +278,20 @@ def unshown_field_words(shown: set[str], labels: Mapping[str, str]) -> frozenset
                      if len(w) >= 2 and not any(w in k for k in kept))
 
 
-def own_label_words(field: str, labels: Mapping[str, str]) -> tuple[str, ...]:
-    """The words that name `field` and no other field of this request (`labels`: the fields
-    its prompt shows): "배송" is inside 배송비's name, so it is not the shipping days' own. The
-    decoder bans them once the field's slot is written. Only the request's fields count: a
-    health supplement's "중량" was left unbanned after ⟦net_content⟧ because a kitchen
-    product's notice says "용량 또는 중량", and "중량은 …" with nothing to fill it followed."""
-    return _own_label_words(field, tuple(sorted((f, squash(label)) for f, label in labels.items())))
+def squashed_labels(labels: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """(field, squashed label) of a request's labels, sorted: the form `own_label_words` reads,
+    built once per request."""
+    return tuple(sorted((f, squash(label)) for f, label in labels.items()))
 
 
 @functools.lru_cache(maxsize=4096)
-def _own_label_words(field: str, labels: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+def own_label_words(field: str, labels: tuple[tuple[str, str], ...]) -> tuple[str, ...]:
+    """The words that name `field` and no other field of this request (`labels`: the fields
+    its prompt shows, `squashed_labels`): "배송" is inside 배송비's name, so it is not the
+    shipping days' own. The decoder bans them once the field's slot is written. Only the
+    request's fields count: a health supplement's "중량" was left unbanned after ⟦net_content⟧
+    because a kitchen product's notice says "용량 또는 중량", and "중량은 …" with nothing to
+    fill it followed."""
     words = set(_words_of().get(field, ()))
     words.update(label for f, label in labels if f == field and label)
     others = [w for f, label in labels if f != field for w in (label, *_words_of().get(f, ()))]

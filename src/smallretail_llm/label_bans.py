@@ -71,6 +71,6 @@ def said_label_ids(written: frozenset[int], allowed: ValueConstraint,
         fields = {field_of(n) for n in names}
         if BLOCK in names:
             fields |= {field_of(n) for n in allowed.values if n.startswith("notice.")}
-        words = frozenset(w for f in fields for w in own_label_words(f, allowed.labels))
+        words = frozenset(w for f in fields for w in own_label_words(f, allowed.cache.labels))
         allowed.cache.said_bans[key] = table.containing_any(words)
     return allowed.cache.said_bans[key]

@@ -23,9 +23,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from smallretail_llm.claim_text import squash
-from smallretail_llm.copy_check import (
-    own_words_all,
-)
+from smallretail_llm.copy_check import own_words_all, squashed_labels
 from smallretail_llm.draft_plan import DraftState, advance, line_ids, paragraph_ban, spaced
 from smallretail_llm.label_bans import misfit_slot_ids, said_label_ids
 from smallretail_llm.slots import BLOCK, CLOSE, OPEN, SLOT_RE
@@ -97,6 +95,7 @@ class ValueConstraint:
         """What the decoder has worked out for this request, kept for the next steps; the
         label tables are built up front."""
         return _Cache(tuple({squash(label) for label in self.labels.values()}),
+                      squashed_labels(self.labels),
                       owners=own_words_all(self.labels, self.values) if self.labels else {})
 
     @functools.cached_property
@@ -134,6 +133,7 @@ class _Cache:
     """A request's decoding caches, filled as the decoder asks (a step costs microseconds)."""
 
     label_words: tuple[str, ...]  # the prompt's labels, squashed: part of a clause's key
+    labels: tuple[tuple[str, str], ...] = ()  # (field, squashed label): `own_label_words`'s
     run_bans: dict = field(default_factory=dict)
     """(token table id, number run) -> `banned`'s decision there: the same few runs come back
     at almost every step, and a vocabulary has a few hundred slots and digit tokens to test."""
@@ -303,7 +303,9 @@ class Ban(NamedTuple):
 def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
     """What the model may not emit next, given the text it has generated so far. Only tokens
     that contain or start a number are looked at, so a step costs little on any vocabulary."""
-    run = _tail_run(_filled_tail(generated_text, allowed))
+    end = generated_text[-1:]
+    run = _tail_run(_filled_tail(generated_text, allowed)) if end in _NUMERIC or end == CLOSE \
+        else ""  # (no number being written: the common case)
     key = (id(table), run)
     if key not in allowed.cache.run_bans:  # the same few runs come back at almost every step
         allowed.cache.run_bans[key] = _run_ban(run, allowed, table)
