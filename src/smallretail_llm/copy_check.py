@@ -193,6 +193,12 @@ def mislabeled_slots(slot_text: str, labels: dict[str, str],
     return found
 
 
+def never_mislabeled(name: str) -> bool:
+    """Slots no field name can mislabel: a line slot carries its own label, a label slot is
+    one, and the product name and the notice list go anywhere."""
+    return name.endswith(LINE) or name in ("name", BLOCK) or is_label_slot(name)
+
+
 def misfit(clause: str, name: str, labels: Mapping[str, str], values: Mapping[str, str],
            own: tuple[frozenset[str], tuple[str, ...]] | None = None,
            named: Sequence[tuple[str, str]] | None = None) -> str | None:
@@ -203,8 +209,7 @@ def misfit(clause: str, name: str, labels: Mapping[str, str], values: Mapping[st
     list may hold any field's value. The decoder asks this before a slot is written
     (`value_constraint.step_ban`, with `own` computed once per request and `named`, the
     (field, word) pairs the clause names, once per clause), the draft check after."""
-    if name.endswith(LINE) or name in ("name", BLOCK) or is_label_slot(name) \
-            or "키워드" in clause:
+    if never_mislabeled(name) or "키워드" in clause:
         return None
     same, words = own or own_words(name, labels, values)
     if any(w in clause for w in words):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from smallretail_llm.claim_text import squash
 from smallretail_llm.copy_check import clause_before, fields_named, own_label_words
-from smallretail_llm.slots import BLOCK, LINE, field_of, is_label_slot
+from smallretail_llm.slots import BLOCK, field_of
 
 if TYPE_CHECKING:
     from smallretail_llm.value_constraint import TokenTable, ValueConstraint
@@ -41,11 +41,10 @@ def _named_misfits(allowed: ValueConstraint, field_name: str, word: str) -> froz
     of and whose own words do not hold the word (`copy_check.misfit`)."""
     key = ("named", field_name, word)
     if key not in allowed.cache.misfit_parts:
+        owners, own_text = allowed.cache.owners, allowed.cache.own_text
         allowed.cache.misfit_parts[key] = frozenset(
-            name for name in allowed.values
-            if not (name.endswith(LINE) or name in ("name", BLOCK) or is_label_slot(name))
-            and field_name not in allowed.cache.owners[name][0]
-            and not any(word in own for own in allowed.cache.owners[name][1]))
+            name for name in allowed.cache.labelled_slots
+            if field_name not in owners[name][0] and word not in own_text[name])
     return allowed.cache.misfit_parts[key]
 
 
