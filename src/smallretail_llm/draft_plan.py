@@ -152,12 +152,16 @@ def advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> 
             state.since_slot += not blank
             state.said_ids = frozenset(state.written_ids)
         state.text += piece
-        *ended, state.line = (state.line + piece).split("\n")
-        state.lines += sum(1 for line in ended if line.strip())
+        if "\n" in piece:
+            *ended, state.line = (state.line + piece).split("\n")
+            state.lines += sum(1 for line in ended if line.strip())
+        else:
+            state.line += piece
         said = allowed.values.get(slot, "") if slot else ""
         found = [value for value in state.pending  # as a slot, in one, or in words
                  if value in said or value[-1] in piece
-                 and state.text.find(value, -len(value) - len(piece)) >= 0]
+                 and state.text.find(value, -len(value) - len(piece)) >= 0
+                 ] if said or not allowed.plan_ends.isdisjoint(piece) else []
         if found:
             state.pending.difference_update(found)
             state.stated.update(found)

@@ -25,8 +25,8 @@ def misfit_slot_ids(text: str, allowed: ValueConstraint, table: TokenTable) -> l
     named = fields_named(clause) if clause else ()
     if not named or "키워드" in clause:  # a keyword list may hold any field's value
         return []
-    present = tuple(dict.fromkeys([*(w for _, w in named),
-                                   *(w for w in allowed.cache.label_words if w in clause)]))
+    present = tuple(dict.fromkeys([w for _, w in named]
+                                  + [w for w in allowed.cache.label_words if w in clause]))
     key = (id(table), named, present)
     if key not in allowed.cache.misfit_bans:
         misfits = set().union(*(_named_misfits(allowed, f, w) for f, w in named))

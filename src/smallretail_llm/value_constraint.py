@@ -125,6 +125,11 @@ class ValueConstraint:
         return frozenset(self.values[n] for g in self.paragraphs for n in g if n in self.values)
 
     @functools.cached_property
+    def plan_ends(self) -> frozenset[str]:
+        """The last characters of `plan_values`: a token holding none of them states none."""
+        return frozenset(value[-1] for value in self.plan_values if value)
+
+    @functools.cached_property
     def prefixes(self) -> frozenset[str]:
         return frozenset(n[:i] for n in self.numbers for i in range(1, len(n) + 1))
 
