@@ -132,11 +132,12 @@ def answer_controls(options: GenerationOptions, values: dict[str, str], record: 
                           banned_words=HANDOFF_WORDS if known else ())
 
 
-ANSWER_WORDS = ("개인정보", "담당자", "정보에", "정보만으로", "정보로는")
-"""Words of the answers' privacy note and hand-offs, never in product copy: a description may
-not write them (a detail draft wrote "개인정보 보호를 위해 연락처나 주소는 문의:" into a
-paragraph, and "담당자가 확인 후 …")."""
-
 HANDOFF_WORDS = ("정보에", "정보만으로", "정보로는", "담당자", "없음")
 """The words that open a hand-off ("… 상품 정보에 나와 있지 않아요", "담당자가 확인 후 …"): a
 draft for a question the record answers may not write them."""
+
+ANSWER_WORDS = ("개인정보", *(w for w in HANDOFF_WORDS if w != "없음"))
+"""Words of the answers' privacy note and hand-offs, never in product copy ("없음" is, in "해당
+없음"): a description may not write them (a detail draft wrote "개인정보 보호를 위해 연락처나
+주소는 문의:" into a paragraph, and "담당자가 확인 후 …")."""
+

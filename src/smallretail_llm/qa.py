@@ -351,8 +351,8 @@ def answer_question(question: str, record: ProductRecord, policy: ShopPolicy,
         if one.handoff == "unknown" and answers and answers[-1].text and not _has_words(text):
             continue  # "얼마나요?" after "꿀 들어가요?": the same question, already answered
         said = [e for a in answers for e in a.evidence]
-        if one.text and one.evidence and all(e in said for e in one.evidence):
-            one.text = None  # a second question the first answer already answered
+        if one.said_in(said):
+            one.text = None
         answers.append(one)
     texts = [a.text for a in answers if a.text]
     if not texts and not any(a.missing for a in answers):  # nothing the record answers

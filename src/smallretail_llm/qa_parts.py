@@ -88,6 +88,11 @@ class Part:
     handoff: str | None = None
     first: str | None = None
 
+    def said_in(self, said: list[str]) -> bool:
+        """Whether an answer with the fields `said` already said all this one would: a
+        second question (or a second keyword of one, "상담 전화 몇 시까지") it answered."""
+        return bool(self.text and self.evidence) and all(e in said for e in self.evidence)
+
 
 def _sentence(label: str, value: str, tone: str, lead: str = "", from_name: bool = False) -> str:
     """"네, 용량은 1.5L입니다." / "상품명에 표시된 크기는 20cm예요." in the tone."""
@@ -374,9 +379,8 @@ def _answer_part(part_text: str, record: ProductRecord, policy: ShopPolicy, tone
     texts = []
     for intent in intents:
         one = _field(intent, part_text, record, policy, specs, tone, kind, words, yes, negative)
-        if one.text and one.evidence and all(e in merged.evidence for e in one.evidence):
-            continue  # another keyword of the same question, already answered ("상담 전화 몇
-            # 시까지": the phone's answer gives the hours too, and the hours' the phone)
+        if one.said_in(merged.evidence):
+            continue  # the phone's answer gives the hours too, and the hours' the phone
         if one.text:
             texts.append(one.text)
             merged.evidence += [e for e in one.evidence if e not in merged.evidence]

@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from smallretail_llm.claim_text import squash
 from smallretail_llm.copy_check import never_mislabeled, own_words_all, squashed_labels
 from smallretail_llm.draft_plan import DraftState, advance, line_ids, paragraph_ban, spaced
 from smallretail_llm.label_bans import misfit_slot_ids, said_label_ids
@@ -94,8 +93,7 @@ class ValueConstraint:
     def cache(self) -> _Cache:
         """What the decoder has worked out for this request, kept for the next steps; the
         label tables are built up front."""
-        return _Cache(tuple({squash(label) for label in self.labels.values()}),
-                      squashed_labels(self.labels),
+        return _Cache(squashed_labels(self.labels),
                       tuple(n for n in self.values if not never_mislabeled(n)),
                       owners=own_words_all(self.labels, self.values) if self.labels else {})
 
@@ -138,9 +136,8 @@ class ValueConstraint:
 class _Cache:
     """A request's decoding caches, filled as the decoder asks (a step costs microseconds)."""
 
-    label_words: tuple[str, ...]  # the prompt's labels, squashed: part of a clause's key
-    labels: tuple[tuple[str, str], ...] = ()  # (field, squashed label): `own_label_words`'s
-    labelled_slots: tuple[str, ...] = ()  # the slots a field's name can mislabel
+    labels: tuple[tuple[str, str], ...]  # (field, squashed label): `own_label_words`'s
+    labelled_slots: tuple[str, ...]  # the slots a field's name can mislabel
     run_bans: dict = field(default_factory=dict)
     """(token table id, number run) -> `banned`'s decision there: the same few runs come back
     at almost every step, and a vocabulary has a few hundred slots and digit tokens to test."""
@@ -154,14 +151,17 @@ class _Cache:
     owners: dict = field(default_factory=dict)
     """Slot name -> `copy_check.own_words` for it: the label check's per-slot part, built
     for every slot at once (`copy_check.own_words_all`)."""
-    own_text: dict = field(default_factory=dict)
+    plan: DraftState | None = None
+    """The draft as the decoder reads it (`draft_plan.DraftState`)."""
+    label_words: tuple[str, ...] = field(init=False)
+    """The prompt's labels, squashed, each once: part of a clause's key."""
+    own_text: dict = field(init=False)
     """Slot name -> its own words joined by NUL: "is the word inside one of them" as one
     substring test."""
 
     def __post_init__(self) -> None:
+        self.label_words = tuple(dict.fromkeys(label for _, label in self.labels))
         self.own_text = {name: "\0".join(words) for name, (_, words) in self.owners.items()}
-    plan: DraftState | None = None
-    """The draft as the decoder reads it (`draft_plan.DraftState`)."""
 
 
 def _normalize_piece(piece: str) -> str:
