@@ -280,3 +280,50 @@ def test_when_the_notice_table_is_next_a_new_paragraph_is_its_header():
     ids = [pieces.index(p) for p in first]
     scores = RowConstraints([allowed], table, lambda row: ids)(torch.zeros(1, 1), torch.zeros(1, len(pieces)))
     assert torch.isfinite(scores[0]).nonzero().flatten().tolist() == [pieces.index("[")]
+
+
+def test_banned_words_hold_at_every_step_but_never_block_the_header():
+    """The processor writes a row's banned words once per step for the whole batch; a step
+    that allows only the header's tokens is not narrowed by them ("[상품 정보]" holds "정보")."""
+    from smallretail_llm.constrained_logits import RowConstraints
+
+    pieces = [*PARA, "[", "상품", "▁정보", "]", "⟦notice_block⟧"]
+    table = TokenTable(pieces, special_ids=[pieces.index("<|im_end|>")],
+                       eos_ids=[pieces.index("<|im_end|>")])
+    values = {**PARA_VALUES, "notice_block": "- 색상: 차콜"}
+    allowed = ValueConstraint(numbers_in(values.values()), frozenset(values), values,
+                              paragraphs=(frozenset({"origin", "price_krw"}),
+                                          frozenset({"notice_block"})),
+                              headers=("[상품 정보]",), banned_words=("정보",))
+    word = pieces.index("▁정보")
+    history = {0: [pieces.index("⟦origin⟧")],
+               1: [pieces.index(p) for p in ("⟦origin⟧", ".", "⟦price_krw⟧", ".", "\n\n", "[",
+                                             "상품")]}
+    scores = RowConstraints([allowed, allowed], table, lambda row: history[row])(
+        torch.zeros(2, 1), torch.zeros(2, len(pieces)))
+    assert scores[0, word] == -float("inf")  # an ordinary step: the word is banned
+    assert word in step_ban(history[0], allowed, table).ids  # (as the llama.cpp engine asks)
+    assert torch.isfinite(scores[1]).nonzero().flatten().tolist() == sorted(
+        [word, pieces.index("▁")])  # the header goes on, "정보" and all
+
+
+def test_requests_showing_the_same_labels_share_their_label_tables():
+    """The label checks' tables depend on the labels and on which slots share a value, not on
+    the values: a category's requests build them once."""
+    labels = {"origin": "원산지", "use_by": "소비기한", "price_krw": "가격"}
+    other_values = {**LABEL_VALUES, "origin": "칠레산", "price_krw": "9,900원"}
+    one = ValueConstraint(numbers_in(LABEL_VALUES.values()), frozenset(LABEL_VALUES),
+                          LABEL_VALUES, labels)
+    same = ValueConstraint(numbers_in(other_values.values()), frozenset(other_values),
+                           other_values, labels)
+    assert one.cache.labels is same.cache.labels
+    assert one.cache is not same.cache  # each request keeps its own draft and number runs
+    shared_value = {**LABEL_VALUES, "origin": "2027-01-19"}  # origin and use-by now one value
+    grouped = ValueConstraint(numbers_in(shared_value.values()), frozenset(shared_value),
+                              shared_value, labels)
+    assert grouped.cache.labels is not one.cache.labels
+    relabelled = ValueConstraint(one.numbers, one.slots, LABEL_VALUES, {**labels, "origin": "산지"})
+    assert relabelled.cache.labels is not one.cache.labels
+    after_origin = step_ban(_ids("원산지", "는", "▁"), same, LABEL_TABLE).ids
+    assert LABELLED.index("⟦use_by⟧") in after_origin  # shared tables give the same answers
+    assert LABELLED.index("⟦origin⟧") not in after_origin

@@ -22,9 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from smallretail_llm.copy_check import never_mislabeled, own_words_all, squashed_labels
 from smallretail_llm.draft_plan import DraftState, advance, line_ids, paragraph_ban, spaced
-from smallretail_llm.label_bans import misfit_slot_ids, said_label_ids
+from smallretail_llm.label_bans import LabelTables, label_tables, misfit_slot_ids, said_label_ids
 from smallretail_llm.slots import BLOCK, CLOSE, OPEN, SLOT_RE
 
 _NUMBER = re.compile(r"[0-9](?:[0-9,.]*[0-9])?")
@@ -92,10 +91,8 @@ class ValueConstraint:
     @functools.cached_property
     def cache(self) -> _Cache:
         """What the decoder has worked out for this request, kept for the next steps; the
-        label tables are built up front."""
-        return _Cache(squashed_labels(self.labels),
-                      tuple(n for n in self.values if not never_mislabeled(n)),
-                      owners=own_words_all(self.labels, self.values) if self.labels else {})
+        label tables are found up front."""
+        return _Cache(label_tables(self.labels, self.values))
 
     @functools.cached_property
     def banned_set(self) -> frozenset[str]:
@@ -136,32 +133,14 @@ class ValueConstraint:
 class _Cache:
     """A request's decoding caches, filled as the decoder asks (a step costs microseconds)."""
 
-    labels: tuple[tuple[str, str], ...]  # (field, squashed label): `own_label_words`'s
-    labelled_slots: tuple[str, ...]  # the slots a field's name can mislabel
+    labels: LabelTables
+    """The label checks' tables (`label_bans.label_tables`), shared with the requests that
+    show the same labels."""
     run_bans: dict = field(default_factory=dict)
     """(token table id, number run) -> `banned`'s decision there: the same few runs come back
     at almost every step, and a vocabulary has a few hundred slots and digit tokens to test."""
-    misfit_bans: dict = field(default_factory=dict)
-    """(token table id, the field names a clause holds) -> the slots those names ban."""
-    misfit_parts: dict = field(default_factory=dict)
-    """("named", field, word) -> the slots that word mislabels; ("fits", word) -> the slots
-    it names: what `misfit_bans` entries are built from."""
-    said_bans: dict = field(default_factory=dict)
-    """(token table id, slots written) -> the tokens naming the fields they stated."""
-    owners: dict = field(default_factory=dict)
-    """Slot name -> `copy_check.own_words` for it: the label check's per-slot part, built
-    for every slot at once (`copy_check.own_words_all`)."""
     plan: DraftState | None = None
     """The draft as the decoder reads it (`draft_plan.DraftState`)."""
-    label_words: tuple[str, ...] = field(init=False)
-    """The prompt's labels, squashed, each once: part of a clause's key."""
-    own_text: dict = field(init=False)
-    """Slot name -> its own words joined by NUL: "is the word inside one of them" as one
-    substring test."""
-
-    def __post_init__(self) -> None:
-        self.label_words = tuple(dict.fromkeys(label for _, label in self.labels))
-        self.own_text = {name: "\0".join(words) for name, (_, words) in self.owners.items()}
 
 
 def _normalize_piece(piece: str) -> str:
@@ -340,7 +319,8 @@ def _run_ban(run: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
     return Ban(ids, unfinished)
 
 
-def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> Ban:
+def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable,
+             words: bool = True) -> Ban:
     """The per-step decision both engines make from the tokens a row has generated so far:
     `banned` on the number being written, plus every slot already written (a draft states each
     record value once; a small model otherwise loops "• ⟦price_krw⟧" line after line), a
@@ -348,7 +328,8 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
     every slot that would state its value under the field name just written (the draft
     check's `copy_check.misfit`, asked before the slot), and the tokens that name a field whose
     slot is written (`label_bans.said_label_ids`); the draft's plan (`draft_plan`: paragraphs,
-    lines), words it may not write, and no word twice in a row."""
+    lines), words it may not write (`words`: False where the caller bans `word_ids` itself,
+    once for the whole draft), and no word twice in a row."""
     state = advance(ids, allowed, table)
     text = state.text[-_WINDOW:]
     ban = banned(text, allowed, table)
@@ -369,14 +350,20 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) ->
         if only:
             return Ban(ban.ids + extra, ban.only_numeric, only)
         extra += line_ban
-    if allowed.banned_words:
-        extra += table.containing_any(allowed.banned_set)
+    if words and allowed.banned_words:
+        extra += word_ids(allowed, table)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
         extra += table.newline_start_ids
     if _SENTENCE_JUST_ENDED.search(text):  # no sentence without words ("예요. . .")
         extra += table.sentence_end_ids
     extra += _last_word_ids(ids, table)
     return Ban(ban.ids + extra, ban.only_numeric) if extra else ban
+
+
+def word_ids(allowed: ValueConstraint, table: TokenTable) -> list[int]:
+    """The tokens holding a word the draft may not write (`ValueConstraint.banned_words`): the
+    same at every step."""
+    return table.containing_any(allowed.banned_set) if allowed.banned_words else []
 
 
 _SENTENCE_BREAK = re.compile(r"[.!?\n]")
