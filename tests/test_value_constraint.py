@@ -327,3 +327,39 @@ def test_requests_showing_the_same_labels_share_their_label_tables():
     after_origin = step_ban(_ids("원산지", "는", "▁"), same, LABEL_TABLE).ids
     assert LABELLED.index("⟦use_by⟧") in after_origin  # shared tables give the same answers
     assert LABELLED.index("⟦origin⟧") not in after_origin
+
+
+def test_processor_masks_scores_numpy_cannot_view_and_a_narrower_vocabulary():
+    """bfloat16 scores (and GPU ones) are masked on a float copy and written back; a model
+    whose logits are narrower than the tokenizer's vocabulary has the ids past it left out."""
+    from smallretail_llm.constrained_logits import RowConstraints
+
+    history = [DIGITS.pieces.index("2")]
+    full = RowConstraints([ALLOWED], DIGITS, lambda row: history)(
+        torch.zeros(1, 1), torch.zeros(1, DIGITS.size))
+    half = RowConstraints([ALLOWED], DIGITS, lambda row: history)(
+        torch.zeros(1, 1), torch.zeros(1, DIGITS.size, dtype=torch.bfloat16))
+    assert half.dtype == torch.bfloat16
+    assert torch.equal(torch.isinf(half), torch.isinf(full))
+    narrow = RowConstraints([ALLOWED], DIGITS, lambda row: history)(
+        torch.zeros(1, 1), torch.zeros(1, DIGITS.size - 1))
+    assert torch.equal(torch.isinf(narrow), torch.isinf(full[:, :-1]))
+
+
+def test_processor_writes_through_strided_scores():
+    """Scores that are a strided view (the last position of a batch's logits) are masked in
+    place, as contiguous ones are."""
+    from smallretail_llm.constrained_logits import RowConstraints
+
+    history = {0: [DIGITS.pieces.index("2")], 1: []}
+    logits = torch.zeros(2, 2, DIGITS.size)
+    strided = logits[:, -1, :]
+    assert not strided.is_contiguous()
+    out = RowConstraints([ALLOWED, ValueConstraint(frozenset({"5"}))], DIGITS,
+                         lambda row: history[row])(torch.zeros(2, 1), strided)
+    assert out.data_ptr() == strided.data_ptr()
+    assert logits[0, -1, DIGITS.pieces.index("5")] == -float("inf")
+    assert logits[0, -1, DIGITS.pieces.index("4")] == 0
+    assert logits[1, -1, DIGITS.pieces.index("5")] == 0
+    assert logits[1, -1, DIGITS.pieces.index("2")] == -float("inf")
+    assert not torch.isinf(logits[:, 0, :]).any()  # the other position is untouched

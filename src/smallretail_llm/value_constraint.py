@@ -263,22 +263,38 @@ def _complete(run: str, allowed: ValueConstraint) -> bool:
 
 def _token_ok(run: str, piece: str, allowed: ValueConstraint) -> bool:
     """Whether appending `piece` after a text whose current number run is `run` keeps every
-    number stated, finished or not, a number the record has."""
-    for ch in piece:
-        if ch in _NUMERIC:
-            if not run and not ch.isdigit():
-                continue  # a comma or period outside a number
-            if not ch.isdigit() and run[-1:] in (",", "."):
-                return False  # "15,," is no number, nor its start
-            run += ch
-            if run not in allowed.prefixes and not (
-                    not ch.isdigit() and run[:-1] in allowed.numbers):
-                return False  # a separator is either inside a stated number or ends one
-        else:
+    number stated, finished or not, a number the record has. Read by numeric segments, not
+    character by character: `piece` may be a slot's whole value (a notice table of 500
+    characters is asked once per request and number run)."""
+    at = 0
+    for segment in _NUMERIC_SEGMENT.finditer(piece):
+        if segment.start() > at:  # words before it end the number being written
             if run and not _complete(run, allowed):
                 return False
             run = ""
-    return True
+        extended = _extend(run, segment.group(), allowed)
+        if extended is None:
+            return False
+        run, at = extended, segment.end()
+    return at == len(piece) or not run or _complete(run, allowed)
+
+
+def _extend(run: str, chars: str, allowed: ValueConstraint) -> str | None:
+    """`run` with the digits and separators `chars` appended, or None where that writes a
+    number the record lacks."""
+    for ch in chars:
+        if not run and not ch.isdigit():
+            continue  # a comma or period outside a number
+        if not ch.isdigit() and run[-1:] in (",", "."):
+            return None  # "15,," is no number, nor its start
+        run += ch
+        if run not in allowed.prefixes and not (
+                not ch.isdigit() and run[:-1] in allowed.numbers):
+            return None  # a separator is either inside a stated number or ends one
+    return run
+
+
+_NUMERIC_SEGMENT = re.compile(r"[0-9,.]+")
 
 
 class Ban(NamedTuple):
