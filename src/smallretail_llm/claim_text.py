@@ -49,8 +49,11 @@ def nfkc_map(text: str) -> tuple[str, list[int], list[int]]:
 def squash(text: str) -> str:
     """Comparison form of a phrase: NFKC, lower case, no spaces ("1년간"/"1년" read the same)."""
     text = unicodedata.normalize("NFKC", text or "").casefold()
-    text = re.sub(r"\(주\)|주식회사|농업회사법인|영농조합법인|\s+", "", text)
-    return re.sub(r"(년|개월)간", r"\1", text)
+    return _DURATION.sub(r"\1", _NOT_COMPARED.sub("", text))
+
+
+_NOT_COMPARED = re.compile(r"\(주\)|주식회사|농업회사법인|영농조합법인|\s+")
+_DURATION = re.compile(r"(년|개월)간")
 
 
 def alt(words: Iterable[str]) -> str:

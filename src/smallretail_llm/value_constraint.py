@@ -87,6 +87,19 @@ class ValueConstraint:
 
     def __post_init__(self) -> None:
         self.cache  # noqa: B018 (built with the request, not in the decode loop)
+        self.value_heads  # noqa: B018
+
+    @functools.cached_property
+    def value_heads(self) -> dict[str, str | None]:
+        """Slot name -> the part of its value a number being written before it can reach (up
+        to its first character that is not a digit or separator), or None where the rest of
+        the value states a number the record lacks: the rest is checked once, here, not at
+        each number run (a notice table's value is hundreds of characters)."""
+        heads: dict[str, str | None] = {}
+        for name, value in self.values.items():
+            end = next((i + 1 for i, ch in enumerate(value) if ch not in _NUMERIC), len(value))
+            heads[name] = value[:end] if _token_ok("", value[end:], self) else None
+        return heads
 
     @functools.cached_property
     def cache(self) -> _Cache:
@@ -321,9 +334,10 @@ def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> 
 
 
 def _run_ban(run: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
+    heads = allowed.value_heads
     ids = [i for name, i in table.slot_ids.items()
            if allowed.slots is not None and name not in allowed.slots
-           or name in allowed.values and not _token_ok(run, allowed.values[name], allowed)]
+           or name in heads and (heads[name] is None or not _token_ok(run, heads[name], allowed))]
     unfinished = bool(run) and not _complete(run, allowed)
     if unfinished:
         candidates: Iterable[int] = table.numeric_start_ids
@@ -370,7 +384,7 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable,
         extra += word_ids(allowed, table)
     if text.endswith("\n\n"):  # one blank line between paragraphs, never a run of them
         extra += table.newline_start_ids
-    if _SENTENCE_JUST_ENDED.search(text):  # no sentence without words ("예요. . .")
+    if text.rstrip(" ▁Ġ").endswith((".", "!", "?")):  # no sentence without words ("예요. .")
         extra += table.sentence_end_ids
     extra += _last_word_ids(ids, table)
     return Ban(ban.ids + extra, ban.only_numeric) if extra else ban
@@ -386,7 +400,6 @@ _SENTENCE_BREAK = re.compile(r"[.!?\n]")
 _WINDOW = 96
 """Characters of the draft's end the per-step checks read: enough for the number being
 written and the clause before a slot."""
-_SENTENCE_JUST_ENDED = re.compile(r"[.!?][ ▁Ġ]*$")
 
 
 def _last_word_ids(ids: Sequence[int], table: TokenTable) -> list[int]:
