@@ -363,3 +363,36 @@ def test_processor_writes_through_strided_scores():
     assert logits[1, -1, DIGITS.pieces.index("5")] == 0
     assert logits[1, -1, DIGITS.pieces.index("2")] == -float("inf")
     assert not torch.isinf(logits[:, 0, :]).any()  # the other position is untouched
+
+
+def test_greedy_rows_whose_choice_stands_are_left_unmasked_with_the_same_choice():
+    """Greedy decoding takes the best token; where the constraint allows it, masking would
+    not change it, so the processor leaves the row alone. Its choice is always the fully
+    masked row's, over many random scores, rows with and without a header to write, and
+    banned words."""
+    from smallretail_llm.constrained_logits import RowConstraints
+
+    pieces = [*PARA, "[", "상품", "▁정보", "]", "⟦notice_block⟧"]
+    table = TokenTable(pieces, special_ids=[pieces.index("<|im_end|>")],
+                       eos_ids=[pieces.index("<|im_end|>")])
+    values = {**PARA_VALUES, "notice_block": "- 색상: 차콜"}
+    allowed = ValueConstraint(numbers_in(values.values()), frozenset(values), values,
+                              paragraphs=(frozenset({"origin", "price_krw"}),
+                                          frozenset({"notice_block"})),
+                              headers=("[상품 정보]",), banned_words=("정보", "가격"))
+    history = {0: [pieces.index("⟦origin⟧")],
+               1: [pieces.index(p) for p in ("⟦origin⟧", ".", "⟦price_krw⟧", ".", "\n\n", "[",
+                                             "상품")],
+               2: [pieces.index("2")],
+               3: []}
+    rng = torch.Generator().manual_seed(0)
+    left_alone = 0
+    for _ in range(300):
+        scores = torch.randn(4, len(pieces), generator=rng)
+        masked = RowConstraints([allowed] * 4, table, lambda row: history[row])(
+            torch.zeros(4, 1), scores.clone())
+        greedy = RowConstraints([allowed] * 4, table, lambda row: history[row], greedy=True)(
+            torch.zeros(4, 1), scores.clone())
+        assert torch.equal(greedy.argmax(-1), masked.argmax(-1))
+        left_alone += int((greedy != masked).any(-1).sum())  # row bans not written
+    assert 0 < left_alone < 1200, left_alone  # both paths were taken

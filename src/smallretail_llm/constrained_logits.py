@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from transformers import LogitsProcessor
 
-from smallretail_llm.value_constraint import TokenTable, ValueConstraint, step_ban, word_ids
+from smallretail_llm.value_constraint import Ban, TokenTable, ValueConstraint, step_ban, word_ids
 
 _NUMPY_DTYPES = (torch.float32, torch.float16, torch.float64)
 
@@ -26,13 +26,15 @@ class RowConstraints(LogitsProcessor):
     on a GPU are masked on a host copy and copied back (two transfers of batch x vocabulary)."""
 
     def __init__(self, constraints: Sequence[ValueConstraint | None], table: TokenTable,
-                 tokens_of: Callable[[int], list[int] | None]) -> None:
+                 tokens_of: Callable[[int], list[int] | None], greedy: bool = False) -> None:
         self.constraints = constraints
+        self.greedy = greedy
         self.table = table
         self.tokens_of = tokens_of
         self._not_numeric: np.ndarray | None = None
         self._standing: tuple[np.ndarray, np.ndarray] | None = None
         self._on_host: bool | None = None  # scores numpy can view (the same at every step)
+        self._words: list[frozenset[int]] | None = None
 
     def _standing_index(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         """Every row's banned words as (rows, tokens): the same at every step, so built once
@@ -48,6 +50,14 @@ class RowConstraints(LogitsProcessor):
             self._standing = np.concatenate(rows), np.concatenate(tokens)
         return self._standing
 
+    def _word_sets(self, size: int) -> list[frozenset[int]]:
+        """Each row's banned words as a set: greedy rows are checked against them."""
+        if self._words is None:
+            rows, tokens = self._standing_index(size)
+            self._words = [frozenset(tokens[rows == row].tolist())
+                           for row in range(len(self.constraints))]
+        return self._words
+
     def _not_numeric_mask(self, size: int) -> np.ndarray:
         if self._not_numeric is None or self._not_numeric.shape[0] != size:
             mask = np.ones(size, dtype=bool)
@@ -61,12 +71,18 @@ class RowConstraints(LogitsProcessor):
         host = scores if self._on_host else scores.detach().float().cpu()
         view, size = host.numpy(), host.shape[1]  # (strided or not: writes go through)
         fits = self.table.size <= size  # else: ids past the model's vocabulary are left out
+        tops = view.argmax(axis=1).tolist() if self.greedy else None
+        words = self._word_sets(size)
         only_rows = []  # (row, the only tokens it may write, their scores): a header, a closing
+        written = False
         for row, constraint in enumerate(self.constraints):
             tokens = self.tokens_of(row) if constraint is not None else None
             if tokens is None:
                 continue
             ban = step_ban(tokens, constraint, self.table, words=False)
+            if tops is not None and _keeps(tops[row], ban, words[row], self.table):
+                continue  # greedy: the mask would not change this row's choice
+            written = True
             if ban.only_numeric:
                 view[row, self._not_numeric_mask(size)] = -np.inf
             if ban.ids:
@@ -74,11 +90,22 @@ class RowConstraints(LogitsProcessor):
             if ban.only is not None:  # the step's bans narrow it, banned words do not
                 only = ban.only if fits else [i for i in ban.only if i < size]
                 only_rows.append((row, only, view[row, only]))  # (a copy: advanced indexing)
-        view[self._standing_index(size)] = -np.inf
+        if written:  # (rows left alone keep their choice: it holds none of their words)
+            view[self._standing_index(size)] = -np.inf
         for row, only, kept in only_rows:
             view[row] = -np.inf
             view[row, only] = kept
         return scores if self._on_host else scores.copy_(host.to(scores.dtype))
+
+
+def _keeps(top: int, ban: Ban, words: frozenset[int], table: TokenTable) -> bool:
+    """Whether greedy decoding's choice `top` survives `ban` and the row's banned `words`, so
+    masking cannot change it (it only lowers other tokens). A choice among a row's `only`
+    tokens that is one of its words is masked in full: the batch's words are written over
+    every row, and only the full path puts such a token back."""
+    return (top not in words and top not in ban.ids
+            and (ban.only is None or top in ban.only)
+            and (not ban.only_numeric or top in table.numeric_start_set))
 
 
 # transformers' LogitsProcessorList reads each processor's signature at every step (10-30 us,

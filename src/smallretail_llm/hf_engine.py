@@ -244,7 +244,8 @@ class TransformersEngine(BatchedEngine):
 
             kwargs["logits_processor"] = LogitsProcessorList([RowConstraints(
                 [job.request.constraint for job in jobs], self.token_table,
-                lambda row: rows.tokens[row] if rows.reasons[row] is None else None)])
+                lambda row: rows.tokens[row] if rows.reasons[row] is None else None,
+                greedy=first.greedy)])
         with torch.inference_mode(), context:
             if first.seed is not None and not first.greedy:
                 torch.manual_seed(first.seed)  # seeded requests run alone (sampling_key)

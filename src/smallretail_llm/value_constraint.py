@@ -179,6 +179,7 @@ class TokenTable:
                           if i not in special and any(c.isdigit() and c.isascii() for c in p)]
         self.numeric_start_ids = [i for i, p in enumerate(self.pieces)
                                   if p and p[0] in _NUMERIC and i not in special]
+        self.numeric_start_set = frozenset(self.numeric_start_ids)
         self.slot_ids = {m.group(1): i for i, p in enumerate(self.pieces)
                          if (m := SLOT_RE.fullmatch(p))}
         self.slot_id_set = frozenset(self.slot_ids.values())
