@@ -396,3 +396,30 @@ def test_greedy_rows_whose_choice_stands_are_left_unmasked_with_the_same_choice(
         assert torch.equal(greedy.argmax(-1), masked.argmax(-1))
         left_alone += int((greedy != masked).any(-1).sum())  # row bans not written
     assert 0 < left_alone < 1200, left_alone  # both paths were taken
+
+
+def test_greedy_rows_check_the_label_rule_when_their_choice_is_a_slot():
+    """Greedy rows ask the label check (`misfit_ban`) only when their choice is a slot; the
+    choice is still always the fully masked row's."""
+    from smallretail_llm.constrained_logits import RowConstraints
+
+    labelled = ValueConstraint(numbers_in(LABEL_VALUES.values()), frozenset(LABEL_VALUES),
+                               LABEL_VALUES, {"origin": "원산지", "use_by": "소비기한",
+                                              "price_krw": "가격"})
+    history = {0: _ids("원산지", "는", "▁"), 1: _ids("소비기한", "는", "▁"),
+               2: _ids("⟦origin⟧", "가", ".", "▁"), 3: _ids("가", "▁")}
+    slots = [LABELLED.index(s) for s in ("⟦use_by⟧", "⟦origin⟧", "⟦price_krw⟧")]
+    rng = torch.Generator().manual_seed(1)
+    for _ in range(300):
+        scores = torch.randn(4, len(LABELLED), generator=rng)
+        scores[:, slots] += 2.0  # the slots are often the best token
+        masked = RowConstraints([labelled] * 4, LABEL_TABLE, lambda row: history[row])(
+            torch.zeros(4, 1), scores.clone())
+        greedy = RowConstraints([labelled] * 4, LABEL_TABLE, lambda row: history[row],
+                                greedy=True)(torch.zeros(4, 1), scores.clone())
+        assert torch.equal(greedy.argmax(-1), masked.argmax(-1))
+    mislabel = torch.zeros(1, len(LABELLED))
+    mislabel[0, LABELLED.index("⟦use_by⟧")] = 5.0  # "원산지는 ⟦use_by⟧" is the best token
+    out = RowConstraints([labelled], LABEL_TABLE, lambda row: history[0], greedy=True)(
+        torch.zeros(1, 1), mislabel)
+    assert out.argmax().item() != LABELLED.index("⟦use_by⟧")

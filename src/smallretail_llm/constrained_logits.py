@@ -10,7 +10,14 @@ import numpy as np
 import torch
 from transformers import LogitsProcessor
 
-from smallretail_llm.value_constraint import Ban, TokenTable, ValueConstraint, step_ban, word_ids
+from smallretail_llm.value_constraint import (
+    Ban,
+    TokenTable,
+    ValueConstraint,
+    misfit_ban,
+    step_ban,
+    word_ids,
+)
 
 _NUMPY_DTYPES = (torch.float32, torch.float16, torch.float64)
 
@@ -79,9 +86,14 @@ class RowConstraints(LogitsProcessor):
             tokens = self.tokens_of(row) if constraint is not None else None
             if tokens is None:
                 continue
-            ban = step_ban(tokens, constraint, self.table, words=False)
-            if tops is not None and _keeps(tops[row], ban, words[row], self.table):
-                continue  # greedy: the mask would not change this row's choice
+            ban = step_ban(tokens, constraint, self.table, words=False, misfits=tops is None)
+            if tops is not None:  # greedy: is the row's choice allowed? then masking cannot
+                top = tops[row]     # change it (it only lowers other tokens)
+                if _keeps(top, ban, words[row], self.table) and (
+                        top not in self.table.slot_id_set
+                        or top not in misfit_ban(tokens, constraint, self.table)):
+                    continue
+                ban = ban._replace(ids=ban.ids + misfit_ban(tokens, constraint, self.table))
             written = True
             if ban.only_numeric:
                 view[row, self._not_numeric_mask(size)] = -np.inf

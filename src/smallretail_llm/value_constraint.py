@@ -351,7 +351,7 @@ def _run_ban(run: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
 
 
 def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable,
-             words: bool = True) -> Ban:
+             words: bool = True, misfits: bool = True) -> Ban:
     """The per-step decision both engines make from the tokens a row has generated so far:
     `banned` on the number being written, plus every slot already written (a draft states each
     record value once; a small model otherwise loops "• ⟦price_krw⟧" line after line), a
@@ -360,7 +360,9 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable,
     check's `copy_check.misfit`, asked before the slot), and the tokens that name a field whose
     slot is written (`label_bans.said_label_ids`); the draft's plan (`draft_plan`: paragraphs,
     lines), words it may not write (`words`: False where the caller bans `word_ids` itself,
-    once for the whole draft), and no word twice in a row."""
+    once for the whole draft), and no word twice in a row. With `misfits` False the label
+    check's slots are left to the caller (`misfit_ban`): a greedy step needs them only when
+    its choice is a slot."""
     state = advance(ids, allowed, table)
     text = state.text[-_WINDOW:]
     ban = banned(text, allowed, table)
@@ -368,7 +370,8 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable,
     if table.slot_ids:
         extra += state.written_ids
         if allowed.labels:
-            extra += misfit_slot_ids(text, allowed, table)
+            if misfits:
+                extra += misfit_slot_ids(text, allowed, table)
             if state.said_ids:
                 extra += said_label_ids(state.said_ids, allowed, table)
         if allowed.paragraphs:
@@ -389,6 +392,14 @@ def step_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable,
         extra += table.sentence_end_ids
     extra += _last_word_ids(ids, table)
     return Ban(ban.ids + extra, ban.only_numeric) if extra else ban
+
+
+def misfit_ban(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> list[int]:
+    """The slots `step_ban(misfits=False)` leaves out: those the clause being written would
+    mislabel (`label_bans.misfit_slot_ids`)."""
+    if not (table.slot_ids and allowed.labels):
+        return []
+    return misfit_slot_ids(advance(ids, allowed, table).text[-_WINDOW:], allowed, table)
 
 
 def word_ids(allowed: ValueConstraint, table: TokenTable) -> list[int]:
