@@ -252,18 +252,28 @@ def test_a_begun_paragraph_does_not_end_before_its_facts():
     assert PARA.index("\n") not in step_ban(_para("가격"), allowed, PARA_TABLE).ids
 
 
-def test_when_the_notice_table_is_next_a_new_paragraph_is_its_header():
-    """On goods it has not seen, a small model writes the food copy's storage paragraph where
-    the plan has the notice table: once the first paragraph is begun and the table is next, a
-    new paragraph can only be the header, its line break and ⟦notice_block⟧."""
-    pieces = [*PARA, "[", "상품", "▁정보", "]", "⟦notice_block⟧", "받으신"]
+def _header_rows(*banned_words: str, extra: tuple[str, ...] = ()):
+    """A vocabulary with the notice header's tokens, a detail plan whose table is next, and
+    two rows: one in its first paragraph, one writing the header ("[상품")."""
+    pieces = [*PARA, "[", "상품", "▁정보", "]", "⟦notice_block⟧", *extra]
     table = TokenTable(pieces, special_ids=[pieces.index("<|im_end|>")],
                        eos_ids=[pieces.index("<|im_end|>")])
     values = {**PARA_VALUES, "notice_block": "- 색상: 차콜"}
     allowed = ValueConstraint(numbers_in(values.values()), frozenset(values), values,
                               paragraphs=(frozenset({"origin", "price_krw"}),
                                           frozenset({"notice_block"})),
-                              headers=("[상품 정보]",))
+                              headers=("[상품 정보]",), banned_words=banned_words)
+    history = {0: [pieces.index("⟦origin⟧")],
+               1: [pieces.index(p) for p in ("⟦origin⟧", ".", "⟦price_krw⟧", ".", "\n\n", "[",
+                                             "상품")]}
+    return pieces, table, allowed, history
+
+
+def test_when_the_notice_table_is_next_a_new_paragraph_is_its_header():
+    """On goods it has not seen, a small model writes the food copy's storage paragraph where
+    the plan has the notice table: once the first paragraph is begun and the table is next, a
+    new paragraph can only be the header, its line break and ⟦notice_block⟧."""
+    pieces, table, allowed, _ = _header_rows(extra=("받으신",))
 
     def only(*written: str):
         return step_ban([pieces.index(p) for p in written], allowed, table).only
@@ -287,18 +297,8 @@ def test_banned_words_hold_at_every_step_but_never_block_the_header():
     that allows only the header's tokens is not narrowed by them ("[상품 정보]" holds "정보")."""
     from smallretail_llm.constrained_logits import RowConstraints
 
-    pieces = [*PARA, "[", "상품", "▁정보", "]", "⟦notice_block⟧"]
-    table = TokenTable(pieces, special_ids=[pieces.index("<|im_end|>")],
-                       eos_ids=[pieces.index("<|im_end|>")])
-    values = {**PARA_VALUES, "notice_block": "- 색상: 차콜"}
-    allowed = ValueConstraint(numbers_in(values.values()), frozenset(values), values,
-                              paragraphs=(frozenset({"origin", "price_krw"}),
-                                          frozenset({"notice_block"})),
-                              headers=("[상품 정보]",), banned_words=("정보",))
+    pieces, table, allowed, history = _header_rows("정보")
     word = pieces.index("▁정보")
-    history = {0: [pieces.index("⟦origin⟧")],
-               1: [pieces.index(p) for p in ("⟦origin⟧", ".", "⟦price_krw⟧", ".", "\n\n", "[",
-                                             "상품")]}
     scores = RowConstraints([allowed, allowed], table, lambda row: history[row])(
         torch.zeros(2, 1), torch.zeros(2, len(pieces)))
     assert scores[0, word] == -float("inf")  # an ordinary step: the word is banned
@@ -372,19 +372,8 @@ def test_greedy_rows_whose_choice_stands_are_left_unmasked_with_the_same_choice(
     banned words."""
     from smallretail_llm.constrained_logits import RowConstraints
 
-    pieces = [*PARA, "[", "상품", "▁정보", "]", "⟦notice_block⟧"]
-    table = TokenTable(pieces, special_ids=[pieces.index("<|im_end|>")],
-                       eos_ids=[pieces.index("<|im_end|>")])
-    values = {**PARA_VALUES, "notice_block": "- 색상: 차콜"}
-    allowed = ValueConstraint(numbers_in(values.values()), frozenset(values), values,
-                              paragraphs=(frozenset({"origin", "price_krw"}),
-                                          frozenset({"notice_block"})),
-                              headers=("[상품 정보]",), banned_words=("정보", "가격"))
-    history = {0: [pieces.index("⟦origin⟧")],
-               1: [pieces.index(p) for p in ("⟦origin⟧", ".", "⟦price_krw⟧", ".", "\n\n", "[",
-                                             "상품")],
-               2: [pieces.index("2")],
-               3: []}
+    pieces, table, allowed, history = _header_rows("정보", "가격")
+    history = {**history, 2: [pieces.index("2")], 3: []}
     rng = torch.Generator().manual_seed(0)
     left_alone = 0
     for _ in range(300):
