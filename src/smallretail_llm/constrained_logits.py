@@ -30,7 +30,9 @@ class RowConstraints(LogitsProcessor):
 
     The bans are written through a numpy view of the scores: a step is a few microseconds of
     mask writing on a CPU (a torch index per row cost more than the rest of the step). Scores
-    on a GPU are masked on a host copy and copied back (two transfers of batch x vocabulary)."""
+    on a GPU are masked on a host copy and copied back (two transfers of batch x vocabulary).
+    With `greedy` (every first draft), a row whose best token the constraint allows is left
+    as it is: masking only lowers other tokens, so it cannot change that choice."""
 
     def __init__(self, constraints: Sequence[ValueConstraint | None], table: TokenTable,
                  tokens_of: Callable[[int], list[int] | None], greedy: bool = False) -> None:
