@@ -43,29 +43,20 @@ class RowConstraints(LogitsProcessor):
         self._not_numeric: np.ndarray | None = None
         self._standing: tuple[np.ndarray, np.ndarray] | None = None
         self._on_host: bool | None = None  # scores numpy can view (the same at every step)
-        self._words: list[frozenset[int]] | None = None
+        self._words: list[frozenset[int]] = []
 
     def _standing_index(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         """Every row's banned words as (rows, tokens): the same at every step, so built once
         and written with one assignment (finished rows too: harmless, their tokens are
-        thrown away)."""
+        thrown away). Greedy rows are checked against the same words as sets (`_words`)."""
         if self._standing is None:
-            rows, tokens = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-            for row, constraint in enumerate(self.constraints):
-                if constraint is not None:
-                    ids = np.asarray(word_ids(constraint, self.table), dtype=np.int64)
-                    tokens.append(ids[ids < size])
-                    rows.append(np.full(len(tokens[-1]), row, dtype=np.int64))
+            self._words = [frozenset(i for i in word_ids(c, self.table) if i < size)
+                           if c is not None
+                           else frozenset() for c in self.constraints]
+            tokens = [np.array(sorted(words), dtype=np.int64) for words in self._words]
+            rows = [np.full(len(ids), row, dtype=np.int64) for row, ids in enumerate(tokens)]
             self._standing = np.concatenate(rows), np.concatenate(tokens)
         return self._standing
-
-    def _word_sets(self, size: int) -> list[frozenset[int]]:
-        """Each row's banned words as a set: greedy rows are checked against them."""
-        if self._words is None:
-            rows, tokens = self._standing_index(size)
-            self._words = [frozenset(tokens[rows == row].tolist())
-                           for row in range(len(self.constraints))]
-        return self._words
 
     def _not_numeric_mask(self, size: int) -> np.ndarray:
         if self._not_numeric is None or self._not_numeric.shape[0] != size:
@@ -81,7 +72,8 @@ class RowConstraints(LogitsProcessor):
         view, size = host.numpy(), host.shape[1]  # (strided or not: writes go through)
         fits = self.table.size <= size  # else: ids past the model's vocabulary are left out
         tops = view.argmax(axis=1).tolist() if self.greedy else None
-        words = self._word_sets(size)
+        if tops is not None:
+            self._standing_index(size)  # (and the rows' word sets)
         only_rows = []  # (row, the only tokens it may write, their scores): a header, a closing
         written = False
         for row, constraint in enumerate(self.constraints):
@@ -90,12 +82,16 @@ class RowConstraints(LogitsProcessor):
                 continue
             ban = step_ban(tokens, constraint, self.table, words=False, misfits=tops is None)
             if tops is not None:  # greedy: is the row's choice allowed? then masking cannot
-                top = tops[row]     # change it (it only lowers other tokens)
-                if _keeps(top, ban, words[row], self.table) and (
-                        top not in self.table.slot_id_set
-                        or top not in misfit_ban(tokens, constraint, self.table)):
-                    continue
-                ban = ban._replace(ids=ban.ids + misfit_ban(tokens, constraint, self.table))
+                top, misfits = tops[row], None  # change it (it only lowers other tokens)
+                if _keeps(top, ban, self._words[row], self.table):
+                    if top not in self.table.slot_id_set:
+                        continue
+                    misfits = misfit_ban(tokens, constraint, self.table)
+                    if top not in misfits:
+                        continue
+                if misfits is None:
+                    misfits = misfit_ban(tokens, constraint, self.table)
+                ban = ban._replace(ids=ban.ids + misfits)
             written = True
             if ban.only_numeric:
                 view[row, self._not_numeric_mask(size)] = -np.inf

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from smallretail_llm.categories import CATEGORIES
 from smallretail_llm.claims import squash
@@ -247,17 +247,15 @@ def own_words(name: str, labels: Mapping[str, str],
     return same, _words_naming(same, {f: squash(labels[f]) for f in same if f in labels})
 
 
-def own_words_all(labels: Mapping[str, str], values: Mapping[str, str]
+def own_words_all(squashed: Mapping[str, str], groups: Iterable[Iterable[str]]
                   ) -> dict[str, tuple[frozenset[str], tuple[str, ...]]]:
-    """`own_words` of every slot of `values`, in one pass (the decoder's per-request table)."""
-    groups: dict[str, set[str]] = {}
-    for name, value in values.items():
-        groups.setdefault(value, set()).add(name)
-    squashed = {f: squash(label) for f, label in labels.items()}
+    """`own_words` of every slot, in one pass (the decoder's label tables): `squashed`, field
+    -> squashed label; `groups`, the slot names that share each value."""
     owners = {}
-    for name, value in values.items():
-        same = frozenset(groups[value])
-        owners[name] = (same, _words_naming(same, squashed))
+    for group in groups:
+        same = frozenset(group)
+        words = _words_naming(same, squashed)
+        owners.update((name, (same, words)) for name in same)
     return owners
 
 

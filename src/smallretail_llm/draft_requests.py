@@ -90,8 +90,8 @@ def describe_plan(record: ProductRecord, style: str, tone: str, policy: ShopPoli
     """A description draft's plan (`draft_plan.py`) from the renderer's copy of the same record:
     detail, the slots of each paragraph and the notice table's headers; the other styles, their
     line limit (bullets: the copy's line count, at most six) and the closing line the category
-    requires (the 건강기능식품 statement), and no
-    brackets (they have no headings: "인증: [상품 정보" is the prompt leaking in)."""
+    requires (the 건강기능식품 statement), and no brackets (they have no headings: "인증: [상품
+    정보" is the prompt leaking in)."""
     copy = render_description(record, style, tone, policy)
     if style == "detail":
         text = delexicalize(copy, values)
@@ -140,4 +140,3 @@ ANSWER_WORDS = ("개인정보", *(w for w in HANDOFF_WORDS if w != "없음"))
 """Words of the answers' privacy note and hand-offs, never in product copy ("없음" is, in "해당
 없음"): a description may not write them (a detail draft wrote "개인정보 보호를 위해 연락처나
 주소는 문의:" into a paragraph, and "담당자가 확인 후 …")."""
-

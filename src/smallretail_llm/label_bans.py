@@ -68,14 +68,14 @@ def label_tables(labels: Mapping[str, str], values: Mapping[str, str]) -> LabelT
     groups: dict[str, list[str]] = {}
     for name, value in values.items():
         groups.setdefault(value, []).append(name)
-    key = (squashed, tuple(sorted(tuple(sorted(g)) for g in groups.values())))
-    tables = _SHARED.get(key)
+    grouping = tuple(sorted(tuple(sorted(g)) for g in groups.values()))
+    tables = _SHARED.get((squashed, grouping))
     if tables is None:
         if len(_SHARED) >= _SHARED_MAX:
             _SHARED.clear()
-        tables = _SHARED[key] = LabelTables(
+        tables = _SHARED[squashed, grouping] = LabelTables(
             squashed, tuple(n for n in values if not never_mislabeled(n)), tuple(values),
-            own_words_all(labels, values) if labels else {})
+            own_words_all(dict(squashed), grouping) if labels else {})
     return tables
 
 
