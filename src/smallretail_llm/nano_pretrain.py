@@ -290,6 +290,7 @@ def pretrain(model: PreTrainedModel, corpus: EncodedCorpus, training: NanoTraini
     tail = losses[-max(1, len(losses) // 10):]
     return {
         "steps": step,
+        "planned_steps": planned,
         "epochs_done": round(step / max(1, len(epoch)), 2),
         "train_tokens": tokens,
         "tokens_per_second": round(tokens / max(elapsed, 1e-9), 1),

@@ -141,13 +141,15 @@ _P: dict[str, dict[str, list[str]]] = {
         "polite": ["[상품정보제공고시]", "[상품 정보 안내]"],
         "concise": ["[상품정보제공고시]", "[상품 정보]"],
     },
-    # intro: one sentence about the product (who = brand + name)
+    # intro: one sentence about the product (who = brand + name), always opening with it: the
+    # nano model learns one opening reliably, and an intro that opened "{net} {who}…" in a few
+    # categories was the one it lost (a draft "⟦net_content⟧에 판매합니다." named no product)
     "intro_net_price": {
-        "friendly": ["{who}, {net}에 {price:이에요/예요}.", "{net} {who:을/를} {price}에 만나 보세요.",
+        "friendly": ["{who}, {net}에 {price:이에요/예요}.", "{who} {net:을/를} {price}에 만나 보세요.",
                      "{who:은/는} {net}, {price:이에요/예요}."],
-        "polite": ["{who}, {net}에 {price}입니다.", "{net} {who:을/를} {price}에 판매합니다.",
+        "polite": ["{who}, {net}에 {price}입니다.", "{who} {net:을/를} {price}에 판매합니다.",
                    "{who:은/는} {net}, {price}입니다."],
-        "concise": ["{who} {net}, {price}.", "{who}({net}) {price}.", "{net} {who}, {price}."],
+        "concise": ["{who} {net}, {price}.", "{who}({net}) {price}.", "{who}, {net} {price}."],
     },
     "intro_price": {
         "friendly": ["{who:을/를} {price}에 만나 보세요.", "{who:은/는} {price:이에요/예요}."],
@@ -155,8 +157,8 @@ _P: dict[str, dict[str, list[str]]] = {
         "concise": ["{who}, {price}.", "{who} {price}."],
     },
     "intro_net": {
-        "friendly": ["{net} {who:이에요/예요}.", "{who:은/는} {net_label:이/가} {net:이에요/예요}."],
-        "polite": ["{net} {who}입니다.", "{who:은/는} {net_label:이/가} {net}입니다."],
+        "friendly": ["{who} {net:이에요/예요}.", "{who:은/는} {net_label:이/가} {net:이에요/예요}."],
+        "polite": ["{who} {net}입니다.", "{who:은/는} {net_label:이/가} {net}입니다."],
         "concise": ["{who} {net}.", "{who}, {net_label} {net}."],
     },
     "intro_plain": {
