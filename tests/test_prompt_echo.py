@@ -38,3 +38,20 @@ def test_a_description_that_echoes_the_system_prompt_falls_back_to_the_renderer(
     echoes = [c for c in described.drafts[0].unsupported_claims
               if c.reason == "프롬프트(지시문)를 그대로 되풀이합니다"]
     assert len(echoes) == 1 and echoes[0].text in system
+
+
+def test_instruction_words_leaked_into_word_salad_are_an_echo():
+    """No sentence of the prompt is repeated, yet "작성자다" (the system prompt's "…작성자다")
+    is the prompt's instruction register, never copy's; a record that says a "-다" word itself
+    may be quoted."""
+    record, policy = tofu(), shop_policy()
+    messages = render_describe(record, "intro", "friendly", policy)
+    salad = f"{record.name} 볼 상품은 물결 저분자 작성자다이에요."
+    assert assistant.echoed_prompt(salad, messages) == "작성자다"
+    assert assistant.echoed_prompt(f"{record.name}을 소개해요.", messages) is None
+    assert assistant.echoed_prompt("상품을 소개합니다. 알려 드립니다.", messages) is None
+    said = record.model_copy(update={"storage": "개봉 후 냉장 보관하고 햇볕에 두지 않는다"})
+    quoting = render_describe(said, "detail", "polite", policy)
+    assert assistant.echoed_prompt("보관방법: 개봉 후 냉장 보관하고 햇볕에 두지 않는다", quoting) is None
+    answer_messages = render_answer(record, "배송비 얼마예요?", policy)
+    assert assistant.echoed_prompt("네, 상담원이다 확인해요.", answer_messages) == "상담원이다"

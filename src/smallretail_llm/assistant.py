@@ -18,6 +18,7 @@ do eval and bench, so what is measured is what is served.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -184,8 +185,42 @@ def echoed_prompt(text: str, messages: list[dict[str, str]], markers: re.Pattern
         for sentence in re.split(r"(?<=[.!?다])\s+", message["content"]):
             if len(sentence.strip()) >= 12 and sentence.strip() in text:
                 return sentence.strip()
+    word = instruction_words(messages).search(text)
+    if word:
+        return word.group(1)
     found = markers.search(text) if markers else None
     return found.group() if found else None
+
+
+def instruction_words(messages: list[dict[str, str]]) -> re.Pattern[str]:
+    """The prompt's instruction verbs, in the plain "-다" form only instructions use ("작성자다",
+    "쓴다", "않는다"; copy and answers say "-니다" or "-요"), minus any word the record itself
+    says. A small model's word salad leaks them ("… 작성자다이에요") where no sentence of the
+    prompt is repeated whole, and grounding passes such a text: it claims nothing."""
+    instructions, record_text = [], []
+    for message in messages:
+        content = re.sub(r'"[^"]*"', " ", message["content"])  # quoted copy is asked to be said
+        if message["role"] == "system":
+            instructions.append(content)
+        else:
+            facts, _, request = content.partition("[요청]")
+            instructions.append(request)
+            record_text.append(facts)
+    said = " ".join(record_text)
+    words = {w for w in _HANGUL_WORD.findall(" ".join(instructions))
+             if w.endswith("다") and not w.endswith("니다") and len(w) >= 2 and w not in said}
+    return _words_re(frozenset(words))
+
+
+_HANGUL_WORD = re.compile(r"[가-힣]+")
+
+
+@functools.lru_cache(maxsize=64)
+def _words_re(words: frozenset[str]) -> re.Pattern[str]:
+    if not words:
+        return re.compile(r"(?!)")
+    alternatives = "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+    return re.compile(rf"(?<![가-힣])({alternatives})")
 
 
 def check_draft(text: str, report: GroundingReport, max_chars: int | None = None,
