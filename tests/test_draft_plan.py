@@ -102,10 +102,24 @@ def test_the_table_header_waits_for_a_required_paragraph():
     assert PIECES.index("[") not in step_ban(after_storage, required, TABLE).ids
     optional = _constraint(paragraphs=PLAN)
     assert PIECES.index("[") not in step_ban(_ids(*first), optional, TABLE).ids
-    # nor the table without its header ("… 안내해 드립니다.\n\n⟦notice_block⟧")
+    # nor the table, under its heading or not
     block = PIECES.index("⟦notice_block⟧")
     assert block in step_ban(_ids(*first), required, TABLE).ids
-    assert block not in step_ban(after_storage, required, TABLE).ids
+    assert block in step_ban(_ids(*first, "[", "상품", "]", "\n"), required, TABLE).ids
+    assert block not in step_ban(_ids(*first, "⟦storage⟧", ".", "\n\n", "[", "상품", "]", "\n"),
+                                 required, TABLE).ids
+
+
+def test_the_table_goes_only_right_below_a_heading():
+    """The notice table's "- 식품의 유형: …" lines run on from a sentence ("…제품이에요. - 식품의
+    유형: …") or open a paragraph with no heading: the copy writes them nowhere but below one."""
+    plan = _constraint(paragraphs=PLAN)
+    block = PIECES.index("⟦notice_block⟧")
+    first = ("⟦name⟧", ".", "▁", "⟦origin⟧", ".")
+    assert block in step_ban(_ids(*first, "▁"), plan, TABLE).ids
+    assert block in step_ban(_ids(*first, "\n\n"), plan, TABLE).ids
+    assert block in step_ban(_ids(*first, "\n\n", "[", "상품", "]"), plan, TABLE).ids
+    assert block not in step_ban(_ids(*first, "\n\n", "[", "상품", "]", "\n"), plan, TABLE).ids
 
 
 def test_a_header_written_is_followed_by_its_table():
@@ -230,3 +244,13 @@ def test_a_draft_writes_only_the_slots_its_prompt_shows():
     asyncio.run(assistant.describe(engine, record, "seo", "polite", policy, max_regenerations=0))
     constraint = engine.calls[0].constraint
     assert "price_krw" not in constraint.slots and "3,500" not in constraint.numbers
+
+
+def test_a_header_opening_any_line_is_followed_by_its_table():
+    """A header written after a single line break (not at a paragraph's start) goes on with the
+    table too: "…까지.\n[상품]\n\n[상품]\n⟦notice_block⟧" wrote the header twice."""
+    plan = _constraint(paragraphs=PLAN, headers=("[상품]",))
+    first = ("⟦name⟧", ".", "▁", "⟦origin⟧", ".", "\n")
+    assert step_ban(_ids(*first, "[", "상품", "]"), plan, TABLE).only == [NL]
+    assert step_ban(_ids(*first, "[", "상품", "]", "\n"), plan, TABLE).only == _ids(
+        "⟦notice_block⟧")
