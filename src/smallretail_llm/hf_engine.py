@@ -5,8 +5,9 @@ number of LoRA adapters, served through the dynamic ``Batcher``.
   the model's generation config and the tokenizer, pad falls back to EOS. Both are passed
   explicitly to ``generate``.
 - A batch is left-padded and run by one ``model.generate`` call with an attention mask. Rows may
-  use different adapters (peft's per-row ``adapter_names``; base rows are ``"__base__"``) when
-  every adapter is plain LoRA; otherwise the batch key also groups requests by adapter.
+  use different adapters (``mixed_lora.py``: two matmuls per layer for all of them; base rows
+  are ``"__base__"``) when every adapter is plain LoRA on Linear layers; otherwise the batch key
+  also groups requests by adapter.
 - Each row's end is decided here, one token at a time, by a stopping criterion (``_Rows``): EOS,
   a stop string, its own ``max_new_tokens``, cancellation or timeout. ``generate`` itself gets no
   EOS (``eos_token_id=[]``) so that ``ignore_eos`` rows can share a batch with ordinary rows.
@@ -49,6 +50,7 @@ from smallretail_llm.engine import (
     UnknownAdapter,
 )
 from smallretail_llm.local_engine import BatchedEngine, IncrementalDecoder, Prompt, tokenize_prompt
+from smallretail_llm.mixed_lora import mixable, mixed_adapters
 from smallretail_llm.prefix_cache import PrefixCache, pad_rows, supports
 
 __all__ = ["BatchedEngine", "IncrementalDecoder", "Prompt", "TransformersEngine", "tokenize_prompt"]
@@ -281,9 +283,9 @@ class TransformersEngine(BatchedEngine):
         if not self._adapters:
             return nullcontext(), {}
         names = [job.request.adapter or BASE_ADAPTER for job in jobs]
-        if self._mixed_ok:
-            return nullcontext(), {"adapter_names": names}
-        if names[0] == BASE_ADAPTER:  # batches are grouped by adapter (see _batch_key)
+        if len(set(names)) > 1:  # only when mixable: else batches are grouped by adapter
+            return mixed_adapters(self._model, names, BASE_ADAPTER), {}
+        if names[0] == BASE_ADAPTER:
             return self._model.disable_adapter(), {}
         self._model.set_adapter(names[0])
         return nullcontext(), {}
@@ -311,7 +313,7 @@ def _with_adapters(
     base: torch.nn.Module, adapters: Mapping[str, str | Path]
 ) -> tuple[torch.nn.Module, bool]:
     """The base wrapped with every adapter, and whether rows may mix adapters in one batch
-    (peft's per-row ``adapter_names`` works for plain LoRA only, not DoRA or other methods)."""
+    (``mixed_lora`` batches plain LoRA on Linear layers only, not DoRA or other methods)."""
     from peft import LoraConfig, PeftModel  # heavy; only needed when adapters are served
 
     items = list(adapters.items())
@@ -319,7 +321,6 @@ def _with_adapters(
     model = PeftModel.from_pretrained(base, str(first_path), adapter_name=first_name)
     for adapter, path in items[1:]:
         model.load_adapter(str(path), adapter_name=adapter)
-    mixable = all(
-        isinstance(cfg, LoraConfig) and not cfg.use_dora for cfg in model.peft_config.values()
-    )
-    return model, mixable
+    plain = all(isinstance(cfg, LoraConfig) and not cfg.use_dora
+                for cfg in model.peft_config.values())
+    return model, plain and mixable(model)
