@@ -318,3 +318,14 @@ def test_a_generic_word_that_is_the_fields_own_label_is_asked_by_it():
                              price_krw=49000, notice={"kind": "백팩", "color": "블랙"})
     got = ask("종류 좀 알려줄래요", backpack)
     assert got.evidence == ["notice.kind"] and "백팩" in got.answer, got.answer
+
+
+def test_the_product_name_is_no_paraphrase_of_the_asked_value():
+    """"문의하신 국산 대두 두부이에요." shares 국산 and 대두 with the ingredients "대두(국산) 98%,
+    응고제" only through the product's name: it states no ingredient."""
+    from smallretail_llm.relevance import answers_what_was_asked
+
+    values = {"name": "국산 대두 두부", "notice.ingredients": "대두(국산) 98%, 응고제"}
+    asked = ["notice.ingredients"]
+    assert not answers_what_was_asked("문의하신 국산 대두 두부이에요.", asked, values, "원재료 뭐예요?")
+    assert answers_what_was_asked("원재료는 국산 대두와 응고제예요.", asked, values, "원재료 뭐예요?")

@@ -308,6 +308,7 @@ async def describe(engine: Engine, record: ProductRecord, style: str = "detail",
                              max_chars, echoed_prompt(text, messages))
         report = _copy_failures(_slot_failures(report, text, filled.unknown), text, record, style)
         report = _label_failures(report, result.text, labels, values, description=True)
+        report = _quote_failures(report, text, values)
         if result.finish_reason == "rejected":
             report = _failed(report, Claim(start=0, end=0, text="", kind="stopped",
                                            reason="작성 중 근거 없는 내용이 나와 중단했습니다"))
@@ -365,12 +366,33 @@ def _repeat_failures(report: GroundingReport, text: str) -> GroundingReport:
                                  kind="malformed", reason="같은 문장을 되풀이합니다"))
 
 
-def _rules_say_it(rule, question: str) -> bool:
+def _quote_failures(report: GroundingReport, text: str, values: dict[str, str]
+                    ) -> GroundingReport:
+    """A quotation mark without its pair, outside the record's values, fails: a draft that
+    copied the shape "'⟦cross_contact⟧' 표시가 있어요" with no value wrote "' 표시가 있어요."."""
+    own = text
+    for value in sorted(values.values(), key=len, reverse=True):
+        if value:
+            own = own.replace(value, " ")
+    lone = next((q for q in ("'", '"') if own.count(q) % 2), None) or next(
+        (a for a, b in ("‘’", "“”") if own.count(a) != own.count(b)), None)
+    if lone is None:
+        return report
+    start = max(text.find(lone), 0)
+    return _failed(report, Claim(start=start, end=start + 1, text=lone, kind="malformed",
+                                 reason="짝이 맞지 않는 따옴표가 있습니다"))
+
+
+def _rules_say_it(rule, question: str, category: str | None = None) -> bool:
     """Answers whose substance is a judgement the rules make, not a value the model restates:
     a hand-off, whole or in part (the rules name the missing field or topic; a model hand-off
-    often gives another reason), and a 네/아니요 question (the model states the value, not the
-    comparison: "인증은 GAP예요" to "GAP 인증 제품인가요"). Measured in eval/reports/nano."""
-    return rule.needs_human or any(is_yes_no(part) for part in split_parts(question))
+    often gives another reason), a 네/아니요 question (the model states the value, not the
+    comparison: "인증은 GAP예요" to "GAP 인증 제품인가요"), and a named allergen, whether it is
+    declared ("돼지 성분 들어가나요? 종교 때문에요" got "…돼지고기고 문의하신 성분은 알레르기
+    표시에 없어요" from a model: the list right, the comparison wrong). Measured in
+    eval/reports/nano."""
+    return (rule.needs_human or any(is_yes_no(part) for part in split_parts(question))
+            or any(intent.allergen for intent in match_intents(question, category)))
 
 
 def _has_privacy_note(text: str) -> bool:
@@ -445,8 +467,8 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
                                                           foreign_names=options.foreign_names),
                                      echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
                 report = _label_failures(report, result.text, labels, values)
-                report = _repeat_failures(report, text)
-                if report.passed and not _rules_say_it(rule, redacted) \
+                report = _quote_failures(_repeat_failures(report, text), text, values)
+                if report.passed and not _rules_say_it(rule, redacted, record.category) \
                         and (redacted == question or _has_privacy_note(text)) \
                         and answers_what_was_asked(
                         text, rule.evidence, field_values, redacted,

@@ -73,7 +73,9 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
     if primary not in values:  # stated under a field no slot names (a notice field the record
         return False           # covers, "notice.manufacturer"): not checkable, the rules say it
     if not fields and len(re.findall(r"[가-힣]{2,}", values[primary])) >= 2:
-        return shares_words(text, values[primary])  # free text said in other words
+        # free text said in other words; the product's name shares words with its ingredients
+        # ("문의하신 바다에서온 rTG 오메가3 …이에요" said no ingredient)
+        return shares_words(text.replace(values.get("name") or "\0", " "), values[primary])
     return primary in fields and fields <= set(asked)
 
 
