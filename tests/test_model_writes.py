@@ -283,3 +283,16 @@ def test_bullets_have_the_lines_the_prompt_asks_for():
              "• 냉장 보관 (0~10℃)", "• HACCP 인증", "• 브랜드: 맑은콩"]
     assert not copy_problems("\n".join(lines[:6]), record, "bullets")
     assert any("3~6줄" in reason for reason, _ in copy_problems("\n".join(lines), record, "bullets"))
+
+
+def test_a_keyword_line_belongs_to_seo_only():
+    """"• 키워드: 19,800원" was served as a bullet (the seo line's label on the price); the
+    keyword line is seo's shape, and in seo it may list any field's value."""
+    from fake_engine import tofu
+    from smallretail_llm.copy_check import copy_problems
+
+    record = tofu()
+    bullets = f"• {record.name}\n• 키워드: 3,500원\n• 원산지는 국내산\n• 제조사는 맑은식품"
+    assert any("SEO" in reason for reason, _ in copy_problems(bullets, record, "bullets"))
+    seo = f"{record.name} 300g\n키워드: 두부, 국산콩, 3,500원"
+    assert not any("SEO 키워드" in reason for reason, _ in copy_problems(seo, record, "seo"))

@@ -84,6 +84,10 @@ def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[st
         rf"(?<![\d,.]){re.escape(v)}(?![\d])", text)) > limit), None)
     if repeated or said_again:
         problems.append(("같은 내용을 되풀이합니다", (repeated or said_again or "")[:40]))
+    keyword_line = next((line for line in lines
+                         if line.lstrip("• ").startswith(SEO_KEYWORD_LINE)), None)
+    if style != "seo" and keyword_line is not None:  # "• 키워드: 19,800원" names no fact
+        problems.append(("SEO 키워드 줄은 SEO에만 씁니다", keyword_line[:40]))
     if style == "bullets":
         loose = next((line for line in lines if not line.startswith("• ")), None)
         if loose is not None:
