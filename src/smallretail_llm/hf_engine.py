@@ -283,8 +283,9 @@ class TransformersEngine(BatchedEngine):
         if not self._adapters:
             return nullcontext(), {}
         names = [job.request.adapter or BASE_ADAPTER for job in jobs]
-        if len(set(names)) > 1:  # only when mixable: else batches are grouped by adapter
+        if self._mixed_ok and names != [BASE_ADAPTER] * len(names):  # one adapter or several
             return mixed_adapters(self._model, names, BASE_ADAPTER), {}
+        # not mixable: the batch key grouped the batch by adapter
         if names[0] == BASE_ADAPTER:
             return self._model.disable_adapter(), {}
         self._model.set_adapter(names[0])
