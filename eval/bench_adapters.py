@@ -8,9 +8,9 @@ all on one name, then spread over all names, greedy, a fixed number of new token
 ignored), in turn for `repeats` runs; reports medians and the mixed/single ratio from the same
 run. Default: the built nano and its LoRA adapter. With --standin (what `make bench` runs) the
 same again on the random-init stand-in of Qwen2.5-0.5B's shape with a random rank-16 adapter
-on every linear layer (`bench_models.standin_adapter`), 5 repeats: on nano the adapters' matmuls
-are tiny and peft's per-adapter sub-batches cost more than they do. Writes
-eval/reports/adapters_bench.json. Target (issue 17): mixed <= 1.10 x single.
+on every linear layer (`bench_models.standin_adapter`), 5 repeats. Both rows run the engine's
+own path (`mixed_lora.py`; one adapter: no row mask). Writes eval/reports/adapters_bench.json.
+Target (issue 17): mixed <= 1.10 x single.
 """
 
 from __future__ import annotations
