@@ -296,3 +296,13 @@ def test_a_keyword_line_belongs_to_seo_only():
     assert any("SEO" in reason for reason, _ in copy_problems(bullets, record, "bullets"))
     seo = f"{record.name} 300g\n키워드: 두부, 국산콩, 3,500원"
     assert not any("SEO 키워드" in reason for reason, _ in copy_problems(seo, record, "seo"))
+
+
+def test_the_price_word_of_the_copy_does_not_label_another_value():
+    """"판매가 200mL" (a concise detail draft) states the amount under the price's name."""
+    from smallretail_llm.copy_check import mislabeled_slots
+
+    labels = {"price_krw": "가격", "net_content": "용량"}
+    values = {"price_krw": "15,000원", "net_content": "200mL"}
+    assert mislabeled_slots("판매가 ⟦net_content⟧, 가격 ⟦price_krw⟧.", labels, values)
+    assert not mislabeled_slots("⟦net_content⟧, 판매가 ⟦price_krw⟧.", labels, values)

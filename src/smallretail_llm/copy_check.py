@@ -175,7 +175,7 @@ def _known_labels() -> tuple[tuple[str, str], ...]:
     pairs += [("net_content", label) for label in NET_LABELS.values()]
     pairs += list(POLICY_LABELS.items())
     pairs += [("use_by", "소비기한"), ("use_by", "유통기한"), ("use_by", "사용기한"),
-              ("manufacturer", "제조원")]
+              ("manufacturer", "제조원"), ("price_krw", "판매가")]  # the copy's own words
     for spec in CATEGORIES.values():
         for f in spec.fields:
             field = f.record_attr or f"notice.{f.key}"
