@@ -40,7 +40,7 @@ def paragraph_ban(state: DraftState, allowed: ValueConstraint,
       longer only makes it ramble;
     - end-of-draft while the last paragraph is unwritten, and any line break once every
       paragraph is written (nothing stray after the closing one);
-    - ⟦notice_block⟧ anywhere but right below a heading (`_under_heading`);
+    - ⟦notice_block⟧ anywhere but right below a heading (`_heading_above`);
     - "[" at a line's start, and ⟦notice_block⟧ anywhere, while a paragraph before the table
       holding a required fact (`ValueConstraint.required`) is unwritten: a small model
       otherwise goes from the first paragraph straight to the table (with its header or
@@ -56,7 +56,7 @@ def paragraph_ban(state: DraftState, allowed: ValueConstraint,
     begun = state.begun
     only = _header_ids(state, allowed, table) or _closing_ids(state, allowed, table)
     banned = list(_bracket_ids(state.line, table))
-    if BLOCK in table.slot_ids and not _under_heading(state):
+    if BLOCK in table.slot_ids and _heading_above(state) is None:
         banned.append(table.slot_ids[BLOCK])
     if state.since_slot < 2 and state.lacking:
         return [*banned, *table.newline_start_ids, *table.eos_ids], only
@@ -72,14 +72,14 @@ def paragraph_ban(state: DraftState, allowed: ValueConstraint,
     return banned, only
 
 
-def _under_heading(state: DraftState) -> bool:
-    """Whether the draft stands at the start of the line right below a heading ("[상품 정보
-    안내]\n"), the one place the notice table goes: the copy writes it nowhere else. A small
-    model otherwise runs the table's "- 식품의 유형: …" lines on from a sentence."""
+def _heading_above(state: DraftState) -> str | None:
+    """The heading ("[상품 정보 안내]") when the draft stands at the start of the line right below
+    one, the one place the notice table goes (the copy writes it nowhere else; a small model
+    otherwise runs the table's "- 식품의 유형: …" lines on from a sentence); else None."""
     if state.line or not state.text.endswith("\n"):
-        return False
+        return None
     above = state.text[:-1].rsplit("\n", 1)[-1].strip()
-    return above.startswith("[") and above.endswith("]")
+    return above if above.startswith("[") and above.endswith("]") else None
 
 
 def _header_ids(state: DraftState, allowed: ValueConstraint, table: TokenTable) -> list[int] | None:
@@ -93,7 +93,7 @@ def _header_ids(state: DraftState, allowed: ValueConstraint, table: TokenTable) 
         # a header opening any line, not only a paragraph, goes on to its table: after one
         # line break, a blank line and the header again was a draft's way to write it twice
         return continuing_ids(state.line, allowed.header_lines, table)
-    if _under_heading(state) and state.text[:-1].rsplit("\n", 1)[-1] in allowed.headers:
+    if _heading_above(state) in allowed.headers:
         return [table.slot_ids[BLOCK]]
     text = state.paragraph
     if text and any(text.startswith(h) for h in allowed.headers):
