@@ -98,6 +98,7 @@ def test_build_info_and_model_card(built):
     card = (built / "README.md").read_text()
     assert "from scratch" in card and "offline use and tests" in card
     assert "**What it is not:** a general language model" in card
+    assert info["planned_steps"] == info["steps"] and "planned" not in card  # not cut
 
 
 def test_build_is_cached_until_corpus_changes(built):
@@ -116,6 +117,8 @@ def test_time_budget_stops_training(tmp_path):
     out = nano.build_nano(corpus(), tmp_path / "n", shape=TINY, training=slow, progress=False)
     info = json.loads((out / "build_info.json").read_text())
     assert info["steps"] < 100000 and info["pretrain_seconds"] < 10
+    card = (out / "README.md").read_text()  # the card says the cap cut the step budget
+    assert f"{info['steps']} steps of {info['planned_steps']} planned" in card and "1 s cap" in card
 
 
 def test_empty_corpus_is_refused(tmp_path):

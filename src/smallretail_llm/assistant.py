@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -30,6 +31,7 @@ from smallretail_llm.copy_check import (
     mislabeled_slots,
     orphan_labels,
     repeated_sentence,
+    without_values,
 )
 from smallretail_llm.draft_requests import answer_controls, answer_values, describe_request
 from smallretail_llm.engine import (
@@ -46,7 +48,7 @@ from smallretail_llm.grounding import (
     check_description,
     is_handoff,
 )
-from smallretail_llm.intent import is_injection, match_intents, out_of_scope_topic
+from smallretail_llm.intent import IntentMatch, is_injection, match_intents, out_of_scope_topic
 from smallretail_llm.offload import Offload, run_blocking
 from smallretail_llm.pii import redact_pii
 from smallretail_llm.prompts import render_answer
@@ -370,10 +372,7 @@ def _quote_failures(report: GroundingReport, text: str, values: dict[str, str]
                     ) -> GroundingReport:
     """A quotation mark without its pair, outside the record's values, fails: a draft that
     copied the shape "'⟦cross_contact⟧' 표시가 있어요" with no value wrote "' 표시가 있어요."."""
-    own = text
-    for value in sorted(values.values(), key=len, reverse=True):
-        if value:
-            own = own.replace(value, " ")
+    own = without_values(text, values.values())
     lone = next((q for q in ("'", '"') if own.count(q) % 2), None) or next(
         (a for a, b in ("‘’", "“”") if own.count(a) != own.count(b)), None)
     if lone is None:
@@ -383,16 +382,16 @@ def _quote_failures(report: GroundingReport, text: str, values: dict[str, str]
                                  reason="짝이 맞지 않는 따옴표가 있습니다"))
 
 
-def _rules_say_it(rule, question: str, category: str | None = None) -> bool:
+def _rules_say_it(rule, question: str, intents: Sequence[IntentMatch]) -> bool:
     """Answers whose substance is a judgement the rules make, not a value the model restates:
     a hand-off, whole or in part (the rules name the missing field or topic; a model hand-off
     often gives another reason), a 네/아니요 question (the model states the value, not the
     comparison: "인증은 GAP예요" to "GAP 인증 제품인가요"), and a named allergen, whether it is
-    declared ("돼지 성분 들어가나요? 종교 때문에요" got "…돼지고기고 문의하신 성분은 알레르기
-    표시에 없어요" from a model: the list right, the comparison wrong). Measured in
-    eval/reports/nano."""
+    declared (`intents`: the question's; "돼지 성분 들어가나요? 종교 때문에요" got "…돼지고기고
+    문의하신 성분은 알레르기 표시에 없어요" from a model: the list right, the comparison wrong).
+    Measured in eval/reports/nano."""
     return (rule.needs_human or any(is_yes_no(part) for part in split_parts(question))
-            or any(intent.allergen for intent in match_intents(question, category)))
+            or any(intent.allergen for intent in intents))
 
 
 def _has_privacy_note(text: str) -> bool:
@@ -468,11 +467,11 @@ async def answer(engine: Engine, record: ProductRecord, question: str, policy: S
                                      echoed=echoed_prompt(text, messages, _ANSWER_PROMPT_MARKERS))
                 report = _label_failures(report, result.text, labels, values)
                 report = _quote_failures(_repeat_failures(report, text), text, values)
-                if report.passed and not _rules_say_it(rule, redacted, record.category) \
+                intents = match_intents(redacted, record.category) if report.passed else []
+                if report.passed and not _rules_say_it(rule, redacted, intents) \
                         and (redacted == question or _has_privacy_note(text)) \
-                        and answers_what_was_asked(
-                        text, rule.evidence, field_values, redacted,
-                        len(match_intents(redacted, record.category)) > 1):
+                        and answers_what_was_asked(text, rule.evidence, field_values, redacted,
+                                                   len(intents) > 1):
                     handed_off = is_handoff(text)
                     evidence = [] if handed_off else list(rule.evidence)
                     return Answer(text, handed_off, evidence, report, model, usage, "model",

@@ -61,6 +61,15 @@ def _names_product(text: str, record: ProductRecord) -> bool:
     return squash(record.name) in squash(text)
 
 
+def without_values(text: str, values: Iterable[str]) -> str:
+    """`text` with the record's `values` blanked out (longest first): what the draft says in
+    its own words, which is what a style rule judges."""
+    for value in sorted(values, key=len, reverse=True):
+        if value:
+            text = text.replace(value, " ")
+    return text
+
+
 def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[str, str]]:
     """(reason, offending snippet) for each way `text` is not `style` copy of `record`."""
     problems: list[tuple[str, str]] = []
@@ -70,9 +79,8 @@ def copy_problems(text: str, record: ProductRecord, style: str) -> list[tuple[st
                          marker.group()))
     if not _names_product(text, record):
         problems.append(("상품명이 없습니다: 이 상품에 대한 문구가 아닙니다", record.name[:40]))
-    own = text  # the record's own text may say 교환 ("품질보증기준: … 무상 수리 또는 교환")
-    for value in slot_values(record, None).values():
-        own = own.replace(value, " ")
+    # the record's own text may say 교환 ("품질보증기준: … 무상 수리 또는 교환")
+    own = without_values(text, slot_values(record, None).values())
     policy = _policy_re(style).search(own)
     if policy:
         problems.append(("이 스타일이 요청하지 않은 쇼핑몰 정책 내용이 있습니다", policy.group()))

@@ -322,6 +322,5 @@ def _with_adapters(
     model = PeftModel.from_pretrained(base, str(first_path), adapter_name=first_name)
     for adapter, path in items[1:]:
         model.load_adapter(str(path), adapter_name=adapter)
-    plain = all(isinstance(cfg, LoraConfig) and not cfg.use_dora
-                for cfg in model.peft_config.values())
-    return model, plain and mixable(model)
+    lora = all(isinstance(cfg, LoraConfig) for cfg in model.peft_config.values())
+    return model, lora and mixable(model)  # (mixable refuses DoRA and other LoRA variants)

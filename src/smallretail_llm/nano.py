@@ -316,7 +316,7 @@ def _dir_size(path: Path) -> int:
 
 def _model_card(info: dict) -> str:
     shape = info["shape"]
-    planned = info.get("planned_steps", info["steps"])
+    planned = info["planned_steps"]
     cut = (f" of {planned} planned (the machine was too slow for them inside the "
            f"{info['training']['time_budget_s']:.0f} s cap)" if info["steps"] < planned else "")
     return f"""---
