@@ -65,8 +65,11 @@ def test_batched_greedy_equals_one_at_a_time(models):
 
     async def both():
         alone = [await engine.generate(r) for r in requests]
+        steps_alone.update(engine.metrics.step_rows)
         together = await asyncio.gather(*(engine.generate(r) for r in requests))
         return alone, together
+
+    steps_alone: dict[int, int] = {}
 
     alone, together = run(engine, both)
     for one, batched, request in zip(alone, together, requests, strict=True):
@@ -78,7 +81,8 @@ def test_batched_greedy_equals_one_at_a_time(models):
         )
         if request.ignore_eos:
             assert (one.completion_tokens, one.finish_reason) == (request.max_new_tokens, "length")
-    assert engine.metrics.batch_sizes == {1: 4, 4: 1}
+    assert set(steps_alone) == {1}  # one at a time: every decode step ran one row
+    assert max(engine.metrics.step_rows) == 4  # together: the four rows shared decode steps
     assert engine.metrics.completion_tokens_total == 2 * sum(r.completion_tokens for r in alone)
 
 
@@ -99,13 +103,17 @@ def test_adapters_and_base_mixed_in_one_batch_match_each_run_alone(models):
 
     async def both():
         alone = [await engine.generate(r) for r in requests]
+        steps_alone.update(engine.metrics.step_rows)
         together = await asyncio.gather(*(engine.generate(r) for r in requests))
         return alone, together
+
+    steps_alone: dict[int, int] = {}
 
     alone, together = run(engine, both)
     assert [r.token_ids for r in together] == [r.token_ids for r in alone]
     assert [r.model for r in together] == ["tiny", "a1", "a2"] * 3
-    assert engine.metrics.batch_sizes == {1: 9, 9: 1}
+    assert set(steps_alone) == {1}
+    assert max(engine.metrics.step_rows) == 9  # base, a1 and a2 rows in the same decode steps
     for i in range(0, 9, 3):  # the adapters really change the output, so the check means something
         base, a1, a2 = (alone[i + k].token_ids for k in range(3))
         assert base != a1 and base != a2 and a1 != a2
@@ -123,12 +131,16 @@ def test_adapters_peft_cannot_mix_are_batched_per_adapter(models):
 
     async def both():
         alone = [await engine.generate(r) for r in requests]
+        steps_alone.update(engine.metrics.step_rows)
         together = await asyncio.gather(*(engine.generate(r) for r in requests))
         return alone, together
 
+    steps_alone: dict[int, int] = {}
+
     alone, together = run(engine, both)
     assert [r.token_ids for r in together] == [r.token_ids for r in alone]
-    assert engine.metrics.batch_sizes == {1: 4, 2: 2}  # DoRA rows and base rows apart
+    assert set(steps_alone) == {1}
+    assert max(engine.metrics.step_rows) == 2  # DoRA rows and base rows apart
     assert alone[0].token_ids != alone[1].token_ids
 
 
@@ -221,6 +233,45 @@ def test_cancelling_a_stream_stops_its_row(models):
     metrics = engine.metrics
     assert metrics.finish_reasons == {"cancelled": 1, "length": 1}
     assert metrics.completion_tokens_total - 4 < 10  # the cancelled row stopped early
+
+
+def test_a_request_arriving_during_a_long_batch_starts_before_it_ends(models):
+    """Continuous batching: the short request joins the running batch at the next decode step,
+    is answered while the long one is still generating, and both write what they write alone."""
+    reached, release = threading.Event(), threading.Event()
+    worker_reads = itertools.count(1)
+
+    def clock() -> float:
+        # hold the worker at the long row's 5th token until the short request is queued
+        in_worker = threading.current_thread() is not threading.main_thread()
+        if in_worker and next(worker_reads) == 5:
+            reached.set()
+            release.wait(10)
+        return 0.0
+
+    engine = make_engine(models["base"], max_new_tokens=400, clock=clock)
+    long = chat("안녕하세요", max_new_tokens=400, ignore_eos=True, timeout_s=1e6)
+    short = chat("사과 배송 문의", max_new_tokens=6, ignore_eos=True)
+
+    async def main():
+        long_task = asyncio.create_task(engine.generate(long))
+        assert await asyncio.to_thread(reached.wait, 10)
+        stream = engine.stream(short)  # queued now
+        release.set()
+        text = "".join([delta async for delta in stream])
+        long_running = not long_task.done()
+        assert text == stream.result.text
+        return stream.result, long_running, await long_task, engine.metrics.snapshot()
+
+    short_result, long_running, long_result, metrics = run(engine, main)
+    assert long_running  # answered while the long batch was still decoding
+    assert (metrics["batches_total"], metrics["joined_total"]) == (1, 1)
+    assert long_result.completion_tokens == 400
+    alone = make_engine(models["base"], max_new_tokens=400)
+    alone_short = run(alone, lambda: alone.generate(short))
+    assert short_result.token_ids == alone_short.token_ids
+    alone = make_engine(models["base"], max_new_tokens=400)
+    assert long_result.token_ids == run(alone, lambda: alone.generate(long)).token_ids
 
 
 def test_seeded_sampling_is_reproducible(models):

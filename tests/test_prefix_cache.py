@@ -12,7 +12,7 @@ from transformers import LlamaConfig, MistralConfig
 from smallretail_llm.batcher import BatchingConfig
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.hf_engine import TransformersEngine
-from smallretail_llm.prefix_cache import PrefixCache, common_prefix, pad_rows, supports
+from smallretail_llm.prefix_cache import PrefixCache, common_prefix, supports
 from tiny_models import (
     build_lora_adapter,
     build_tiny_model,
@@ -62,7 +62,7 @@ def test_eviction_keeps_the_byte_budget_and_drops_the_least_recently_used():
     cache = PrefixCache(max_bytes=2 * entry_bytes, min_tokens=2)
     cache.add("base", list(range(10)), kv(10))
     cache.add("base", list(range(100, 110)), kv(10))
-    cache.batch_prefix([("base", [*range(10), 5])])  # the first entry is used again
+    cache.lookup("base", [*range(10), 5])  # the first entry is used again
     cache.add("base", list(range(200, 210)), kv(10))
     assert cache.stats.bytes == 2 * entry_bytes and cache.stats.evictions == 1
     assert cache.match("base", [*range(10), 5])[0] == 10
@@ -71,26 +71,17 @@ def test_eviction_keeps_the_byte_budget_and_drops_the_least_recently_used():
     assert len(cache) == 2
 
 
-def test_batch_prefix_uses_the_shortest_hit_and_returns_copies():
+def test_lookup_gives_each_prompt_its_own_longest_hit():
     cache = PrefixCache(min_tokens=2)
     cache.add("a", list(range(10)), kv(10, 1.0))
     cache.add("b", list(range(10)), kv(10, 5.0))
-    length, past = cache.batch_prefix([("a", [*range(6), 50, 51]), ("b", [*range(9), 60])])
-    assert length == 6
-    keys = past.layers[0].keys
-    assert keys.shape == (2, 2, 6, 4)
-    assert keys[0].unique().tolist() == [1.0] and keys[1].unique().tolist() == [5.0]
-    keys.add_(100)  # the batch owns its tensors: the stored entry is unchanged
-    assert cache.batch_prefix([("a", [*range(10), 1])])[1].layers[0].keys.max() == 1.0
-    assert cache.batch_prefix([("a", [*range(10), 1]), ("a", [9, 9, 9])]) == (0, None)
-    assert (cache.stats.lookups, cache.stats.hits, cache.stats.reused_tokens) == (3, 2, 22)
-
-
-def test_pad_rows_puts_padding_after_the_cached_prefix():
-    ids, mask = pad_rows([[1, 2, 3, 4, 5], [1, 2, 3, 9]], pad_id=0, cached=3)
-    assert ids == [[1, 2, 3, 4, 5], [1, 2, 3, 0, 9]]
-    assert mask == [[1, 1, 1, 1, 1], [1, 1, 1, 0, 1]]
-    assert pad_rows([[1, 2, 3], [4]], pad_id=0) == ([[1, 2, 3], [0, 0, 4]], [[1, 1, 1], [0, 0, 1]])
+    length, layers = cache.lookup("a", [*range(6), 50, 51])
+    assert length == 6 and layers[0][0].unique().tolist() == [1.0]
+    length, layers = cache.lookup("b", [*range(9), 60])
+    assert length == 9 and layers[0][0].unique().tolist() == [5.0]
+    assert cache.lookup("a", [9, 9, 9]) == (0, ())
+    assert (cache.stats.lookups, cache.stats.hits, cache.stats.reused_tokens) == (3, 2, 15)
+    assert ("a", list(range(10))) in cache and ("a", list(range(9))) not in cache
 
 
 def test_only_full_attention_caches_are_supported():
@@ -156,8 +147,8 @@ def test_greedy_outputs_are_identical_with_the_cache_in_a_padded_batch(models):
         return [r.token_ids for r in await asyncio.gather(*(engine.generate(r) for r in requests))]
 
     assert asyncio.run(main(on)) == asyncio.run(main(off))
-    assert on.metrics.batch_sizes == {1: 1, 4: 1}
-    assert on.prefix_cache.stats.hits == 1
+    assert max(on.metrics.step_rows) == 4  # the four rows decoded together
+    assert on.prefix_cache.stats.hits == 4  # each on the warm request's prefix
 
 
 def test_adapters_keep_their_own_prefix_kv_in_mixed_batches(models):
@@ -192,9 +183,9 @@ def test_the_model_is_loaded_in_the_thread_that_generates(models):
     seen: list[int] = []
     run_batch = on._run_batch
 
-    def spy(jobs):
+    def spy(jobs, intake):
         seen.append(threading.get_ident())
-        return run_batch(jobs)
+        return run_batch(jobs, intake)
 
     on._batcher._run_batch = spy
     outputs(on, [ask("안녕하세요")], batched=False)

@@ -12,6 +12,12 @@ Scheduling rules (why they are what they are):
   Different ``max_new_tokens`` do share a batch: the runner stops each row at its own limit.
 - Only one batch runs at a time (one worker thread: one model forward at a time), so the
   asyncio loop stays free to accept, stream and cancel.
+- Continuous batching (``joins=True``, the transformers engine): the runner takes requests that
+  arrived meanwhile into the running batch between decode steps (``Intake.take``), and answers
+  each row the moment it ends (``Intake.answer``), so a short answer does not wait for the
+  longest row and a new request does not wait for the batch to end. Requests join only while
+  the oldest waiting request has the batch's key; once another key is oldest the batch drains
+  and that request runs next (no key waits forever).
 - The queue of waiting requests is bounded (``max_queue``; running rows are not counted):
   ``enqueue`` raises ``QueueFull`` instead of building an unbounded backlog.
 - A cancelled request leaves the queue at once; if it is already running, the runner stops its
@@ -62,7 +68,9 @@ class BatcherMetrics:
     requests_total: int = 0  # accepted by enqueue
     rejected_total: int = 0  # refused with QueueFull
     batches_total: int = 0
-    batch_sizes: Counter[int] = field(default_factory=Counter)  # size -> number of batches
+    batch_sizes: Counter[int] = field(default_factory=Counter)  # size at start -> batches
+    joined_total: int = 0  # requests that joined a running batch
+    step_rows: Counter[int] = field(default_factory=Counter)  # rows in a decode step -> steps
     prompt_tokens_total: int = 0
     completion_tokens_total: int = 0
     finish_reasons: Counter[str] = field(default_factory=Counter)
@@ -118,6 +126,47 @@ class Job:
 
 
 RunBatch = Callable[[Sequence[Job]], list[GenerationResult]]
+RunJoining = Callable[[Sequence[Job], "Intake"], None]
+
+
+class Intake:
+    """A running batch's door, used by the runner in the worker thread between decode steps:
+    ``take`` hands it requests that arrived meanwhile, ``answer`` answers a finished row now.
+    Every job the batch held (``jobs``) must be answered before the runner returns."""
+
+    def __init__(self, batcher: Batcher, key: Hashable, jobs: Sequence[Job]) -> None:
+        self._batcher = batcher
+        self._key = key
+        self.jobs = list(jobs)
+        self.step_rows: Counter[int] = Counter()  # (merged into the metrics when the run ends)
+        self._loop = batcher._loop
+
+    def waiting(self) -> bool:
+        """Whether any request waits (a cheap check before ``take``)."""
+        return bool(self._batcher._pending)
+
+    def take(self, room: int) -> list[Job]:
+        """Up to ``room`` waiting requests with the batch's key, oldest first."""
+        if room <= 0 or self._batcher._closed:
+            return []
+        jobs = self._batcher._take(self._key, room, strict=True)
+        if jobs:
+            self.jobs.extend(jobs)
+            self._call(self._batcher._joined, len(jobs))
+        return jobs
+
+    def stepped(self, rows: int) -> None:
+        """Count one decode step of ``rows`` rows."""
+        self.step_rows[rows] += 1
+
+    def answer(self, job: Job, result: GenerationResult) -> None:
+        self._call(self._batcher._answer, job, result)
+
+    def _call(self, fn: Callable[..., object], *args: object) -> None:
+        try:
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:  # the loop closed while this batch ran (shutdown)
+            pass
 
 
 class Batcher:
@@ -125,24 +174,30 @@ class Batcher:
 
     def __init__(
         self,
-        run_batch: RunBatch,
+        run_batch: RunBatch | RunJoining,
         *,
         model_name: str,
+        joins: bool = False,
         config: BatchingConfig | None = None,
         batch_key: Callable[[GenerationRequest], Hashable] = sampling_key,
         metrics: BatcherMetrics | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``joins``: ``run_batch(jobs, intake)`` answers each job through the ``Intake`` and may
+        take more (continuous batching); otherwise ``run_batch(jobs)`` returns the results."""
         self._run_batch = run_batch
+        self._joins = joins
         self._model_name = model_name
         self.config = config or BatchingConfig()
         self._batch_key = batch_key
         self.metrics = metrics or BatcherMetrics()
         self._clock = clock
         self._pending: deque[Job] = deque()
+        self._lock = threading.Lock()  # _pending: the worker takes joiners from it too
         self._running: list[Job] = []
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smallretail-gen")
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
         self._task: asyncio.Task | None = None
         self._changed: asyncio.Event | None = None
         self._closed = False
@@ -167,9 +222,6 @@ class Batcher:
         """Queue a request (call on the event loop). Raises QueueFull when the queue is full.
         ``on_text`` receives text deltas on the loop thread."""
         loop = self._ensure_started()
-        if len(self._pending) >= self.config.max_queue:
-            self.metrics.rejected_total += 1
-            raise QueueFull(self.config.max_queue, self.config.retry_after_s)
         now = self._clock()
         job = Job(
             request=request,
@@ -181,7 +233,11 @@ class Batcher:
             on_text=on_text,
             loop=loop,
         )
-        self._pending.append(job)
+        with self._lock:
+            if len(self._pending) >= self.config.max_queue:
+                self.metrics.rejected_total += 1
+                raise QueueFull(self.config.max_queue, self.config.retry_after_s)
+            self._pending.append(job)
         self.metrics.requests_total += 1
         self._changed_now()
         return job
@@ -213,11 +269,13 @@ class Batcher:
     async def aclose(self) -> None:
         """Stop scheduling, cancel waiting and running requests, release the worker thread."""
         self._closed = True
-        for job in [*self._pending, *self._running]:
+        with self._lock:
+            jobs = [*self._pending, *self._running]
+            self._pending.clear()
+        for job in jobs:
             job.cancelled.set()
             if not job.future.done():
                 job.future.cancel()
-        self._pending.clear()
         self.metrics.queue_depth = 0
         if self._task is not None:
             self._task.cancel()
@@ -240,8 +298,9 @@ class Batcher:
         if busy and other_loop_alive:
             raise RuntimeError("Batcher 는 한 이벤트 루프에서만 쓸 수 있습니다.")
         # First use, or the previous loop is gone (e.g. a test's asyncio.run ended): rebind.
-        self._loop = loop
-        self._pending.clear()
+        self._loop, self._loop_thread = loop, threading.get_ident()
+        with self._lock:
+            self._pending.clear()
         self._changed = asyncio.Event()
         self._task = loop.create_task(self._schedule(), name="smallretail-batcher")
         return loop
@@ -253,7 +312,8 @@ class Batcher:
 
     def _remove_pending(self, job: Job) -> bool:
         try:
-            self._pending.remove(job)
+            with self._lock:
+                self._pending.remove(job)
         except ValueError:
             return False
         self._changed_now()
@@ -291,26 +351,61 @@ class Batcher:
 
     def _take_batch(self) -> list[Job]:
         """Remove and return up to max_batch_size runnable jobs sharing the oldest job's key."""
+        return self._take(None, self.config.max_batch_size, strict=False)
+
+    def _take(self, key: Hashable | None, room: int, *, strict: bool) -> list[Job]:
+        """Remove and return up to ``room`` runnable jobs with ``key`` (None: the oldest job's
+        key). ``strict``: stop at the first runnable job with another key (joiners never
+        overtake it). Safe from the worker thread: loop-side effects go through the loop."""
         batch: list[Job] = []
-        key = None
-        for job in list(self._pending):
-            if job.future.done() or job.cancelled.is_set():
-                self._pending.remove(job)
-                continue
-            if job.should_stop() == "timeout":
-                self._pending.remove(job)
-                self._finish_unrun(job, "timeout")
-                continue
-            job_key = self._batch_key(job.request)
-            if key is None:
-                key = job_key
-            if job_key == key:
-                self._pending.remove(job)
-                batch.append(job)
-                if len(batch) == self.config.max_batch_size:
+        expired: list[Job] = []
+        with self._lock:
+            for job in list(self._pending):
+                if job.future.done() or job.cancelled.is_set():
+                    self._pending.remove(job)
+                    continue
+                if job.should_stop() == "timeout":
+                    self._pending.remove(job)
+                    expired.append(job)
+                    continue
+                job_key = self._batch_key(job.request)
+                if key is None:
+                    key = job_key
+                if job_key == key:
+                    self._pending.remove(job)
+                    batch.append(job)
+                    if len(batch) == room:
+                        break
+                elif strict:
                     break
-        self._changed_now()
+        on_loop = threading.get_ident() == self._loop_thread
+        for job in expired:
+            self._on_loop(on_loop, self._finish_unrun, job, "timeout")
+        self._on_loop(on_loop, self._changed_now)
         return batch
+
+    def _on_loop(self, on_loop: bool, fn: Callable[..., object], *args: object) -> None:
+        if on_loop:
+            fn(*args)
+        elif self._loop is not None:
+            try:
+                self._loop.call_soon_threadsafe(fn, *args)
+            except RuntimeError:  # the loop closed (shutdown)
+                pass
+
+    def _joined(self, count: int) -> None:
+        self.metrics.joined_total += count
+        self.metrics.running += count
+
+    def _answer(self, job: Job, result: GenerationResult) -> None:
+        """Count a finished job's usage and hand it its result (loop thread)."""
+        metrics = self.metrics
+        metrics.running = max(0, metrics.running - 1)
+        metrics.prompt_tokens_total += result.prompt_tokens
+        metrics.completion_tokens_total += result.completion_tokens
+        metrics.finish_reasons[result.finish_reason] += 1
+        if not job.future.done():
+            job.future.set_result(result)
 
     async def _run(self, batch: list[Job]) -> None:
         assert self._loop is not None
@@ -320,21 +415,25 @@ class Batcher:
         metrics.running = len(batch)
         self._running = batch
         logger.debug("batch of %d, %d waiting", len(batch), len(self._pending))
+        intake = Intake(self, self._batch_key(batch[0].request), batch)
         try:
-            results = await self._loop.run_in_executor(self._executor, self._run_batch, batch)
+            if self._joins:
+                self._running = intake.jobs  # (the same list: joiners are cancelled on close)
+                await self._loop.run_in_executor(self._executor, self._run_batch, batch, intake)
+            else:
+                results = await self._loop.run_in_executor(self._executor, self._run_batch, batch)
+                for job, result in zip(batch, results, strict=True):
+                    self._answer(job, result)
         except Exception as exc:  # one broken batch must not kill the scheduler
-            logger.exception("generation batch of %d failed", len(batch))
+            logger.exception("generation batch of %d failed", len(intake.jobs))
             metrics.errors_total += 1
-            for job in batch:
+            for job in intake.jobs:
                 if not job.future.done():
                     job.future.set_exception(exc)
-            return
         finally:
             metrics.running = 0
+            metrics.step_rows.update(intake.step_rows)
             self._running = []
-        for job, result in zip(batch, results, strict=True):
-            metrics.prompt_tokens_total += result.prompt_tokens
-            metrics.completion_tokens_total += result.completion_tokens
-            metrics.finish_reasons[result.finish_reason] += 1
+        for job in intake.jobs:  # a runner bug, never a silent hang
             if not job.future.done():
-                job.future.set_result(result)
+                job.future.set_exception(RuntimeError("생성 배치가 요청에 답하지 않고 끝났습니다."))

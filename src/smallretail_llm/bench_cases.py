@@ -196,11 +196,13 @@ def training_case(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def profile_case(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """Where one batch-1 decode step goes: a plain forward loop (no ``generate``) under the torch
-    profiler, the top operators by self time, and the loop's step time next to the engine's."""
+    """Where one batch-1 decode step goes: the engine's own forward (its slot KV cache, position
+    ids and mask, as ``step_loop`` calls it) under the torch profiler, the top operators by self
+    time, and the loop's step time next to the engine's."""
     import torch
     from torch.profiler import ProfilerActivity, profile
-    from transformers import DynamicCache
+
+    from smallretail_llm.kv_slots import SlotCache
 
     engine = load_engine(spec)
     model = engine._model
@@ -209,13 +211,19 @@ def profile_case(spec: Mapping[str, Any]) -> dict[str, Any]:
 
     def measure() -> tuple[float, Any]:  # in the engine's worker thread, like generation
         with torch.inference_mode():
-            cache = DynamicCache(config=model.config)
-            logits = model(torch.tensor([ids]), past_key_values=cache, use_cache=True).logits
+            cache = SlotCache(model.config.get_text_config(), 1, dtype=engine.dtype,
+                              device=engine.device)
+            row = cache.add_row(len(ids) + 2 * steps + 8)
+            positions, mask = cache.prefill(row, len(ids))
+            logits = model(torch.tensor([ids]), position_ids=positions, attention_mask=mask,
+                           cache=cache, use_cache=True, logits_to_keep=1).logits
             token = logits[:, -1:].argmax(-1)
 
             def step() -> None:
                 nonlocal token
-                out = model(token, past_key_values=cache, use_cache=True)
+                positions, mask = cache.decode()
+                out = model(token, position_ids=positions, attention_mask=mask, cache=cache,
+                            use_cache=True, logits_to_keep=1)
                 token = out.logits[:, -1:].argmax(-1)
 
             for _ in range(3):

@@ -118,8 +118,8 @@ def _server_table(server: dict) -> list[str]:
     lines += ["", "Throughput at 16 clients with batching: "
               + "; ".join(f"{route} {s['vs_one_client']}x one client, {s['vs_batching_off']}x "
                           "batching off" for route, s in server["speedup_16_vs_1"].items()),
-              "", ("A batch is one `generate` call: it runs until its longest row ends, so when "
-              "request lengths differ (mean well below max) rows that ended early wait for it.")]
+              "", ("Batching is continuous: a request joins the running batch at the next decode "
+              "step and leaves it when it ends, so short answers do not wait for long ones.")]
     return lines
 
 
@@ -161,7 +161,8 @@ def _targets(targets: dict) -> list[str]:
 def _profile(profile: dict) -> list[str]:
     if not profile or "top_ops" not in profile:
         return [f"Not measured: {profile.get('error', 'skipped') if profile else 'skipped'}"]
-    lines = [(f"Plain forward loop (no `generate`): {profile['forward_loop_step_ms']} ms/step "
+    lines = [(f"The engine's forward with its slot KV cache (`kv_slots.py`), batch 1: "
+              f"{profile['forward_loop_step_ms']} ms/step "
              f"({profile['forward_loop_tok_s']} tok/s), {profile['ops_per_step']} operator calls "
              "per step."), "", "| operator | self % | ms/step | calls/step |", "|---|---|---|---|"]
     lines += [f"| {o['op']} | {o['self_pct']} | {o['ms_per_step']} | {o['calls_per_step']} |"

@@ -4,19 +4,19 @@ number of LoRA adapters, served through the dynamic ``Batcher``.
 - Prompts use the model's own chat template (``add_generation_prompt=True``); EOS ids come from
   the model's generation config and the tokenizer, pad falls back to EOS. Both are passed
   explicitly to ``generate``.
-- A batch is left-padded and run by one ``model.generate`` call with an attention mask. Rows may
-  use different adapters (``mixed_lora.py``: two matmuls per layer for all of them; base rows
-  are ``"__base__"``) when every adapter is plain LoRA on Linear layers; otherwise the batch key
-  also groups requests by adapter.
-- Each row's end is decided here, one token at a time, by a stopping criterion (``_Rows``): EOS,
-  a stop string, its own ``max_new_tokens``, cancellation or timeout. ``generate`` itself gets no
-  EOS (``eos_token_id=[]``) so that ``ignore_eos`` rows can share a batch with ordinary rows.
-- Streaming works for batched rows too: the same per-token hook feeds an ``IncrementalDecoder``.
+- Requests run through the ``Batcher`` with continuous batching (``step_loop.py``): rows join
+  and leave the running batch at every decode step, over a pre-allocated KV cache
+  (``kv_slots.py``). Rows may use different adapters (``mixed_lora.py``: two matmuls per layer
+  for all of them; base rows are ``"__base__"``) when every adapter is plain LoRA on Linear
+  layers; otherwise the batch key also groups requests by adapter.
+- Each row's end is decided one token at a time: EOS, a stop string, its own
+  ``max_new_tokens``, a failed draft check, cancellation or timeout; streaming feeds an
+  ``IncrementalDecoder`` per row.
 - fp32 on CPU (bf16 is several times slower on the target CPUs), bf16 on CUDA (fp16 without bf16
   support); ``quantize="int8"`` puts int8 weights on CPU (``quantize.py``).
-- Prompt KV is reused across requests (``prefix_cache.py``): a batch whose rows start with a
-  stored prompt prefills only the rest (``[cached][pad][rest]`` layout); after each batch every
-  row's prompt KV is stored. ``prefix_cache_mb=0`` turns it off.
+- Prompt KV is reused across requests (``prefix_cache.py``): a row whose prompt starts with a
+  stored prompt prefills only the rest; every prompt's KV is stored after its prefill.
+  ``prefix_cache_mb=0`` turns it off.
 - Settings not exposed by ``GenerationRequest`` (top_k, repetition_penalty) come from the
   model's own ``generation_config.json``.
 """
@@ -27,78 +27,21 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import torch
-from transformers import (
-    AutoModelForCausalLM,
-    AutoTokenizer,
-    GenerationConfig,
-    LogitsProcessorList,
-    PreTrainedTokenizerBase,
-    StoppingCriteria,
-    StoppingCriteriaList,
-)
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
-from smallretail_llm.batcher import Batcher, BatchingConfig, Job, sampling_key
-from smallretail_llm.engine import (
-    BASE_ADAPTER,
-    FinishReason,
-    GenerationRequest,
-    GenerationResult,
-    UnknownAdapter,
-)
+from smallretail_llm.batcher import Batcher, BatchingConfig, Intake, Job, sampling_key
+from smallretail_llm.engine import BASE_ADAPTER, GenerationRequest, UnknownAdapter
 from smallretail_llm.local_engine import BatchedEngine, IncrementalDecoder, Prompt, tokenize_prompt
-from smallretail_llm.mixed_lora import mixable, mixed_adapters
-from smallretail_llm.prefix_cache import PrefixCache, pad_rows, supports
+from smallretail_llm.mixed_lora import MixedLora, mixable
+from smallretail_llm.prefix_cache import PrefixCache, supports
+from smallretail_llm.step_loop import StepLoop
 
 __all__ = ["BatchedEngine", "IncrementalDecoder", "Prompt", "TransformersEngine", "tokenize_prompt"]
 
 logger = logging.getLogger(__name__)
-
-
-class _Rows(StoppingCriteria):
-    """Per-token bookkeeping for every row of a batch: records tokens, streams text, and says
-    which rows are finished (the rest keep generating)."""
-
-    def __init__(
-        self, jobs: Sequence[Job], tokenizer: PreTrainedTokenizerBase, eos_ids: frozenset[int]
-    ) -> None:
-        self.jobs = jobs
-        self.eos_ids = eos_ids
-        self.tokens: list[list[int]] = [[] for _ in jobs]
-        self.reasons: list[FinishReason | None] = [None] * len(jobs)
-        self.decoders = [IncrementalDecoder(tokenizer, job.request.stop) for job in jobs]
-
-    def __call__(self, input_ids: torch.LongTensor, scores: object, **kwargs) -> torch.BoolTensor:
-        for row, token in enumerate(input_ids[:, -1].tolist()):
-            if self.reasons[row] is None:
-                self._step(row, token)
-        return torch.tensor([r is not None for r in self.reasons], device=input_ids.device)
-
-    def _step(self, row: int, token: int) -> None:
-        job = self.jobs[row]
-        reason = job.should_stop()
-        if reason is None and token in self.eos_ids and not job.request.ignore_eos:
-            reason = "stop"
-        if reason is None:
-            self.tokens[row].append(token)
-            delta = self.decoders[row].push(token)
-            job.emit(delta)
-            if self.decoders[row].stopped:
-                reason = "stop"
-            elif job.request.check is not None and delta.rstrip(" ").endswith((".", "!", "?", "\n")):
-                if job.request.check(self.decoders[row].text):  # fail fast: already a failed draft
-                    reason = "rejected"
-            elif len(self.tokens[row]) >= job.data.limit:  # type: ignore[attr-defined]
-                reason = "length"
-        if reason is not None:
-            self.finish(row, reason)
-
-    def finish(self, row: int, reason: FinishReason) -> None:
-        self.reasons[row] = reason
-        self.jobs[row].emit(self.decoders[row].finish())
 
 
 class TransformersEngine(BatchedEngine):
@@ -152,6 +95,7 @@ class TransformersEngine(BatchedEngine):
             config=batching,
             batch_key=self._batch_key,
             clock=clock,
+            joins=True,
         )
         # Loaded in the worker thread that will run it (see Batcher.run_in_worker).
         base = self._batcher.run_in_worker(self._load, model, adapters, quantize, local)
@@ -164,6 +108,12 @@ class TransformersEngine(BatchedEngine):
         self.prefix_cache: PrefixCache | None = None
         if prefix_cache_mb > 0 and supports(text_config):
             self.prefix_cache = PrefixCache(max_bytes=int(prefix_cache_mb * 2**20))
+        self._steps = StepLoop(
+            self._model, name=self.name, tokenizer=self.tokenizer, eos_ids=self._eos_ids,
+            max_rows=self._batcher.config.max_batch_size, prefix_cache=self.prefix_cache,
+            token_table=lambda: self.token_table,
+            mixed=MixedLora(self._model, BASE_ADAPTER) if self._mixed_ok else None,
+            dtype=self.dtype, device=self.device)
         self._ready = True
         logger.info(
             "loaded %s on %s (%s), adapters: %s", self.name, self.device, self.dtype, self._adapters
@@ -215,81 +165,10 @@ class TransformersEngine(BatchedEngine):
 
     # -- running (worker thread) ---------------------------------------------------------------
 
-    def _run_batch(self, jobs: Sequence[Job]) -> list[GenerationResult]:
+    def _run_batch(self, jobs: Sequence[Job], intake: Intake) -> None:
         if self._num_threads and torch.get_num_threads() != self._num_threads:
             torch.set_num_threads(self._num_threads)  # OpenMP keeps a count per thread
-        prompts: list[Prompt] = [job.data for job in jobs]  # type: ignore[misc]
-        # cache entries per (adapter, shop): no cross-tenant prefix reuse (a timing oracle)
-        keys = [((job.request.adapter or BASE_ADAPTER, job.request.tenant), p.ids)
-                for job, p in zip(jobs, prompts)]
-        cached, past = 0, None
-        if self.prefix_cache is not None:
-            cached, past = self.prefix_cache.batch_prefix(keys)
-        ids, mask = pad_rows([p.ids for p in prompts], self._pad_id, cached)
-        input_ids = torch.tensor(ids, device=self.device)
-        attention_mask = torch.tensor(mask, device=self.device)
-        first = jobs[0].request  # the batch key makes sampling settings equal across rows
-        config = GenerationConfig(
-            max_new_tokens=max(p.limit for p in prompts),
-            do_sample=not first.greedy,
-            # greedy: neutral values, so the model's own sampling defaults do not leak in
-            temperature=1.0 if first.greedy else first.temperature,
-            top_p=1.0 if first.greedy else first.top_p,
-            eos_token_id=[],
-            pad_token_id=self._pad_id,
-            return_dict_in_generate=self.prefix_cache is not None,  # to store the prompt KV
-        )
-        rows = _Rows(jobs, self.tokenizer, self._eos_ids)
-        context, kwargs = self._adapter_context(jobs)
-        if any(job.request.constraint is not None for job in jobs):
-            from smallretail_llm.constrained_logits import RowConstraints
-
-            kwargs["logits_processor"] = LogitsProcessorList([RowConstraints(
-                [job.request.constraint for job in jobs], self.token_table,
-                lambda row: rows.tokens[row] if rows.reasons[row] is None else None,
-                greedy=first.greedy)])
-        with torch.inference_mode(), context:
-            if first.seed is not None and not first.greedy:
-                torch.manual_seed(first.seed)  # seeded requests run alone (sampling_key)
-            out = self._model.generate(
-                input_ids=input_ids,
-                attention_mask=attention_mask,
-                generation_config=config,
-                stopping_criteria=StoppingCriteriaList([rows]),
-                cache=past,
-                **kwargs,
-            )
-        if self.prefix_cache is not None and out.cache is not None:
-            self.prefix_cache.add_from_batch(
-                out.cache, attention_mask, input_ids.shape[1], keys
-            )
-        results = []
-        for row, (job, prompt) in enumerate(zip(jobs, prompts, strict=True)):
-            if rows.reasons[row] is None:  # generate ended first (cannot happen, but be safe)
-                rows.finish(row, "length")
-            results.append(
-                GenerationResult(
-                    text=rows.decoders[row].text,
-                    prompt_tokens=len(prompt.ids),
-                    completion_tokens=len(rows.tokens[row]),
-                    finish_reason=rows.reasons[row] or "length",
-                    model=job.request.adapter or self.name,
-                    token_ids=tuple(rows.tokens[row]),
-                )
-            )
-        return results
-
-    def _adapter_context(self, jobs: Sequence[Job]) -> tuple[AbstractContextManager, dict]:
-        if not self._adapters:
-            return nullcontext(), {}
-        names = [job.request.adapter or BASE_ADAPTER for job in jobs]
-        if self._mixed_ok and names != [BASE_ADAPTER] * len(names):  # one adapter or several
-            return mixed_adapters(self._model, names, BASE_ADAPTER), {}
-        # not mixable: the batch key grouped the batch by adapter
-        if names[0] == BASE_ADAPTER:
-            return self._model.disable_adapter(), {}
-        self._model.set_adapter(names[0])
-        return nullcontext(), {}
+        self._steps.run(jobs, intake)
 
 
 def _default_dtype(device: torch.device) -> torch.dtype:

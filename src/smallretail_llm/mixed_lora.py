@@ -5,14 +5,16 @@ per adapter at every decode step: index lists built in Python, a gather and a sc
 adapter and layer. On a small model that bookkeeping costs more than the matmuls (a batch over
 4 adapters ran 1.45x the time of the same batch on one adapter, nano, eval/bench_adapters.py).
 
-Here each LoRA layer gets, once per batch, its adapters' A matrices side by side (in x k*r) and
-their B matrices stacked, scaling folded in (k*r x out); a row mask keeps each row's own block
-of the k*r intermediate. So a step costs ``((x @ A) * mask) @ B`` per layer, whatever the
-adapters, and each row gets exactly its adapter's ``B(A(x)) * scaling`` (a base row: nothing).
-A batch on one adapter takes the same path without the mask: fewer small ops per layer than
-peft's own forward (nano, 8 rows: 18% less decode time). Plain LoRA on Linear layers only;
-anything else (DoRA, LoRA on embeddings) is what peft's own path is for, and ``mixable`` says
-which a model is.
+Here each LoRA layer gets, once when ``MixedLora`` is built, all its adapters' A matrices side
+by side (in x k*r) and their B matrices stacked, scaling folded in (k*r x out); a row mask keeps
+each row's own block of the k*r intermediate. So a step costs ``((x @ A) * mask) @ B`` per
+layer, whatever the adapters, and each row gets exactly its adapter's ``B(A(x)) * scaling``
+(a base row: nothing). A batch on one adapter uses that adapter's own A and B without a mask:
+fewer small ops per layer than peft's own forward (nano, 8 rows: 18% less decode time).
+The rows of a running batch change at any decode step (continuous batching), so ``select``
+only rebuilds the masks, one per group of layers with the same adapters (the stacking is not
+redone). Plain LoRA on Linear layers only; anything else (DoRA, LoRA on embeddings) is what
+peft's own path is for, and ``mixable`` says which a model is.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import torch
 
@@ -32,64 +35,117 @@ def mixable(model: torch.nn.Module) -> bool:
     return all(isinstance(m, Linear) and not m.lora_variant and not m.merged for m in layers)
 
 
-@contextmanager
-def mixed_adapters(model: torch.nn.Module, names: Sequence[str], base: str) -> Iterator[None]:
-    """Inside this block, a forward of `model` (batch first) runs row i on adapter `names[i]`
-    (`base`: no adapter). Every LoRA Linear's forward is replaced for the block and restored
-    after it, also when the block raises."""
-    from peft.tuners.lora import Linear
+class MixedLora:
+    """Every LoRA Linear of a peft model, patched so that a forward (batch first) runs row i on
+    adapter ``names[i]`` of the last ``select`` (``base``: no adapter). ``close`` restores
+    peft's own forward."""
 
-    adapters = [name for name in dict.fromkeys(names) if name != base]
-    patched: list[torch.nn.Module] = []
-    try:
+    def __init__(self, model: torch.nn.Module, base: str) -> None:
+        from peft.tuners.lora import Linear
+
+        self.base = base
+        self._groups: dict[tuple, _Group] = {}  # one per set of adapters (and ranks)
+        self._patched: list[torch.nn.Module] = []
         for layer in model.modules():
             if not isinstance(layer, Linear):
                 continue
-            stacked = _stacked(layer, adapters, names)
-            if stacked is not None:
-                layer.forward = functools.partial(_forward, layer, *stacked)
-                patched.append(layer)
-            else:  # no adapter of this batch on this layer: the base layer alone
-                layer.forward = layer.base_layer.forward
-                patched.append(layer)
+            stacks, spans = _stacks(layer)
+            key = tuple(spans.items())
+            if key not in self._groups:
+                some = next(iter(stacks.values()), (torch.empty(0),))[0]
+                self._groups[key] = _Group(spans, some.device, some.dtype)
+            group = self._groups[key]
+            layer.forward = functools.partial(_forward, layer, stacks, group)
+            self._patched.append(layer)
+
+    def select(self, names: Sequence[str]) -> None:
+        """The adapter of every row of the next forward passes."""
+        for group in self._groups.values():
+            group.select(names, self.base)
+
+    def close(self) -> None:
+        for layer in self._patched:
+            del layer.forward  # the instance attribute; the class's forward shows again
+        self._patched.clear()
+
+
+@contextmanager
+def mixed_adapters(model: torch.nn.Module, names: Sequence[str], base: str) -> Iterator[None]:
+    """Inside this block, a forward of `model` runs row i on adapter `names[i]` (`base`: no
+    adapter); the layers are restored after it, also when the block raises."""
+    mixed = MixedLora(model, base)
+    try:
+        mixed.select(names)
         yield
     finally:
-        for layer in patched:
-            del layer.forward  # the instance attribute; the class's forward shows again
+        mixed.close()
 
 
-def _stacked(layer, adapters: list[str], names: Sequence[str]
-             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
-    """(A side by side, B stacked with scaling, row mask) for the adapters of this batch that
-    this layer has, or None when it has none of them."""
-    a_blocks, b_blocks, spans = [], [], {}
+_ALL = None  # the key of a layer's stack of every adapter
+
+
+@dataclass
+class _Group:
+    """Layers with the same adapters: what their rows use now. ``adapter``: one adapter for
+    every row (its own A and B, no mask); ``mask``: several, over the stack of all; neither:
+    the base layer alone."""
+
+    spans: dict[str, tuple[int, int]]  # adapter -> its columns in the stacked A
+    device: torch.device
+    dtype: torch.dtype
+    adapter: str | None = None
+    mask: torch.Tensor | None = None
+    active: bool = False
+    _masks: dict[tuple[str, ...], torch.Tensor] = field(default_factory=dict)
+
+    def select(self, names: Sequence[str], base: str) -> None:
+        present = [name for name in names if name in self.spans]
+        self.active = bool(present)
+        self.adapter, self.mask = None, None
+        if not present:
+            return
+        if len(present) == len(names) and len(set(present)) == 1:
+            self.adapter = present[0]
+            return
+        key = tuple(names)
+        mask = self._masks.get(key)
+        if mask is None:
+            width = max(end for _, end in self.spans.values())
+            mask = torch.zeros(len(names), 1, width, device=self.device, dtype=self.dtype)
+            for row, name in enumerate(names):
+                if name in self.spans:
+                    start, end = self.spans[name]
+                    mask[row, 0, start:end] = 1
+            if len(self._masks) > 256:  # row layouts seen recently; a bound, not a policy
+                self._masks.clear()
+            self._masks[key] = mask
+        self.mask = mask
+
+
+def _stacks(layer) -> tuple[dict, dict[str, tuple[int, int]]]:
+    """Each adapter's (A^T, B^T * scaling) and all of them stacked (key ``_ALL``), and the
+    columns each adapter takes in the stack."""
+    stacks, spans = {}, {}
     width = 0
-    for name in adapters:
-        if name not in layer.lora_A:
-            continue
-        a = layer.lora_A[name].weight  # (r, in)
-        b = layer.lora_B[name].weight * layer.scaling[name]  # (out, r)
-        a_blocks.append(a.t())
-        b_blocks.append(b.t())
-        spans[name] = (width, width + a.shape[0])
-        width += a.shape[0]
-    if not a_blocks:
-        return None
-    mask = None  # every row on the one adapter: nothing to mask
-    if len(spans) > 1 or any(name not in spans for name in names):
-        mask = torch.zeros(len(names), 1, width, dtype=a_blocks[0].dtype,
-                           device=a_blocks[0].device)
-        for row, name in enumerate(names):
-            if name in spans:
-                start, end = spans[name]
-                mask[row, 0, start:end] = 1
-    return torch.cat(a_blocks, dim=1), torch.cat(b_blocks, dim=0), mask
+    for name in layer.lora_A:
+        a = layer.lora_A[name].weight.t().contiguous()  # (in, r)
+        b = (layer.lora_B[name].weight * layer.scaling[name]).t().contiguous()  # (r, out)
+        stacks[name] = (a, b)
+        spans[name] = (width, width + a.shape[1])
+        width += a.shape[1]
+    if stacks:
+        stacks[_ALL] = (torch.cat([a for a, _ in stacks.values()], dim=1),
+                        torch.cat([b for _, b in stacks.values()], dim=0))
+    return stacks, spans
 
 
-def _forward(layer, a: torch.Tensor, b: torch.Tensor, mask: torch.Tensor | None,
-             x: torch.Tensor, *args, **kwargs) -> torch.Tensor:
+def _forward(layer, stacks: dict, group: _Group, x: torch.Tensor, *args, **kwargs
+             ) -> torch.Tensor:
     result = layer.base_layer(x, *args, **kwargs)
+    if not group.active:
+        return result
+    a, b = stacks[group.adapter]  # (group.adapter None: the stack of all, with the mask)
     hidden = x.to(a.dtype) @ a
-    if mask is not None:
-        hidden.mul_(mask if x.dim() == 3 else mask[:, 0])
+    if group.mask is not None:
+        hidden.mul_(group.mask if x.dim() == 3 else group.mask[:, 0])
     return result + (hidden @ b).to(result.dtype)

@@ -10,14 +10,13 @@ How it stays correct:
 - An entry belongs to one adapter: LoRA changes the K/V projections, so the same text under
   another adapter is another entry. The engine makes that key (adapter, shop): a prefix one shop
   sent is never reused for another, or a fast answer would tell a shop what another typed.
-- A hit always leaves at least one prompt token uncached: ``generate`` needs one new token to
+- A hit always leaves at least one prompt token uncached: the prefill needs one new token to
   produce the first logits.
-- One batch uses one cached length ``L`` (the shortest hit over its rows); every row's first ``L``
-  prompt tokens come from the cache, the rest is placed after padding in the middle
-  (``[cached L][pad][rest]``) with the attention mask zero on the padding. Position ids come
-  from the mask (``cumsum``), so each row sees the same positions as without padding.
-- Stored tensors are never handed out: a batch gets fresh copies, and ``DynamicLayer.update``
-  concatenates into new tensors anyway.
+- Each row looks up its own longest hit (``lookup``); the engine copies that many positions into
+  the row's slot of its KV cache (``kv_slots.py``) and prefills the rest at the positions that
+  follow, so the row sees exactly the positions it would see without the cache.
+- Stored tensors are never written: the engine copies them into its slots, and stores copies of
+  a row's prompt KV (``SlotCache.row_kv``).
 - Only caches made of plain full-attention layers are supported (sliding-window or linear
   attention layers cannot be cut at an arbitrary token); ``supports`` says so up front.
 
@@ -47,9 +46,9 @@ _Key = tuple[Hashable, tuple[int, ...]]  # (adapter, prompt ids)
 class PrefixCacheStats:
     """Counters for metrics and the bench (updated in the worker thread)."""
 
-    lookups: int = 0  # batches looked up
-    hits: int = 0  # batches that reused a prefix
-    reused_tokens: int = 0  # prompt tokens not prefilled thanks to the cache (all rows)
+    lookups: int = 0  # prompts looked up
+    hits: int = 0  # prompts that reused a prefix
+    reused_tokens: int = 0  # prompt tokens not prefilled thanks to the cache
     entries: int = 0
     bytes: int = 0
     evictions: int = 0
@@ -79,19 +78,6 @@ def common_prefix(a: torch.Tensor, b: torch.Tensor) -> int:
         return 0
     differ = (a[:n] != b[:n]).nonzero()
     return int(differ[0, 0]) if len(differ) else n
-
-
-def pad_rows(rows: Sequence[Sequence[int]], pad_id: int, cached: int = 0
-             ) -> tuple[list[list[int]], list[list[int]]]:
-    """Input ids and attention mask of one batch: left padding, or with a cached prefix of
-    ``cached`` tokens, padding between the prefix and the rest of each row."""
-    width = max(len(r) for r in rows)
-    ids, mask = [], []
-    for row in rows:
-        pad = width - len(row)
-        ids.append([*row[:cached], *[pad_id] * pad, *row[cached:]])
-        mask.append([1] * cached + [0] * pad + [1] * (len(row) - cached))
-    return ids, mask
 
 
 class PrefixCache:
@@ -131,30 +117,22 @@ class PrefixCache:
             return 0, None
         return best, found
 
-    def batch_prefix(
-        self, rows: Sequence[tuple[Hashable, Sequence[int]]]
-    ) -> tuple[int, DynamicCache | None]:
-        """A fresh cache holding the first ``L`` tokens of every row, for one batch; ``L`` is
-        the shortest hit over the rows. (0, None) when any row misses."""
+    def lookup(self, adapter: Hashable, ids: Sequence[int]) -> tuple[int, tuple[KV, ...]]:
+        """The longest usable stored prefix of one prompt: (length, the stored layers, to be
+        copied from, never written). (0, ()) on a miss."""
         self.stats.lookups += 1
-        hits = [self.match(adapter, ids) for adapter, ids in rows]
-        length = min(n for n, _ in hits)
-        if length < self.min_tokens:
-            return 0, None
-        entries = []
-        for _, key in hits:
-            self._entries.move_to_end(key)  # type: ignore[arg-type]  # recently used
-            entries.append(self._entries[key])  # type: ignore[index]
-        layers = [  # cat copies: the stored tensors are never handed out
-            (
-                torch.cat([e.layers[i][0][:, :, :length] for e in entries]),
-                torch.cat([e.layers[i][1][:, :, :length] for e in entries]),
-            )
-            for i in range(len(entries[0].layers))
-        ]
+        length, key = self.match(adapter, ids)
+        if key is None:
+            return 0, ()
+        self._entries.move_to_end(key)  # recently used
         self.stats.hits += 1
-        self.stats.reused_tokens += length * len(rows)
-        return length, DynamicCache(ddp_cache_data=layers)
+        self.stats.reused_tokens += length
+        return length, self._entries[key].layers
+
+    def __contains__(self, key: tuple[Hashable, Sequence[int]]) -> bool:
+        """Whether (adapter, prompt ids) is stored (so the engine need not copy it out)."""
+        adapter, ids = key
+        return (adapter, tuple(ids)) in self._entries
 
     # -- storing -------------------------------------------------------------------------------
 
@@ -175,29 +153,3 @@ class PrefixCache:
             self.stats.bytes -= old.nbytes
             self.stats.evictions += 1
         self.stats.entries = len(self._entries)
-
-    def add_from_batch(
-        self,
-        cache: DynamicCache,
-        attention_mask: torch.Tensor,
-        prompt_width: int,
-        rows: Sequence[tuple[Hashable, Sequence[int]]],
-    ) -> None:
-        """Store each row's prompt KV out of the cache a batched ``generate`` returned: the row's
-        prompt sits at the positions where its mask is 1 among the first ``prompt_width``."""
-        for row, (adapter, ids) in enumerate(rows):
-            if (adapter, tuple(ids)) in self._entries or len(ids) < self.min_tokens:
-                continue
-            where = attention_mask[row, :prompt_width].nonzero().flatten()
-            if len(where) != len(ids):  # should not happen; never store a misaligned state
-                logger.warning("prefix cache: row %d has %d masked tokens for %d ids",
-                               row, len(where), len(ids))
-                continue
-            layers = [
-                (
-                    layer.keys[row : row + 1].index_select(2, where),
-                    layer.values[row : row + 1].index_select(2, where),
-                )
-                for layer in cache.layers
-            ]
-            self.add(adapter, ids, layers)

@@ -1,0 +1,255 @@
+"""The transformers engine's decode loop: continuous batching over a ``SlotCache``.
+
+A run starts with the batch the ``Batcher`` gathered and then, between decode steps, takes in
+requests that arrived meanwhile (``Intake.take``) and answers every row the moment it ends
+(``Intake.answer``): iteration-level scheduling, as vLLM and llama.cpp's server do it.
+
+- A joining row is prefilled on its own (its cached prompt prefix copied in first, the rest
+  run at the positions that follow), then decodes with the others: one forward per step for
+  every row, each at its own position (``kv_slots.py``).
+- Each row's end is decided here, one token at a time (``_Row.push``): EOS, a stop string, its
+  own ``max_new_tokens``, a failed draft check, cancellation or timeout.
+- Token choice follows transformers' ``generate``: the model's repetition penalty, then the
+  per-row record constraint (``RowConstraints``), then for sampling temperature, the model's
+  top-k and the request's top-p. Settings not in ``GenerationRequest`` come from the model's
+  own ``generation_config.json``.
+- Adapters per row: ``MixedLora`` when every adapter is plain LoRA (rows of any adapters share
+  a step); otherwise the batch key keeps one adapter per run and peft's own forward runs.
+
+Why not transformers' own continuous batching (``generate_batch``): it takes no per-row logits
+processors, stopping checks or adapters, which every request here has.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from transformers import (
+    LogitsProcessorList,
+    PreTrainedTokenizerBase,
+    RepetitionPenaltyLogitsProcessor,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
+)
+
+from smallretail_llm.batcher import Intake, Job
+from smallretail_llm.engine import BASE_ADAPTER, FinishReason, GenerationRequest, GenerationResult
+from smallretail_llm.kv_slots import SlotCache
+from smallretail_llm.local_engine import IncrementalDecoder, Prompt
+from smallretail_llm.mixed_lora import MixedLora
+from smallretail_llm.prefix_cache import PrefixCache
+
+
+@dataclass(eq=False)
+class _Row:
+    """One request in the running batch: its tokens, its text so far, and why it ended."""
+
+    job: Job
+    decoder: IncrementalDecoder
+    eos_ids: frozenset[int]
+    tokens: list[int] = field(default_factory=list)
+    reason: FinishReason | None = None
+
+    @property
+    def prompt(self) -> Prompt:
+        return self.job.data  # type: ignore[return-value]
+
+    @property
+    def adapter(self) -> str:
+        return self.job.request.adapter or BASE_ADAPTER
+
+    def push(self, token: int) -> None:
+        """Record the next token, stream its text, and decide whether the row ends."""
+        job = self.job
+        reason = job.should_stop()
+        if reason is None and token in self.eos_ids and not job.request.ignore_eos:
+            reason = "stop"
+        if reason is None:
+            self.tokens.append(token)
+            delta = self.decoder.push(token)
+            job.emit(delta)
+            if self.decoder.stopped:
+                reason = "stop"
+            elif job.request.check is not None and delta.rstrip(" ").endswith((".", "!", "?", "\n")):
+                if job.request.check(self.decoder.text):  # fail fast: already a failed draft
+                    reason = "rejected"
+            elif len(self.tokens) >= self.prompt.limit:
+                reason = "length"
+        if reason is not None:
+            self.reason = reason
+            job.emit(self.decoder.finish())
+
+    def result(self, model_name: str) -> GenerationResult:
+        return GenerationResult(
+            text=self.decoder.text,
+            prompt_tokens=len(self.prompt.ids),
+            completion_tokens=len(self.tokens),
+            finish_reason=self.reason or "length",
+            model=self.job.request.adapter or model_name,
+            token_ids=tuple(self.tokens),
+        )
+
+
+class _Chooser:
+    """Picks each row's next token from its logits (see the module docstring for the order)."""
+
+    def __init__(self, request: GenerationRequest, defaults: object, table: Callable) -> None:
+        self.greedy = request.greedy
+        penalty = getattr(defaults, "repetition_penalty", None)
+        self._penalty = (RepetitionPenaltyLogitsProcessor(penalty)
+                         if penalty not in (None, 1.0) else None)
+        self._warpers = LogitsProcessorList()
+        if not self.greedy:
+            top_k = getattr(defaults, "top_k", None)
+            if request.temperature != 1.0:
+                self._warpers.append(TemperatureLogitsWarper(request.temperature))
+            if top_k:
+                self._warpers.append(TopKLogitsWarper(top_k))
+            if request.top_p < 1.0:
+                self._warpers.append(TopPLogitsWarper(request.top_p))
+        self._table = table
+        self._constraints = None  # built when the rows change
+        self._rows: Sequence[_Row] = ()
+
+    def rows_changed(self, rows: Sequence[_Row]) -> None:
+        self._rows = rows
+        self._constraints = None
+        if any(row.job.request.constraint is not None for row in rows):
+            from smallretail_llm.constrained_logits import RowConstraints
+
+            self._constraints = RowConstraints(
+                [row.job.request.constraint for row in rows], self._table(),
+                lambda i: rows[i].tokens if rows[i].reason is None else None,
+                greedy=self.greedy)
+
+    def __call__(self, logits: torch.Tensor) -> list[int]:
+        """``logits``: float32 [rows, vocabulary], one row per ``rows_changed`` row."""
+        if self._penalty is not None:
+            for i, row in enumerate(self._rows):  # each row's own prompt and tokens
+                ids = torch.tensor([[*row.prompt.ids, *row.tokens]], device=logits.device)
+                logits[i : i + 1] = self._penalty(ids, logits[i : i + 1])
+        if self._constraints is not None:
+            logits = self._constraints(None, logits)
+        if self.greedy:
+            return logits.argmax(dim=-1).tolist()
+        logits = self._warpers(None, logits)
+        probs = torch.softmax(logits, dim=-1)
+        return torch.multinomial(probs, num_samples=1)[:, 0].tolist()
+
+
+class StepLoop:
+    """Runs batches for one loaded model (``run``, in the Batcher's worker thread)."""
+
+    def __init__(self, model: torch.nn.Module, *, name: str, tokenizer: PreTrainedTokenizerBase,
+                 eos_ids: frozenset[int], max_rows: int, prefix_cache: PrefixCache | None,
+                 token_table: Callable, mixed: MixedLora | None, dtype: torch.dtype,
+                 device: torch.device) -> None:
+        self._model = model
+        self._name = name
+        self._tokenizer = tokenizer
+        self._eos_ids = eos_ids
+        self._max_rows = max_rows
+        self.prefix_cache = prefix_cache
+        self._token_table = token_table
+        self._mixed = mixed
+        self._dtype, self._device = dtype, device
+        self._config = model.config.get_text_config()
+        self._defaults = getattr(model, "generation_config", None)
+        # (refuses unsupported attention now; allocates on first use)
+        self._cache = SlotCache(self._config, max_rows, dtype=dtype, device=device)
+
+    def run(self, jobs: Sequence[Job], intake: Intake) -> None:
+        first = jobs[0].request  # the batch key makes sampling settings equal across rows
+        choose = _Chooser(first, self._defaults, self._token_table)
+        cache = self._cache
+        cache.clear()
+        rows: list[_Row] = []
+        joining = list(jobs)
+        with torch.inference_mode(), self._adapter_context(first):
+            if first.seed is not None and not first.greedy:
+                torch.manual_seed(first.seed)  # seeded requests run alone (sampling_key)
+            while True:
+                room = self._max_rows - len(rows) - len(joining)
+                if room > 0 and intake.waiting():
+                    joining += intake.take(room)
+                if joining:
+                    for job in joining:
+                        self._join(job, rows, cache, choose)
+                    joining = []
+                    self._rows_changed(rows, choose)
+                    self._leave(rows, cache, intake, choose)
+                if not rows:
+                    if intake.waiting() and (joining := intake.take(self._max_rows)):
+                        continue
+                    return
+                self._step(rows, cache, choose)
+                intake.stepped(len(rows))
+                self._leave(rows, cache, intake, choose)
+
+    def _join(self, job: Job, rows: list[_Row], cache: SlotCache, choose: _Chooser) -> None:
+        """Prefill one request into a new row and choose its first token."""
+        row = _Row(job, IncrementalDecoder(self._tokenizer, job.request.stop), self._eos_ids)
+        prompt = row.prompt
+        index = cache.add_row(len(prompt.ids) + prompt.limit)
+        rows.append(row)
+        # cache entries per (adapter, shop): no cross-tenant prefix reuse (a timing oracle)
+        key: Hashable = (row.adapter, job.request.tenant)
+        cached = 0
+        if self.prefix_cache is not None:
+            cached, layers = self.prefix_cache.lookup(key, prompt.ids)
+            if cached:
+                cache.write_prefix(index, layers, cached)
+        if self._mixed is not None:
+            self._mixed.select([row.adapter])
+        rest = prompt.ids[cached:]
+        positions, mask = cache.prefill(index, len(rest))
+        logits = self._forward(torch.tensor([rest], device=self._device), positions, mask, cache)
+        if self.prefix_cache is not None and (key, prompt.ids) not in self.prefix_cache:
+            self.prefix_cache.add(key, prompt.ids, cache.row_kv(index))
+        choose.rows_changed([row])
+        row.push(choose(logits)[0])
+
+    def _step(self, rows: list[_Row], cache: SlotCache, choose: _Chooser) -> None:
+        """One decode step: every row's last token in, every row's next token out."""
+        ids = torch.tensor([[row.tokens[-1]] for row in rows], device=self._device)
+        positions, mask = cache.decode()
+        tokens = choose(self._forward(ids, positions, mask, cache))
+        for row, token in zip(rows, tokens, strict=True):
+            row.push(token)
+
+    def _forward(self, ids: torch.Tensor, positions: torch.Tensor, mask: object,
+                 cache: SlotCache) -> torch.Tensor:
+        """The last position's logits of every row, as float32 (a copy the chooser may write)."""
+        out = self._model(input_ids=ids, position_ids=positions, attention_mask=mask,
+                          cache=cache, use_cache=True, logits_to_keep=1)
+        return out.logits[:, -1].to(dtype=torch.float32, copy=True)
+
+    def _leave(self, rows: list[_Row], cache: SlotCache, intake: Intake,
+               choose: _Chooser) -> None:
+        """Answer the rows that ended and free their slots (the last row moves in)."""
+        ended = [i for i, row in enumerate(rows) if row.reason is not None]
+        for i in reversed(ended):  # highest first: the row that moves in has not ended
+            intake.answer(rows[i].job, rows[i].result(self._name))
+            cache.remove_row(i)
+            rows[i] = rows[-1]
+            rows.pop()
+        if ended:
+            self._rows_changed(rows, choose)
+
+    def _rows_changed(self, rows: list[_Row], choose: _Chooser) -> None:
+        choose.rows_changed(rows)
+        if self._mixed is not None and rows:
+            self._mixed.select([row.adapter for row in rows])
+
+    def _adapter_context(self, request: GenerationRequest) -> contextlib.AbstractContextManager:
+        """Adapters peft must run itself (not mixable): one per run, set by the batch key."""
+        if self._mixed is not None or not hasattr(self._model, "peft_config"):
+            return contextlib.nullcontext()
+        if request.adapter is None:
+            return self._model.disable_adapter()
+        self._model.set_adapter(request.adapter)
+        return contextlib.nullcontext()
