@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 EXTRAS := ml,serve,eval,postgres,dev
 SR_HOME ?= $(or $(SMALLRETAIL_HOME),$(HOME)/.cache/smallretail)
 
-.PHONY: install llama nano image image-test demo train eval eval-unseen bench test test-slow lint samples clean
+.PHONY: install llama llama-server nano image image-test demo train eval eval-unseen bench test test-slow lint samples clean
 
 # torch==2.13.0 resolves to the CPU wheel on local disk; constraints.txt pins every other package.
 $(STAMP): pyproject.toml constraints.txt
@@ -28,6 +28,17 @@ llama: install
 	tar -xzf $(SR_HOME)/llama.cpp/$(LLAMA_CPP).tar.gz -C $(SR_HOME)/llama.cpp --strip-components=3 \
 		$(LLAMA_CPP)/vendor/llama.cpp/convert_hf_to_gguf.py \
 		$(LLAMA_CPP)/vendor/llama.cpp/conversion $(LLAMA_CPP)/vendor/llama.cpp/gguf-py
+
+# llama.cpp's own server, the peer eval/bench_peer.py measures our serving against (optional; skipped
+# there when missing): built from the vendored sources of the same release (~10 min on 2 cores, once).
+LLAMA_SERVER := $(SR_HOME)/llama.cpp/build/bin/llama-server
+llama-server: llama
+	test -x $(LLAMA_SERVER) || ( mkdir -p $(SR_HOME)/llama.cpp/src \
+		&& tar -xzf $(SR_HOME)/llama.cpp/$(LLAMA_CPP).tar.gz -C $(SR_HOME)/llama.cpp/src \
+			--strip-components=3 $(LLAMA_CPP)/vendor/llama.cpp \
+		&& cmake -S $(SR_HOME)/llama.cpp/src -B $(SR_HOME)/llama.cpp/build -DLLAMA_CURL=OFF \
+			-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=Release \
+		&& cmake --build $(SR_HOME)/llama.cpp/build --target llama-server -j )
 
 # The nano base model from the sample shops (no LoRA), what the images mount in image-test.
 NANO := $(SR_HOME)/models/nano
@@ -85,6 +96,7 @@ bench: train
 	$(BIN)/python eval/bench_grounding.py
 	$(BIN)/python eval/bench_constrained.py --standin
 	$(BIN)/python eval/bench_adapters.py --standin
+	$(BIN)/python eval/bench_peer.py
 	$(BIN)/smallretail bench --out eval/reports
 
 test: install

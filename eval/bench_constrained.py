@@ -23,6 +23,7 @@ import asyncio
 import json
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from smallretail_llm.assistant import GenerationOptions
@@ -45,19 +46,27 @@ def requests(task: str, n: int, tokens: int, constrained: bool) -> list[Generati
     _, answers = split_cases(load_catalog(None), "test")
     options, out = GenerationOptions(fail_fast=False), []
     for case in answers[::max(1, len(answers) // n)][:n]:
-        record, policy = case.record, case.policy
         if task == "answer":
-            question = redact_pii(case.question).text
-            values, _ = answer_values(record, policy, question)
-            messages = render_answer(record, question, policy)
-            extras = answer_controls(options, values, record, policy, question,
-                                     answer_question(case.question, record, policy, policy.tone))
+            request = answer_request(case, tokens, options)
         else:
-            messages, _, _, extras = describe_request(options, record, "detail", policy.tone,
-                                                      policy)
-        out.append(GenerationRequest(messages=messages, max_new_tokens=tokens, ignore_eos=True,
-                                     **(extras if constrained else {})))
+            messages, _, _, extras = describe_request(options, case.record, "detail",
+                                                      case.policy.tone, case.policy)
+            request = GenerationRequest(messages=messages, max_new_tokens=tokens,
+                                        ignore_eos=True, **extras)
+        out.append(request if constrained else replace(request, constraint=None))
     return out
+
+
+def answer_request(case, tokens: int, options: GenerationOptions) -> GenerationRequest:
+    """One held-out question as serving sends it to the engine: the answer prompt and the
+    controls ``options`` turn on, a fixed number of new tokens (EOS ignored)."""
+    record, policy = case.record, case.policy
+    question = redact_pii(case.question).text
+    values, _ = answer_values(record, policy, question)
+    extras = answer_controls(options, values, record, policy, question,
+                             answer_question(case.question, record, policy, policy.tone))
+    return GenerationRequest(messages=render_answer(record, question, policy),
+                             max_new_tokens=tokens, ignore_eos=True, **extras)
 
 
 async def timed(engine, batch: list[GenerationRequest]) -> float:

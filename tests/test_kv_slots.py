@@ -33,7 +33,7 @@ def test_decode_writes_each_row_at_its_own_position_into_a_slice_view():
     cache = slots()
     for row, tokens in enumerate((3, 1)):
         cache.add_row(tokens + 4)
-        cache.prefill(row, tokens)
+        cache.prefill(row, [tokens])
         cache.update(kv(1, tokens, row + 1.0), kv(1, tokens, -row - 1.0), 0)
     positions, mask = cache.decode()
     assert positions.tolist() == [[3], [1]] and cache.lengths == [4, 2]
@@ -46,11 +46,28 @@ def test_decode_writes_each_row_at_its_own_position_into_a_slice_view():
     assert mask[:, 0, 0].tolist() == [[True] * 4, [True, True, False, False]]
 
 
+def test_rows_joining_together_are_prefilled_in_one_right_padded_forward():
+    cache = slots()
+    cache.add_row(8)
+    cache.prefill(0, [2])
+    cache.update(kv(1, 2, 1.0), kv(1, 2, 1.0), 0)  # row 0 holds 2 tokens (a cached prefix, say)
+    cache.add_row(8)
+    positions, mask = cache.prefill(0, [1, 3])  # row 0: one more token; row 1: three
+    assert positions.tolist() == [[2, 3, 4], [0, 1, 2]] and cache.lengths == [3, 3]
+    keys, _ = cache.update(torch.stack([kv(1, 3, 5.0)[0], kv(1, 3, 7.0)[0]]), kv(2, 3, 0.0), 0)
+    assert keys.shape == (2, 2, 5, 4)
+    assert keys[0, 0, :3, 0].tolist() == [1, 1, 5]  # its one real token after its own two
+    assert keys[1, 0, :3, 0].tolist() == [7, 7, 7]
+    assert mask.shape == (2, 1, 3, 5)
+    assert mask[0, 0].int().tolist() == [[1, 1, 1, 0, 0], [1, 1, 1, 1, 0], [1, 1, 1, 1, 1]]
+    assert mask[1, 0].int().tolist() == [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0]]
+
+
 def test_a_leaving_row_is_replaced_by_the_last_and_growth_keeps_what_is_held():
     cache = slots()
     for row, value in enumerate((1.0, 2.0, 3.0)):
         cache.add_row(4)
-        cache.prefill(row, 2 + row)
+        cache.prefill(row, [2 + row])
         cache.update(kv(1, 2 + row, value), kv(1, 2 + row, value), 1)
     cache.remove_row(0)
     assert cache.lengths == [4, 3]
@@ -69,7 +86,7 @@ def test_masks_are_causal_per_row_and_hide_what_lies_outside_a_window():
                       device=torch.device("cpu"))
     assert cache.layer_types == ["full_attention", "sliding_attention"]
     cache.add_row(8)
-    _, masks = cache.prefill(0, 4)
+    _, masks = cache.prefill(0, [4])
     assert masks["full_attention"][0, 0].int().tolist() == [
         [1, 0, 0, 0], [1, 1, 0, 0], [1, 1, 1, 0], [1, 1, 1, 1]]
     assert masks["sliding_attention"][0, 0].int().tolist() == [

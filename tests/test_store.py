@@ -50,6 +50,21 @@ def test_list_filter_and_paging(store):
     assert store.category_counts("s1") == {"cosmetics": 1, "processed_food": 5}
 
 
+def test_foreign_names_follow_every_change_to_other_shops_products(store, db_url):
+    store.put_product(make(shop="s1", sku="A1", brand="우리콩", manufacturer="콩마을"))
+    store.put_product(make(shop="s2", sku="B1", brand="해뜰", manufacturer="콩마을"))
+    assert store.foreign_names("s1") == ["해뜰"]  # 콩마을 is s1's maker too
+    store.put_product(make(shop="s2", sku="B1", brand="달빛"))  # an update
+    assert store.foreign_names("s1") == ["달빛"]
+    other = Store(db_url)  # another process's import: seen at the next call
+    other.put_product(make(shop="s3", sku="C1", brand="산들"))
+    assert store.foreign_names("s1") == ["달빛", "산들"]
+    assert other.delete_product("s3", "C1")
+    assert store.foreign_names("s1") == ["달빛"]
+    assert store.foreign_names("s2") == ["우리콩", "콩마을"]
+    other.engine.dispose()
+
+
 def test_record_round_trips_exactly(store):
     record = make(allergens=["우유", "대두"], notice={"food_type": "두부"}, extra={"메모": "x"},
                   keywords=["두부", "국산콩"], gtin="8801234567893")

@@ -138,7 +138,6 @@ class Intake:
         self._batcher = batcher
         self._key = key
         self.jobs = list(jobs)
-        self.step_rows: Counter[int] = Counter()  # (merged into the metrics when the run ends)
         self._loop = batcher._loop
 
     def waiting(self) -> bool:
@@ -156,8 +155,8 @@ class Intake:
         return jobs
 
     def stepped(self, rows: int) -> None:
-        """Count one decode step of ``rows`` rows."""
-        self.step_rows[rows] += 1
+        """Count one decode step of ``rows`` rows (in order with the answers that follow it)."""
+        self._call(self._batcher._stepped, rows)
 
     def answer(self, job: Job, result: GenerationResult) -> None:
         self._call(self._batcher._answer, job, result)
@@ -393,6 +392,9 @@ class Batcher:
             except RuntimeError:  # the loop closed (shutdown)
                 pass
 
+    def _stepped(self, rows: int) -> None:
+        self.metrics.step_rows[rows] += 1
+
     def _joined(self, count: int) -> None:
         self.metrics.joined_total += count
         self.metrics.running += count
@@ -432,7 +434,6 @@ class Batcher:
                     job.future.set_exception(exc)
         finally:
             metrics.running = 0
-            metrics.step_rows.update(intake.step_rows)
             self._running = []
         for job in intake.jobs:  # a runner bug, never a silent hang
             if not job.future.done():

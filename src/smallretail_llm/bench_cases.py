@@ -214,7 +214,7 @@ def profile_case(spec: Mapping[str, Any]) -> dict[str, Any]:
             cache = SlotCache(model.config.get_text_config(), 1, dtype=engine.dtype,
                               device=engine.device)
             row = cache.add_row(len(ids) + 2 * steps + 8)
-            positions, mask = cache.prefill(row, len(ids))
+            positions, mask = cache.prefill(row, [len(ids)])
             logits = model(torch.tensor([ids]), position_ids=positions, attention_mask=mask,
                            cache=cache, use_cache=True, logits_to_keep=1).logits
             token = logits[:, -1:].argmax(-1)

@@ -113,7 +113,7 @@ class TransformersEngine(BatchedEngine):
             max_rows=self._batcher.config.max_batch_size, prefix_cache=self.prefix_cache,
             token_table=lambda: self.token_table,
             mixed=MixedLora(self._model, BASE_ADAPTER) if self._mixed_ok else None,
-            dtype=self.dtype, device=self.device)
+            dtype=self.dtype, device=self.device, pad_id=self._pad_id)
         self._ready = True
         logger.info(
             "loaded %s on %s (%s), adapters: %s", self.name, self.device, self.dtype, self._adapters

@@ -49,7 +49,7 @@ class SlotCache:
         self._values: list[torch.Tensor] = []
         self.capacity = 0
         self.lengths: list[int] = []  # tokens held, per active row (row i = slot i)
-        self._write: tuple[object, object, int, int] = (0, 0, 0, 0)  # see _set_view
+        self._write: tuple = ()  # (rows, positions, end, view) of the next forward
         self._arange = torch.arange(rows, device=device)
 
     def clear(self) -> None:
@@ -99,15 +99,21 @@ class SlotCache:
 
     # -- forward passes ------------------------------------------------------------------------
 
-    def prefill(self, row: int, tokens: int) -> tuple[torch.Tensor, object]:
-        """Prepare a forward of ``tokens`` new tokens of one row: (position ids, mask)."""
-        start = self.lengths[row]
-        self._ensure(start + tokens)
-        self._write = (row, start, start + tokens, 0)
-        self.lengths[row] = start + tokens
-        positions = torch.arange(start, start + tokens, device=self._device)
-        query = positions[:, None]
-        return positions[None], self._masks(query, start + tokens, lambda m: m[None, None])
+    def prefill(self, first: int, tokens: Sequence[int]) -> tuple[torch.Tensor, object]:
+        """Prepare one forward over rows ``first, first+1, ...``, row ``i`` bringing
+        ``tokens[i]`` new tokens after what it holds, right-padded to the longest: (position
+        ids [rows, width], mask). A padded position writes past its row's length, where the
+        row's next real token overwrites it before anything attends to it."""
+        width = max(tokens)
+        starts = torch.tensor(self.lengths[first : first + len(tokens)], device=self._device)
+        self._ensure(int(starts.max()) + width)
+        positions = starts[:, None] + torch.arange(width, device=self._device)
+        rows = self._arange[first : first + len(tokens), None]
+        end = int(positions[:, -1].max()) + 1
+        self._write = (rows, positions, end, slice(first, first + len(tokens)))
+        for i, n in enumerate(tokens):
+            self.lengths[first + i] += n
+        return positions, self._masks(positions[:, :, None], end, lambda m: m[:, None])
 
     def decode(self) -> tuple[torch.Tensor, object]:
         """Prepare a forward of one new token for every row: (position ids, mask)."""
@@ -115,13 +121,14 @@ class SlotCache:
         positions = torch.tensor(self.lengths, device=self._device)
         end = max(self.lengths) + 1
         self._ensure(end)
-        self._write = (self._arange[:n], positions, end, n)
+        self._write = (self._arange[:n], positions, end, slice(0, n))
         self.lengths = [length + 1 for length in self.lengths]
         return positions[:, None], self._masks(positions[:, None], end, lambda m: m[:, None, None])
 
     def _masks(self, query: torch.Tensor, end: int, shape) -> object:
-        """Boolean masks (True: attend) per layer type; a dict when the model mixes types."""
-        keys = torch.arange(end, device=self._device)[None]
+        """Boolean masks (True: attend) per layer type; a dict when the model mixes types.
+        ``query``: each query's position, broadcast against the key positions ``0..end-1``."""
+        keys = torch.arange(end, device=self._device)
         causal = keys <= query
         masks = {FULL: shape(causal)}
         if SLIDING in self.layer_types:
@@ -134,14 +141,14 @@ class SlotCache:
                *args: object, **kwargs: object) -> KV:
         """Called by each attention layer: store the new positions, return what to attend."""
         keys, values = self._keys[layer_idx], self._values[layer_idx]
-        row, start, end, n = self._write
-        if n == 0:  # prefill of one row
-            keys[row, :, start:end] = key_states[0]
-            values[row, :, start:end] = value_states[0]
-            return keys[row : row + 1, :, :end], values[row : row + 1, :, :end]
-        keys[row, :, start] = key_states[:, :, 0]  # (row, start): index tensors, one per row
-        values[row, :, start] = value_states[:, :, 0]
-        return keys[:n, :, :end], values[:n, :, :end]
+        rows, positions, end, view = self._write
+        if positions.dim() == 2:  # prefill: [rows, width] positions, states [rows, heads, width, dim]
+            keys[rows, :, positions] = key_states.transpose(1, 2)
+            values[rows, :, positions] = value_states.transpose(1, 2)
+        else:  # decode: one position per row
+            keys[rows, :, positions] = key_states[:, :, 0]
+            values[rows, :, positions] = value_states[:, :, 0]
+        return keys[view, :, :end], values[view, :, :end]
 
     def _ensure(self, needed: int) -> None:
         """Grow every buffer to hold ``needed`` positions (copying what it holds once)."""

@@ -17,6 +17,12 @@ How it stays correct:
   follow, so the row sees exactly the positions it would see without the cache.
 - Stored tensors are never written: the engine copies them into its slots, and stores copies of
   a row's prompt KV (``SlotCache.row_kv``).
+- Finding the longest hit does not scan the store: every entry is indexed by a hash of each of
+  its prefixes that ends on a block boundary (blocks of ``min_tokens`` tokens, each hash
+  chained from the one before, as vLLM's prefix caching does). A lookup walks the prompt's own
+  block hashes, takes the entry of the longest one found and then compares real token ids, so a
+  hash collision can only shorten a hit, never make a wrong one. (A scan over thousands of
+  entries cost more than the prefill it saved, on the nano at 16 clients.)
 - Only caches made of plain full-attention layers are supported (sliding-window or linear
   attention layers cannot be cut at an arbitrary token); ``supports`` says so up front.
 
@@ -92,12 +98,14 @@ class PrefixCache:
         self.min_tokens = min_tokens
         self.stats = PrefixCacheStats()
         self._entries: OrderedDict[_Key, _Entry] = OrderedDict()
+        self._blocks: dict[tuple[Hashable, int], dict[_Key, None]] = {}  # (adapter, hash) -> keys
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def clear(self) -> None:
         self._entries.clear()
+        self._blocks.clear()
         self.stats.entries = self.stats.bytes = 0
 
     # -- lookup --------------------------------------------------------------------------------
@@ -105,17 +113,28 @@ class PrefixCache:
     def match(self, adapter: Hashable, ids: Sequence[int]) -> tuple[int, _Key | None]:
         """The longest usable cached prefix of ``ids`` under ``adapter``: (length, entry key).
         The length leaves at least the last prompt token uncached; (0, None) on a miss."""
+        found = None
+        for block_hash in reversed(self._block_hashes(ids)):  # longest first
+            keys = self._blocks.get((adapter, block_hash))
+            if keys:
+                found = next(reversed(keys))  # the newest entry with this prefix
+                break
+        if found is None:
+            return 0, None
         query = torch.as_tensor(list(ids), dtype=torch.long)
-        best, found = 0, None
-        for key, entry in self._entries.items():
-            if key[0] != adapter:
-                continue
-            n = min(common_prefix(entry.ids, query), len(query) - 1)
-            if n > best:
-                best, found = n, key
+        best = min(common_prefix(self._entries[found].ids, query), len(query) - 1)
         if best < self.min_tokens:
             return 0, None
         return best, found
+
+    def _block_hashes(self, ids: Sequence[int]) -> list[int]:
+        """Chained hashes of ``ids[:b]`` for every block boundary ``b`` (blocks of
+        ``min_tokens``, the last one possibly shorter, so a whole stored prompt is indexed)."""
+        hashes, running = [], 0
+        for start in range(0, len(ids), self.min_tokens):
+            running = hash((running, tuple(ids[start : start + self.min_tokens])))
+            hashes.append(running)
+        return hashes
 
     def lookup(self, adapter: Hashable, ids: Sequence[int]) -> tuple[int, tuple[KV, ...]]:
         """The longest usable stored prefix of one prompt: (length, the stored layers, to be
@@ -147,9 +166,21 @@ class PrefixCache:
         if nbytes > self.max_bytes or len(ids) < self.min_tokens:
             return
         self._entries[key] = _Entry(torch.as_tensor(list(ids), dtype=torch.long), tuple(layers), nbytes)
+        for block_hash in self._block_hashes(ids):
+            self._blocks.setdefault((adapter, block_hash), {})[key] = None
         self.stats.bytes += nbytes
         while self.stats.bytes > self.max_bytes:
-            _, old = self._entries.popitem(last=False)
+            old_key, old = self._entries.popitem(last=False)
+            self._unindex(old_key)
             self.stats.bytes -= old.nbytes
             self.stats.evictions += 1
         self.stats.entries = len(self._entries)
+
+    def _unindex(self, key: _Key) -> None:
+        adapter, ids = key
+        for block_hash in self._block_hashes(ids):
+            keys = self._blocks.get((adapter, block_hash))
+            if keys is not None:
+                keys.pop(key, None)
+                if not keys:
+                    del self._blocks[(adapter, block_hash)]

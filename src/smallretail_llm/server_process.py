@@ -9,9 +9,10 @@ from collections.abc import Callable
 
 
 def wait_ready(base_url: str, process: subprocess.Popen, timeout_s: float,
-               output: Callable[[], str]) -> None:
-    """Poll ``/readyz`` until it answers 200. Raises RuntimeError with the process's output
-    (``output()``) when it exits first, TimeoutError after ``timeout_s``."""
+               output: Callable[[], str], path: str = "/readyz") -> None:
+    """Poll ``path`` until it answers 200 (llama.cpp's server: ``/health``). Raises
+    RuntimeError with the process's output (``output()``) when it exits first, TimeoutError
+    after ``timeout_s``."""
     import httpx
 
     deadline = time.monotonic() + timeout_s
@@ -19,7 +20,7 @@ def wait_ready(base_url: str, process: subprocess.Popen, timeout_s: float,
         if process.poll() is not None:
             raise RuntimeError(f"서버가 시작하지 못했습니다:\n{output()[-3000:]}")
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=1).status_code == 200:
+            if httpx.get(f"{base_url}{path}", timeout=1).status_code == 200:
                 return
         except httpx.TransportError:
             pass

@@ -156,9 +156,11 @@ def slot_values(record: ProductRecord, policy: ShopPolicy | None) -> dict[str, s
     return dict(sorted(values.items(), key=lambda kv: -len(kv[1])))
 
 
+@functools.lru_cache(maxsize=8192)
 def _value_pattern(value: str) -> re.Pattern[str]:
     """A value as it occurs in text: not glued to a longer number or word on its left, and a
-    number not continued by another digit on its right ("4kg" is not inside "14kg")."""
+    number not continued by another digit on its right ("4kg" is not inside "14kg"). Cached:
+    re's own cache (512 patterns) thrashes over a catalog's values, one compile per request."""
     head = r"(?<![0-9A-Za-z가-힣.,])" if value[0].isalnum() else ""
     tail = r"(?![0-9])" if value[-1].isdigit() else (r"(?![A-Za-z])" if value[-1].isascii()
                                                      and value[-1].isalpha() else "")

@@ -4,9 +4,10 @@ A run starts with the batch the ``Batcher`` gathered and then, between decode st
 requests that arrived meanwhile (``Intake.take``) and answers every row the moment it ends
 (``Intake.answer``): iteration-level scheduling, as vLLM and llama.cpp's server do it.
 
-- A joining row is prefilled on its own (its cached prompt prefix copied in first, the rest
-  run at the positions that follow), then decodes with the others: one forward per step for
-  every row, each at its own position (``kv_slots.py``).
+- Joining rows are prefilled together (each one's cached prompt prefix copied in first, the
+  rests right-padded into one forward, up to ``PREFILL_TOKENS`` padded tokens per forward; the
+  LM head sees only each row's last real position), then decode with the others: one forward
+  per step for every row, each at its own position (``kv_slots.py``).
 - Each row's end is decided here, one token at a time (``_Row.push``): EOS, a stop string, its
   own ``max_new_tokens``, a failed draft check, cancellation or timeout.
 - Token choice follows transformers' ``generate``: the model's repetition penalty, then the
@@ -42,6 +43,8 @@ from smallretail_llm.kv_slots import SlotCache
 from smallretail_llm.local_engine import IncrementalDecoder, Prompt
 from smallretail_llm.mixed_lora import MixedLora
 from smallretail_llm.prefix_cache import PrefixCache
+
+PREFILL_TOKENS = 2048  # padded prompt tokens per joining forward (rows x longest rest)
 
 
 @dataclass(eq=False)
@@ -147,7 +150,7 @@ class StepLoop:
     def __init__(self, model: torch.nn.Module, *, name: str, tokenizer: PreTrainedTokenizerBase,
                  eos_ids: frozenset[int], max_rows: int, prefix_cache: PrefixCache | None,
                  token_table: Callable, mixed: MixedLora | None, dtype: torch.dtype,
-                 device: torch.device) -> None:
+                 device: torch.device, pad_id: int) -> None:
         self._model = model
         self._name = name
         self._tokenizer = tokenizer
@@ -157,6 +160,8 @@ class StepLoop:
         self._token_table = token_table
         self._mixed = mixed
         self._dtype, self._device = dtype, device
+        self._pad_id = pad_id
+        self._head = model.get_output_embeddings()
         self._config = model.config.get_text_config()
         self._defaults = getattr(model, "generation_config", None)
         # (refuses unsupported attention now; allocates on first use)
@@ -177,8 +182,8 @@ class StepLoop:
                 if room > 0 and intake.waiting():
                     joining += intake.take(room)
                 if joining:
-                    for job in joining:
-                        self._join(job, rows, cache, choose)
+                    for chunk in _chunks(joining):
+                        self._join(chunk, rows, cache, choose)
                     joining = []
                     self._rows_changed(rows, choose)
                     self._leave(rows, cache, intake, choose)
@@ -190,42 +195,65 @@ class StepLoop:
                 intake.stepped(len(rows))
                 self._leave(rows, cache, intake, choose)
 
-    def _join(self, job: Job, rows: list[_Row], cache: SlotCache, choose: _Chooser) -> None:
-        """Prefill one request into a new row and choose its first token."""
-        row = _Row(job, IncrementalDecoder(self._tokenizer, job.request.stop), self._eos_ids)
-        prompt = row.prompt
-        index = cache.add_row(len(prompt.ids) + prompt.limit)
-        rows.append(row)
-        # cache entries per (adapter, shop): no cross-tenant prefix reuse (a timing oracle)
-        key: Hashable = (row.adapter, job.request.tenant)
-        cached = 0
-        if self.prefix_cache is not None:
-            cached, layers = self.prefix_cache.lookup(key, prompt.ids)
-            if cached:
-                cache.write_prefix(index, layers, cached)
+    def _join(self, jobs: Sequence[Job], rows: list[_Row], cache: SlotCache,
+              choose: _Chooser) -> None:
+        """Prefill requests into new rows (one forward) and choose their first tokens."""
+        first = len(rows)
+        new, rests, keys = [], [], []
+        for job in jobs:
+            row = _Row(job, IncrementalDecoder(self._tokenizer, job.request.stop), self._eos_ids)
+            index = cache.add_row(len(row.prompt.ids) + row.prompt.limit)
+            rows.append(row)
+            new.append(row)
+            # cache entries per (adapter, shop): no cross-tenant prefix reuse (a timing oracle)
+            key: Hashable = (row.adapter, job.request.tenant)
+            cached = 0
+            if self.prefix_cache is not None:
+                cached, layers = self.prefix_cache.lookup(key, row.prompt.ids)
+                if cached:
+                    cache.write_prefix(index, layers, cached)
+            rests.append(row.prompt.ids[cached:])
+            keys.append(key)
         if self._mixed is not None:
-            self._mixed.select([row.adapter])
-        rest = prompt.ids[cached:]
-        positions, mask = cache.prefill(index, len(rest))
-        logits = self._forward(torch.tensor([rest], device=self._device), positions, mask, cache)
-        if self.prefix_cache is not None and (key, prompt.ids) not in self.prefix_cache:
-            self.prefix_cache.add(key, prompt.ids, cache.row_kv(index))
-        choose.rows_changed([row])
-        row.push(choose(logits)[0])
+            self._mixed.select([row.adapter for row in new])
+        positions, mask = cache.prefill(first, [len(rest) for rest in rests])
+        width = positions.shape[1]
+        ids = torch.tensor([rest + [self._pad_id] * (width - len(rest)) for rest in rests],
+                           device=self._device)
+        last = torch.tensor([len(rest) - 1 for rest in rests], device=self._device)
+        logits = self._forward(ids, positions, mask, cache, last)
+        if self.prefix_cache is not None:
+            for i, (row, key) in enumerate(zip(new, keys, strict=True)):
+                if (key, row.prompt.ids) not in self.prefix_cache:
+                    self.prefix_cache.add(key, row.prompt.ids, cache.row_kv(first + i))
+        choose.rows_changed(new)
+        for row, token in zip(new, choose(logits), strict=True):
+            row.push(token)
 
     def _step(self, rows: list[_Row], cache: SlotCache, choose: _Chooser) -> None:
         """One decode step: every row's last token in, every row's next token out."""
         ids = torch.tensor([[row.tokens[-1]] for row in rows], device=self._device)
         positions, mask = cache.decode()
-        tokens = choose(self._forward(ids, positions, mask, cache))
+        tokens = choose(self._forward(ids, positions, mask, cache, None))
         for row, token in zip(rows, tokens, strict=True):
             row.push(token)
 
     def _forward(self, ids: torch.Tensor, positions: torch.Tensor, mask: object,
-                 cache: SlotCache) -> torch.Tensor:
-        """The last position's logits of every row, as float32 (a copy the chooser may write)."""
-        out = self._model(input_ids=ids, position_ids=positions, attention_mask=mask,
-                          cache=cache, use_cache=True, logits_to_keep=1)
+                 cache: SlotCache, last: torch.Tensor | None) -> torch.Tensor:
+        """Each row's next-token logits as float32 (a copy the chooser may write): at the last
+        position, or at ``last[i]`` for row ``i`` (a right-padded prefill), where only those
+        positions reach the LM head (a hook picks them out of its input)."""
+        hook = None
+        if last is not None:
+            rows = torch.arange(len(last), device=last.device)
+            hook = self._head.register_forward_pre_hook(
+                lambda _, args: (args[0][rows, last][:, None], *args[1:]))
+        try:
+            out = self._model(input_ids=ids, position_ids=positions, attention_mask=mask,
+                              cache=cache, use_cache=True, logits_to_keep=0 if hook else 1)
+        finally:
+            if hook is not None:
+                hook.remove()
         return out.logits[:, -1].to(dtype=torch.float32, copy=True)
 
     def _leave(self, rows: list[_Row], cache: SlotCache, intake: Intake,
@@ -253,3 +281,19 @@ class StepLoop:
             return self._model.disable_adapter()
         self._model.set_adapter(request.adapter)
         return contextlib.nullcontext()
+
+
+def _chunks(jobs: Sequence[Job]) -> list[list[Job]]:
+    """Joining jobs in arrival order, cut so that a chunk's rows x its longest prompt stays
+    within ``PREFILL_TOKENS`` (a prompt is counted whole: its cached prefix is not known yet)."""
+    chunks: list[list[Job]] = []
+    width = 0
+    for job in jobs:
+        tokens = len(job.data.ids)  # type: ignore[attr-defined]
+        if chunks and (len(chunks[-1]) + 1) * max(width, tokens) <= PREFILL_TOKENS:
+            chunks[-1].append(job)
+            width = max(width, tokens)
+        else:
+            chunks.append([job])
+            width = tokens
+    return chunks

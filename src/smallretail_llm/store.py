@@ -129,6 +129,7 @@ class Store:
             with self.engine.connect() as connection:  # kept in the file: once is enough
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._brands: tuple[tuple, dict[str, set[str]]] | None = None  # see foreign_names
 
     @contextmanager
     def transaction(self, wait: bool = True) -> Iterator[Session]:
@@ -291,14 +292,30 @@ class Store:
 
     def foreign_names(self, shop_id: str) -> list[str]:
         """Other shops' names, couriers and their products' brands and makers, less any this
-        shop also uses: what grounding flags in this shop's copy (`foreign_names=`)."""
+        shop also uses: what grounding flags in this shop's copy (`foreign_names=`).
+        The brands and makers of every product (name -> shops) are kept between calls while
+        the products table is unchanged (row count, highest id, latest update: a delete, an
+        insert and an update each move one), so a request reads one aggregate row, not every
+        product's record; a change made by another process shows at the next call."""
         with self._sessions() as s:
-            brand = ProductRow.record["brand"].as_string()
-            maker = ProductRow.record["manufacturer"].as_string()
+            version = tuple(s.execute(select(func.count(), func.max(ProductRow.id),
+                                             func.max(ProductRow.updated_at))).one())
+            cached = self._brands
+            if cached is None or cached[0] != version:
+                brand = ProductRow.record["brand"].as_string()
+                maker = ProductRow.record["manufacturer"].as_string()
+                owners: dict[str, set[str]] = {}
+                for owner, b, m in s.execute(select(ProductRow.shop_id, brand, maker).distinct()):
+                    for name in (b, m):
+                        if name:
+                            owners.setdefault(name, set()).add(owner)
+                cached = self._brands = (version, owners)
             names: dict[bool, set[str]] = {True: set(), False: set()}
-            for owner, b, m in s.execute(select(ProductRow.shop_id == shop_id, brand, maker)
-                                         .distinct()):
-                names[bool(owner)].update(n for n in (b, m) if n)
+            for name, shops in cached[1].items():
+                if shop_id in shops:
+                    names[True].add(name)
+                if shops - {shop_id}:
+                    names[False].add(name)
             for sid, policy in s.execute(select(ShopRow.shop_id, ShopRow.policy)):
                 if policy:
                     names[sid == shop_id].update(

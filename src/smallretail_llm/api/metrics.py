@@ -98,16 +98,25 @@ class _EngineCollector(Collector):
         rejected = CounterMetricFamily("smallretail_queue_rejected", "Refused: queue full")
         rejected.add_metric([], m.rejected_total)
         yield rejected
-        sizes = dict(m.batch_sizes)
-        buckets, cumulative = [], 0
-        for bound in BATCH_BUCKETS:
-            cumulative = sum(n for size, n in sizes.items() if size <= bound)
-            buckets.append((str(bound), cumulative))
-        buckets.append(("+Inf", sum(sizes.values())))
-        total = sum(size * n for size, n in sizes.items())
-        histogram = HistogramMetricFamily("smallretail_batch_size", "Requests per model batch")
-        histogram.add_metric([], buckets, total)
-        yield histogram
+        yield _histogram("smallretail_batch_size", "Requests per model batch when it starts",
+                         m.batch_sizes)
+        if hasattr(m, "step_rows"):  # continuous batching (the transformers engine)
+            yield _histogram("smallretail_decode_rows", "Rows per decode step", m.step_rows)
+            joined = CounterMetricFamily("smallretail_batch_joined",
+                                         "Requests that joined a running batch")
+            joined.add_metric([], m.joined_total)
+            yield joined
+
+
+def _histogram(name: str, text: str, counts: dict[int, int]) -> HistogramMetricFamily:
+    """A histogram of small counts (batch sizes, rows) over ``BATCH_BUCKETS``."""
+    sizes = dict(counts)
+    buckets = [(str(bound), sum(n for size, n in sizes.items() if size <= bound))
+               for bound in BATCH_BUCKETS]
+    buckets.append(("+Inf", sum(sizes.values())))
+    histogram = HistogramMetricFamily(name, text)
+    histogram.add_metric([], buckets, sum(size * n for size, n in sizes.items()))
+    return histogram
 
 
 def _remote(m: Any) -> Iterator:

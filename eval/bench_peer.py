@@ -1,0 +1,212 @@
+"""python eval/bench_peer.py [--tokens 64] [--rounds 2] [--server PATH]
+
+Our CPU serving default side by side with the peer a CPU user would otherwise pick:
+llama.cpp's own server (`llama-server --parallel 16`, continuous batching), built from the
+vendored sources of the pinned llama-cpp-python release (`make llama-server`).
+
+Same model and weight class: the random-init stand-in of Qwen2.5-0.5B's shape
+(`bench_models.standin_dir`, the nano tokenizer), int8 in our transformers engine (the README's
+default for a CPU server with concurrent clients) and the same weights as GGUF Q8_0 in the peer.
+Same prompts: held-out answer prompts of the sample catalog, chat template applied (the peer
+gets the templated text), each request a fixed number of new tokens with EOS ignored, greedy.
+Ours runs as serving runs it: record-constrained decoding on, and the grounding check of the
+answer (`unsupported_in`, in a thread) timed into each request's latency. Ours is called
+in-process; the peer over HTTP on loopback (~1 ms a request, small beside seconds of decoding).
+Prompt reuse on for both (our prefix cache; the peer's `cache_prompt` per slot).
+
+At 1, 4 and 16 clients (each draining a shared list, `rounds` requests per client), the peer and
+ours take turns per client count, so drift on a shared machine hits both. Reports generated
+tokens/s and p50/p95 latency for both and ours ÷ peer from the same run. Writes
+eval/reports/peer_bench.json and .md. Without a peer binary the report says so and why.
+Targets (issue 17): ours ÷ peer tokens/s >= 1.0 at 1 client and >= 1.5 at 16 clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from bench_constrained import answer_request
+
+from smallretail_llm.assistant import GenerationOptions
+from smallretail_llm.batcher import BatchingConfig
+from smallretail_llm.bench import TARGET_SHAPE
+from smallretail_llm.bench_models import bench_dir, slug, standin_dir
+from smallretail_llm.eval_cases import load_catalog, split_cases
+from smallretail_llm.export import gguf_file
+from smallretail_llm.hf_engine import TransformersEngine
+from smallretail_llm.paths import home_dir
+from smallretail_llm.server_process import stop, wait_ready
+
+OUT = Path(__file__).resolve().parent / "reports"
+CLIENTS = (1, 4, 16)
+TARGETS = {1: 1.0, 16: 1.5}  # ours / peer, generated tokens/s
+PROMPTS = 16  # distinct held-out questions (one per client at 16 clients)
+
+
+def peer_binary(given: str | None) -> Path | None:
+    """--server, $SMALLRETAIL_LLAMA_SERVER, `llama-server` on PATH, or `make llama-server`'s."""
+    for candidate in (given, os.environ.get("SMALLRETAIL_LLAMA_SERVER"),
+                      shutil.which("llama-server"),
+                      str(home_dir() / "llama.cpp" / "build" / "bin" / "llama-server")):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def drive(send, jobs: list, clients: int) -> dict:
+    """``clients`` workers drain ``jobs``; ``send(job)`` returns generated tokens."""
+    queue: asyncio.Queue = asyncio.Queue()
+    for job in jobs:
+        queue.put_nowait(job)
+    latencies: list[float] = []
+    tokens = 0
+
+    async def worker() -> None:
+        nonlocal tokens
+        while not queue.empty():
+            job = queue.get_nowait()
+            start = time.perf_counter()
+            tokens += await send(job)
+            latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    wall = time.perf_counter() - start
+    return {"clients": clients, "requests": len(jobs), "tokens": tokens,
+            "tok_s": round(tokens / wall, 1), "p50_s": round(percentile(latencies, 0.5), 3),
+            "p95_s": round(percentile(latencies, 0.95), 3)}
+
+
+def run(args) -> dict:
+    nano = Path(args.nano)
+    model = standin_dir(TARGET_SHAPE, nano)
+    server = peer_binary(args.server)
+    gguf = gguf_file(model, "q8_0", bench_dir() / "gguf" / slug(TARGET_SHAPE)) if server else None
+    report: dict = {"model": f"{TARGET_SHAPE} shape, random weights (nano tokenizer)",
+                    "new_tokens": args.tokens, "rounds": args.rounds, "targets": TARGETS}
+    if server is None or gguf is None:
+        report["skipped"] = ("llama-server 없음 (make llama-server, 또는 SMALLRETAIL_LLAMA_SERVER)"
+                             if server is None else "GGUF 변환기 없음 (make llama)")
+        return report
+    _, cases = split_cases(load_catalog(None), "test")
+    cases = cases[::max(1, len(cases) // PROMPTS)][:PROMPTS]
+    ours = TransformersEngine(model, quantize="int8", prefix_cache_mb=256,
+                              batching=BatchingConfig(max_batch_size=16, max_wait_ms=5))
+    requests = []
+    for case in cases:  # serving's controls; the check runs on the whole answer, as served
+        request = answer_request(case, args.tokens, GenerationOptions(fail_fast=True))
+        requests.append((replace(request, check=None), request.check))
+    texts = [ours.tokenizer.apply_chat_template(list(r.messages), tokenize=False,
+                                                add_generation_prompt=True) for r, _ in requests]
+    report["ours"] = "transformers int8, continuous batching 16, prefix cache, constrained + grounding"
+    report["peer"] = f"{server.name} --parallel 16 -t {os.cpu_count()}, Q8_0 ({gguf.name})"
+    port = free_port()
+    process = subprocess.Popen(
+        [str(server), "-m", str(gguf), "--host", "127.0.0.1", "--port", str(port),
+         "--parallel", "16", "-c", str(16 * 1024), "-t", str(os.cpu_count())],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base, process, 300, process.stderr.read, path="/health")
+        report["rows"] = asyncio.run(measure(ours, requests, texts, base, args))
+    finally:
+        stop(process, timeout_s=30)
+    report["met"] = all(r["ours_over_peer_tok_s"] >= TARGETS[r["clients"]]
+                        for r in report["rows"] if r["clients"] in TARGETS)
+    return report
+
+
+async def measure(ours: TransformersEngine, requests: list, texts: list[str], base: str,
+                  args) -> list[dict]:
+    """Peer and ours in turn at each client count (warm-up first)."""
+    import httpx
+
+    async def send_ours(job) -> int:
+        request, check = job
+        result = await ours.generate(request)
+        await asyncio.to_thread(check, result.text)
+        return result.completion_tokens
+
+    async with httpx.AsyncClient(timeout=900) as client:
+        async def send_peer(text: str) -> int:
+            response = await client.post(f"{base}/completion", json={
+                "prompt": text, "n_predict": args.tokens, "ignore_eos": True,
+                "cache_prompt": True, "temperature": 0})
+            response.raise_for_status()
+            return response.json()["tokens_predicted"]
+
+        await drive(send_peer, texts[:2], 1)  # warm-up: first-call costs
+        await drive(send_ours, requests[:2], 1)
+        rows = []
+        for clients in CLIENTS:
+            count = clients * args.rounds
+            peer = await drive(send_peer, [texts[i % len(texts)] for i in range(count)], clients)
+            mine = await drive(send_ours, [requests[i % len(requests)] for i in range(count)],
+                               clients)
+            rows.append({"clients": clients, "ours": mine, "peer": peer,
+                         "ours_over_peer_tok_s": round(mine["tok_s"] / peer["tok_s"], 2)})
+            print(json.dumps(rows[-1]), flush=True)
+    await ours.aclose()
+    return rows
+
+
+def markdown(report: dict) -> str:
+    lines = ["# Ours against llama.cpp's server", "", report.get("model", ""), ""]
+    if "skipped" in report:
+        return "\n".join([*lines, f"Skipped: {report['skipped']}", ""])
+    lines += [f"- ours: {report['ours']}", f"- peer: {report['peer']}",
+              (f"- {report['new_tokens']} new tokens per request (EOS ignored), greedy, "
+               f"{report['rounds']} requests per client"), "",
+              ("| clients | ours tok/s | peer tok/s | ours ÷ peer | ours p50 / p95 s | "
+               "peer p50 / p95 s |"), "|---|---|---|---|---|---|"]
+    for r in report["rows"]:
+        o, p = r["ours"], r["peer"]
+        lines.append(f"| {r['clients']} | {o['tok_s']} | {p['tok_s']} | "
+                     f"{r['ours_over_peer_tok_s']} | {o['p50_s']} / {o['p95_s']} | "
+                     f"{p['p50_s']} / {p['p95_s']} |")
+    targets = ", ".join(f"≥ {v:g} at {k} client{'s' if k > 1 else ''}"
+                        for k, v in report["targets"].items())
+    lines += ["", (f"Targets (ours ÷ peer tokens/s): {targets}: "
+                   f"{'**met**' if report['met'] else 'missed'}."), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nano", default=str(home_dir() / "models" / "nano"))
+    parser.add_argument("--tokens", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--server", help="llama-server binary")
+    parser.add_argument("--out", default=str(OUT))
+    args = parser.parse_args()
+    report = run(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "peer_bench.json").write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n",
+                                         "utf-8")
+    (out / "peer_bench.md").write_text(markdown(report), "utf-8")
+    print(json.dumps({k: v for k, v in report.items() if k != "rows"}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
