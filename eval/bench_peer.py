@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import replace
@@ -40,6 +39,7 @@ from smallretail_llm.assistant import GenerationOptions
 from smallretail_llm.batcher import BatchingConfig
 from smallretail_llm.bench import TARGET_SHAPE
 from smallretail_llm.bench_models import bench_dir, slug, standin_dir
+from smallretail_llm.bench_server import free_port, percentile
 from smallretail_llm.eval_cases import load_catalog, split_cases
 from smallretail_llm.export import gguf_file
 from smallretail_llm.hf_engine import TransformersEngine
@@ -60,17 +60,6 @@ def peer_binary(given: str | None) -> Path | None:
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def drive(send, jobs: list, clients: int) -> dict:

@@ -207,18 +207,24 @@ def test_timeout_during_generation_returns_partial_text(models):
     assert result.completion_tokens < 50
 
 
-def test_cancelling_a_stream_stops_its_row(models):
+def holding_clock(read: int) -> tuple:
+    """A clock (always 0) that holds the generation worker at its ``read``-th reading (one per
+    token of a request with a timeout) until ``release`` is set: (clock, reached, release)."""
     reached, release = threading.Event(), threading.Event()
     worker_reads = itertools.count(1)
 
     def clock() -> float:
-        # hold the worker at its 3rd token until the test has cancelled the stream
         in_worker = threading.current_thread() is not threading.main_thread()
-        if in_worker and next(worker_reads) == 3:
+        if in_worker and next(worker_reads) == read:
             reached.set()
             release.wait(10)
         return 0.0
 
+    return clock, reached, release
+
+
+def test_cancelling_a_stream_stops_its_row(models):
+    clock, reached, release = holding_clock(3)  # held until the stream is cancelled
     engine = make_engine(models["base"], max_new_tokens=200, clock=clock)
 
     async def main():
@@ -238,17 +244,7 @@ def test_cancelling_a_stream_stops_its_row(models):
 def test_a_request_arriving_during_a_long_batch_starts_before_it_ends(models):
     """Continuous batching: the short request joins the running batch at the next decode step,
     is answered while the long one is still generating, and both write what they write alone."""
-    reached, release = threading.Event(), threading.Event()
-    worker_reads = itertools.count(1)
-
-    def clock() -> float:
-        # hold the worker at the long row's 5th token until the short request is queued
-        in_worker = threading.current_thread() is not threading.main_thread()
-        if in_worker and next(worker_reads) == 5:
-            reached.set()
-            release.wait(10)
-        return 0.0
-
+    clock, reached, release = holding_clock(5)  # the long row held until the short one is queued
     engine = make_engine(models["base"], max_new_tokens=400, clock=clock)
     long = chat("안녕하세요", max_new_tokens=400, ignore_eos=True, timeout_s=1e6)
     short = chat("사과 배송 문의", max_new_tokens=6, ignore_eos=True)
