@@ -19,9 +19,16 @@ install: $(STAMP)
 
 # Optional llama.cpp engine: llama-cpp-python (builds from source, ~11 min on 2 cores, then
 # cached by pip) and the GGUF converter from the same release, unpacked under $(SR_HOME)/llama.cpp.
+# LLAMA_CMAKE_ARGS go to llama.cpp's build (here and in llama-server). A native build uses every
+# instruction the CPU reports; a VM whose kernel does not grant AMX then crashes (SIGILL/SIGSEGV
+# in tinygemm_kernel_amx, seen on this project's Intel runner): build it without, e.g.
+# LLAMA_CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON
+# -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON".
 LLAMA_CPP := llama_cpp_python-0.3.36
+LLAMA_CMAKE_ARGS ?=
 llama: install
-	$(BIN)/python -m pip install -q -c constraints.txt -e ".[$(EXTRAS),llama]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q -c constraints.txt \
+		-e ".[$(EXTRAS),llama]"
 	mkdir -p $(SR_HOME)/llama.cpp
 	test -f $(SR_HOME)/llama.cpp/$(LLAMA_CPP).tar.gz || $(BIN)/python -m pip download -q \
 		--no-deps --no-binary :all: -d $(SR_HOME)/llama.cpp llama-cpp-python==0.3.36
@@ -30,7 +37,8 @@ llama: install
 		$(LLAMA_CPP)/vendor/llama.cpp/conversion $(LLAMA_CPP)/vendor/llama.cpp/gguf-py
 
 # llama.cpp's own server, the peer eval/bench_peer.py measures our serving against (optional; skipped
-# there when missing): built from the vendored sources of the same release (~10 min on 2 cores, once).
+# there when missing): built from the vendored sources of the same release (~10 min on 2 cores, once),
+# with the same LLAMA_CMAKE_ARGS as the engine.
 LLAMA_SERVER := $(SR_HOME)/llama.cpp/build/bin/llama-server
 llama-server: llama
 	test -x $(LLAMA_SERVER) || ( mkdir -p $(SR_HOME)/llama.cpp/src \
@@ -38,6 +46,7 @@ llama-server: llama
 			--strip-components=3 $(LLAMA_CPP)/vendor/llama.cpp \
 		&& cmake -S $(SR_HOME)/llama.cpp/src -B $(SR_HOME)/llama.cpp/build -DLLAMA_CURL=OFF \
 			-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DCMAKE_BUILD_TYPE=Release \
+			$(LLAMA_CMAKE_ARGS) \
 		&& cmake --build $(SR_HOME)/llama.cpp/build --target llama-server -j )
 
 # The nano base model from the sample shops (no LoRA), what the images mount in image-test.

@@ -8,7 +8,13 @@ import asyncio
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM, LlamaConfig, Qwen2Config, Qwen2ForCausalLM
+from transformers import (
+    AutoModelForCausalLM,
+    GenerationConfig,
+    LlamaConfig,
+    Qwen2Config,
+    Qwen2ForCausalLM,
+)
 
 from smallretail_llm.batcher import BatchingConfig
 from smallretail_llm.engine import GenerationRequest
@@ -117,13 +123,18 @@ def qwen_with_windows(out, tokenizer) -> None:
     tokenizer.save_pretrained(out)
 
 
-@pytest.mark.parametrize("kind", ["llama", "qwen2-sliding"])
+@pytest.mark.parametrize("kind", ["llama", "qwen2-sliding", "llama-repetition-penalty"])
 def test_engine_greedy_equals_transformers_generate(tmp_path, kind):
-    if kind == "llama":
+    if kind.startswith("llama"):
         path = build_tiny_model(tmp_path / kind, seed=0)
     else:
         path = tmp_path / kind
         qwen_with_windows(path, build_tokenizer())
+    penalty = 1.3 if kind.endswith("penalty") else None
+    if penalty:  # as Qwen's own generation_config.json sets one
+        config = GenerationConfig.from_pretrained(path)
+        config.repetition_penalty = penalty
+        config.save_pretrained(path)
     engine = TransformersEngine(path, num_threads=1, prefix_cache_mb=0,
                                 batching=BatchingConfig(max_wait_ms=50))
     requests = [GenerationRequest(messages=[{"role": "user", "content": p}], max_new_tokens=24,
@@ -144,5 +155,6 @@ def test_engine_greedy_equals_transformers_generate(tmp_path, kind):
         ids = engine.tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
         with torch.inference_mode():
             out = model.generate(ids, max_new_tokens=24, do_sample=False, eos_token_id=[],
-                                 pad_token_id=engine.tokenizer.pad_token_id)
+                                 pad_token_id=engine.tokenizer.pad_token_id,
+                                 repetition_penalty=penalty)
         assert list(result.token_ids) == out[0, ids.shape[1]:].tolist()
