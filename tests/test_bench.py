@@ -315,11 +315,12 @@ def test_peer_report_puts_both_side_by_side_and_judges_the_ratios(monkeypatch, t
     report = {"model": "0.5B shape", "ours": "ours", "peer": "llama-server", "new_tokens": 64,
               "rounds": 2, "targets": bench_peer.TARGETS, "met": {"varied": True, "repeated": False}, "controls_cost_max": 1.05,
               "rows": [{"workload": "repeated", "clients": c, "ours": side(o), "peer": side(p),
-                        "ours_plain": side(o * 1.05), "controls_cost": 1.05,
+                        "ours_plain": side(o * 1.05), "ours_again": side(o),
+                        "controls_cost": 1.05,
                         "ours_over_peer_tok_s": round(o / p, 2)}
                        for c, o, p in ((1, 30.0, 45.0), (4, 90.0, 80.0), (16, 190.0, 120.0))]}
     text = bench_peer.markdown(report)
-    assert "| repeated | 1 | 30.0 | 45.0 | 0.67 | 1.0 / 2.0 | 1.0 / 2.0 | 31.5 (1.05x) |" in text
+    assert "| repeated | 1 | 30.0 | 45.0 | 0.67 | 1.0 / 2.0 | 1.0 / 2.0 | 31.5 / 30.0 (1.05x) |" in text
     assert "≥ 1 at 1 client, ≥ 1.5 at 16 clients: varied **met**; repeated missed" in text
     assert "at most 1.05x (target ≤ 1.1x: **met**)" in text
     assert "Skipped: no peer" in bench_peer.markdown({"model": "m", "skipped": "no peer"})
