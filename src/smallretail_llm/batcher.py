@@ -138,6 +138,7 @@ class Intake:
         self._batcher = batcher
         self._key = key
         self.jobs = list(jobs)
+        self.steps: Counter[int] = Counter()  # rows per decode step, not yet in the metrics
         self._loop = batcher._loop
 
     def waiting(self) -> bool:
@@ -155,10 +156,15 @@ class Intake:
         return jobs
 
     def stepped(self, rows: int) -> None:
-        """Count one decode step of ``rows`` rows (in order with the answers that follow it)."""
-        self._call(self._batcher._stepped, rows)
+        """Count one decode step of ``rows`` rows. The counts reach the metrics with the next
+        answer (so a caller who has its result sees its steps counted), not one loop wake-up
+        per step; the rest when the run ends."""
+        self.steps[rows] += 1
 
     def answer(self, job: Job, result: GenerationResult) -> None:
+        if self.steps:
+            steps, self.steps = self.steps, Counter()
+            self._call(self._batcher._stepped, steps)
         self._call(self._batcher._answer, job, result)
 
     def _call(self, fn: Callable[..., object], *args: object) -> None:
@@ -392,8 +398,8 @@ class Batcher:
             except RuntimeError:  # the loop closed (shutdown)
                 pass
 
-    def _stepped(self, rows: int) -> None:
-        self.metrics.step_rows[rows] += 1
+    def _stepped(self, steps: Counter[int]) -> None:
+        self.metrics.step_rows.update(steps)
 
     def _joined(self, count: int) -> None:
         self.metrics.joined_total += count
@@ -434,6 +440,7 @@ class Batcher:
                     job.future.set_exception(exc)
         finally:
             metrics.running = 0
+            metrics.step_rows.update(intake.steps)  # (the worker is done with them)
             self._running = []
         for job in intake.jobs:  # a runner bug, never a silent hang
             if not job.future.done():

@@ -159,7 +159,7 @@ class StepLoop:
         self.prefix_cache = prefix_cache
         self._token_table = token_table
         self._mixed = mixed
-        self._dtype, self._device = dtype, device
+        self._device = device
         self._pad_id = pad_id
         self._head = model.get_output_embeddings()
         self._config = model.config.get_text_config()
@@ -185,8 +185,7 @@ class StepLoop:
                     for chunk in _chunks(joining):
                         self._join(chunk, rows, cache, choose)
                     joining = []
-                    self._rows_changed(rows, choose)
-                    self._leave(rows, cache, intake, choose)
+                    self._leave(rows, cache, intake, choose, joined=True)
                 if not rows:
                     if intake.waiting() and (joining := intake.take(self._max_rows)):
                         continue
@@ -257,7 +256,7 @@ class StepLoop:
         return out.logits[:, -1].to(dtype=torch.float32, copy=True)
 
     def _leave(self, rows: list[_Row], cache: SlotCache, intake: Intake,
-               choose: _Chooser) -> None:
+               choose: _Chooser, joined: bool = False) -> None:
         """Answer the rows that ended and free their slots (the last row moves in)."""
         ended = [i for i, row in enumerate(rows) if row.reason is not None]
         for i in reversed(ended):  # highest first: the row that moves in has not ended
@@ -265,7 +264,7 @@ class StepLoop:
             cache.remove_row(i)
             rows[i] = rows[-1]
             rows.pop()
-        if ended:
+        if ended or joined:  # (the rows changed: the chooser and the adapters see them once)
             self._rows_changed(rows, choose)
 
     def _rows_changed(self, rows: list[_Row], choose: _Chooser) -> None:
