@@ -26,12 +26,19 @@ warm ones, not the controls.) Reports generated
 tokens/s and p50/p95 latency for both and ours ÷ peer from the same run. Writes
 eval/reports/peer_bench.json and .md. Without a peer binary the report says so and why.
 Targets (issue 17): ours ÷ peer tokens/s >= 1.0 at 1 client and >= 1.5 at 16 clients.
+
+With llama-cpp-python installed (`make llama`), our llama.cpp engine runs the same requests too
+(same Q8_0 GGUF as the peer, 16 rows of continuous batching in one llama.cpp context, the same
+controls): in-process llama.cpp against the other way to serve llama.cpp from our API, a managed
+`llama-server` behind the remote engine, whose best case is the peer column itself (it is that
+server, plus a hop) and which cannot apply the record constraint per token (no logits come back).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import shutil
@@ -108,8 +115,15 @@ def run(args) -> dict:
         return report
     _, cases = split_cases(load_catalog(None), "test")
     cases = cases[::max(1, len(cases) // PROMPTS)][:PROMPTS]
-    ours = TransformersEngine(model, quantize="int8", prefix_cache_mb=256,
-                              batching=BatchingConfig(max_batch_size=16, max_wait_ms=5))
+    batching = BatchingConfig(max_batch_size=16, max_wait_ms=5)
+    ours = TransformersEngine(model, quantize="int8", prefix_cache_mb=256, batching=batching)
+    ours_llama = None
+    if importlib.util.find_spec("llama_cpp") is not None:
+        from smallretail_llm.llama_engine import LlamaCppEngine
+
+        ours_llama = LlamaCppEngine(gguf, tokenizer=model, n_ctx=1024, batching=batching)
+        report["ours_llama"] = ("llama-cpp-python in process, Q8_0, "
+                                "continuous batching 16, prompt KV reuse, constrained + grounding")
     requests = []
     for case in cases:  # serving's controls; the check runs on the whole answer, as served
         request = answer_request(case, args.tokens, GenerationOptions(fail_fast=True))
@@ -127,7 +141,7 @@ def run(args) -> dict:
     try:
         base = f"http://127.0.0.1:{port}"
         wait_ready(base, process, 300, process.stderr.read, path="/health")
-        report["rows"] = asyncio.run(measure(ours, requests, texts, base, args))
+        report["rows"] = asyncio.run(measure(ours, ours_llama, requests, texts, base, args))
     finally:
         stop(process, timeout_s=30)
     report["met"] = {workload: all(r["ours_over_peer_tok_s"] >= TARGETS[r["clients"]]
@@ -138,16 +152,20 @@ def run(args) -> dict:
     return report
 
 
-async def measure(ours: TransformersEngine, requests: list, texts: list[str], base: str,
-                  args) -> list[dict]:
+async def measure(ours: TransformersEngine, ours_llama, requests: list, texts: list[str],
+                  base: str, args) -> list[dict]:
     """Peer and ours in turn at each client count (warm-up first)."""
     import httpx
 
-    async def send_ours(job) -> int:
-        request, check = job
-        result = await ours.generate(request)
-        await asyncio.to_thread(check, result.text)
-        return result.completion_tokens
+    def served_by(engine):
+        async def send(job) -> int:
+            request, check = job
+            result = await engine.generate(request)
+            await asyncio.to_thread(check, result.text)
+            return result.completion_tokens
+        return send
+
+    send_ours = served_by(ours)
 
     async def send_plain(job) -> int:  # the same tokens, no constraint and no grounding
         request, _ = job
@@ -163,6 +181,8 @@ async def measure(ours: TransformersEngine, requests: list, texts: list[str], ba
 
         await drive(send_peer, texts[:2], 1)  # warm-up: first-call costs
         await drive(send_ours, requests[:2], 1)
+        if ours_llama is not None:
+            await drive(served_by(ours_llama), requests[:2], 1)
         rows = []
         for workload, count_of in (("varied", len(texts)), ("repeated", 1)):
             for clients in CLIENTS:
@@ -177,8 +197,15 @@ async def measure(ours: TransformersEngine, requests: list, texts: list[str], ba
                              "ours_plain": plain, "ours_again": again,
                              "ours_over_peer_tok_s": round(mine["tok_s"] / peer["tok_s"], 2),
                              "controls_cost": round(plain["tok_s"] / again["tok_s"], 3)})
+                if ours_llama is not None:
+                    llama = await drive(served_by(ours_llama), [requests[i] for i in picks],
+                                        clients)
+                    rows[-1].update(ours_llama=llama,
+                                    llama_over_peer_tok_s=round(llama["tok_s"] / peer["tok_s"], 2))
                 print(json.dumps(rows[-1]), flush=True)
     await ours.aclose()
+    if ours_llama is not None:
+        await ours_llama.aclose()
     return rows
 
 
@@ -204,6 +231,18 @@ def markdown(report: dict) -> str:
     verdicts = "; ".join(f"{w} {'**met**' if met else 'missed'}"
                          for w, met in report["met"].items())
     cost = report["controls_cost_max"]
+    if report.get("ours_llama"):
+        lines += ["", f"Our llama.cpp engine: {report['ours_llama']}. Same requests, same run:", "",
+                  ("| workload | clients | ours llama.cpp tok/s | peer tok/s | ÷ peer | "
+                   "p50 / p95 s |"), "|---|---|---|---|---|---|"]
+        for r in report["rows"]:
+            mine = r["ours_llama"]
+            lines.append(f"| {r['workload']} | {r['clients']} | {mine['tok_s']} | "
+                         f"{r['peer']['tok_s']} | {r['llama_over_peer_tok_s']} | "
+                         f"{mine['p50_s']} / {mine['p95_s']} |")
+        lines += ["", ("A managed llama-server behind our remote engine would be the peer column "
+                       "at best (it is that server, plus a hop), without the per-token record "
+                       "constraint.")]
     lines += ["", f"Targets (ours ÷ peer tokens/s): {targets}: {verdicts}.",
               (f"Constraint + grounding cost end to end (ours without ÷ with, tokens/s): at most "
                f"{cost}x (target ≤ {MAX_CONTROLS_COST:g}x: "

@@ -12,30 +12,21 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 
-from smallretail_llm import bench, bench_cases, nano
+from smallretail_llm import bench, bench_cases
 from smallretail_llm.bench_report import check_targets, render_markdown
 from smallretail_llm.engine import GenerationRequest, UnknownAdapter
 from smallretail_llm.hf_engine import TransformersEngine
-from tiny_models import one_thread  # noqa: F401  (autouse: one torch thread)
+from tiny_models import build_nano_tiny, one_thread  # noqa: F401  (autouse: one torch thread)
 
-TINY = nano.NanoShape(vocab_size=600, hidden_size=64, intermediate_size=128, num_layers=2,
-                      num_heads=4, num_kv_heads=2, context=256)
 SYSTEM = "너는 쇼핑몰 고객 상담원이다. 상품 정보에 있는 사실로만 답한다."
-CORPUS = [f"상품명: 사과 {i}kg 가격: {i * 1000}원 보관: 냉장 배송비: 3,000원 문의: 고객센터"
-          for i in range(1, 60)]
 
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
     """A random-weight nano-style model (SentencePiece tokenizer, so llama.cpp can convert it)."""
-    out = tmp_path_factory.mktemp("bench") / "tiny"
-    tokenizer = nano.train_tokenizer(CORPUS, out, vocab_size=TINY.vocab_size)
-    torch.manual_seed(0)
-    nano.new_model(tokenizer, TINY).save_pretrained(out)
-    return out
+    return build_nano_tiny(tmp_path_factory.mktemp("bench") / "tiny")
 
 
 def row(product: str, question: str, task: str = "answer", shop: str = "shop") -> dict:
@@ -162,6 +153,15 @@ def test_markdown_report_has_every_section():
     assert "| Qwen/Qwen2.5-0.5B-Instruct | llama.cpp q8_0 | 510 | 54.0 |" in text
     assert "| Qwen/Qwen2.5-0.5B-Instruct | llama.cpp q4_0 | 없음 |" in text
     assert "GPU 없음" in text and "**met**" in text and "missed" in text
+    assert "llama.cpp engine" not in text  # (no such table in that run)
+    server = report["server"]
+    server["llama_cpp"] = {"skipped": "make llama"}
+    assert "llama.cpp engine: skipped (make llama)" in render_markdown(report)
+    server["llama_cpp"] = {"model": "nano merged", "runs": server["runs"][:2],
+                           "speedup_16_vs_1": {"/v1/answers": {"vs_one_client": 5.0}}}
+    text = render_markdown(report)
+    assert "on the llama.cpp engine: nano merged." in text
+    assert "Throughput at 16 clients: /v1/answers 5.0x one client" in text
 
 
 def test_run_bench_without_assets_writes_a_report_that_says_why(tmp_path):
@@ -323,6 +323,11 @@ def test_peer_report_puts_both_side_by_side_and_judges_the_ratios(monkeypatch, t
     assert "| repeated | 1 | 30.0 | 45.0 | 0.67 | 1.0 / 2.0 | 1.0 / 2.0 | 31.5 / 30.0 (1.05x) |" in text
     assert "≥ 1 at 1 client, ≥ 1.5 at 16 clients: varied **met**; repeated missed" in text
     assert "at most 1.05x (target ≤ 1.1x: **met**)" in text
+    assert "Our llama.cpp engine" not in text  # (llama-cpp-python not installed for that run)
+    report["ours_llama"] = "llama.cpp engine"
+    for row in report["rows"]:
+        row.update(ours_llama=side(row["peer"]["tok_s"] * 1.25), llama_over_peer_tok_s=1.25)
+    assert "| repeated | 16 | 150.0 | 120.0 | 1.25 | 1.0 / 2.0 |" in bench_peer.markdown(report)
     assert "Skipped: no peer" in bench_peer.markdown({"model": "m", "skipped": "no peer"})
     monkeypatch.setenv("SMALLRETAIL_HOME", str(tmp_path))
     monkeypatch.setenv("PATH", str(tmp_path))

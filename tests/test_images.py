@@ -46,7 +46,7 @@ def test_llama_serving_path_imports_without_torch():
         "        if name.split('.')[0] in ('torch', 'peft', 'datasets', 'accelerate'):\n"
         "            raise ImportError('blocked ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import smallretail_llm.llama_engine, smallretail_llm.api.server\n"
+        "import smallretail_llm.llama_engine, smallretail_llm.llama_steps, smallretail_llm.api.server\n"
         "from smallretail_llm.api.app import create_app\n"
         "assert 'smallretail_llm.hf_engine' not in sys.modules\n"
     )

@@ -10,6 +10,8 @@ Everything is built from random weights and saved to a directory, so tests load 
   first fitted (a few hundred Adam steps) to answer ``REPLY_PROMPT`` with ``reply`` and then EOS.
 - ``build_lora_adapter``: a LoRA (or DoRA) adapter with random non-zero weights, so it changes
   outputs.
+- ``build_nano_tiny``: a random-weight nano-style model with a SentencePiece tokenizer, which
+  llama.cpp's converter can turn into a GGUF.
 """
 
 from __future__ import annotations
@@ -137,3 +139,19 @@ def one_thread():
     yield
     torch.set_num_threads(threads)
 
+
+
+NANO_CORPUS = [f"상품명: 사과 {i}kg 가격: {i * 1000}원 보관: 냉장 배송비: 3,000원 문의: 고객센터"
+               for i in range(1, 60)]
+
+
+def build_nano_tiny(out: Path) -> Path:
+    """A 2-layer nano-style model with random weights and a SentencePiece tokenizer."""
+    from smallretail_llm import nano
+
+    shape = nano.NanoShape(vocab_size=600, hidden_size=64, intermediate_size=128, num_layers=2,
+                           num_heads=4, num_kv_heads=2, context=256)
+    tokenizer = nano.train_tokenizer(NANO_CORPUS, out, vocab_size=shape.vocab_size)
+    torch.manual_seed(0)
+    nano.new_model(tokenizer, shape).save_pretrained(out)
+    return out

@@ -105,21 +105,35 @@ def _server_table(server: dict) -> list[str]:
     if "runs" not in server:
         return [f"Skipped: {server.get('skipped', 'not run')}"]
     lines = [f"Model: {server['model']}, {server['requests_per_run']} requests per run.", "",
-             ("| route | batching | clients | req/s | completion tok/s | tokens/request mean (max) "
+             *_server_runs(server["runs"]),
+             "", "Throughput at 16 clients with batching: "
+             + "; ".join(f"{route} {s['vs_one_client']}x one client, {s['vs_batching_off']}x "
+                         "batching off" for route, s in server["speedup_16_vs_1"].items()),
+             "", ("Batching is continuous: a request joins the running batch at the next decode "
+             "step and leaves it when it ends, so short answers do not wait for long ones.")]
+    llama = server.get("llama_cpp") or {}
+    if "runs" in llama:
+        lines += ["", f"The same server and requests on the llama.cpp engine: {llama['model']}.", "",
+                  *_server_runs(llama["runs"]), "",
+                  "Throughput at 16 clients: " + "; ".join(
+                      f"{route} {s['vs_one_client']}x one client"
+                      for route, s in llama["speedup_16_vs_1"].items())]
+    elif llama:
+        lines += ["", f"llama.cpp engine: skipped ({llama.get('skipped')})"]
+    return lines
+
+
+def _server_runs(runs: list[dict]) -> list[str]:
+    lines = [("| route | batching | clients | req/s | completion tok/s | tokens/request mean (max) "
              "| p50 s | p95 s | statuses |"),
              "|---|---|---|---|---|---|---|---|---|"]
-    for r in server["runs"]:
+    for r in runs:
         lengths = (f"{_fmt(r.get('completion_tokens_mean'))} ({r.get('completion_tokens_max')})"
                    if r.get("completion_tokens_mean") is not None else "–")
         lines.append(f"| {r['route']} | {'on (16)' if r['batching'] else 'off (1)'} | "
                      f"{r['clients']} | {_fmt(r['req_s'], 2)} | {_fmt(r['completion_tok_s'])} | "
                      f"{lengths} | {_fmt(r['p50_s'], 2)} | {_fmt(r['p95_s'], 2)} | "
                      f"{r['statuses']} |")
-    lines += ["", "Throughput at 16 clients with batching: "
-              + "; ".join(f"{route} {s['vs_one_client']}x one client, {s['vs_batching_off']}x "
-                          "batching off" for route, s in server["speedup_16_vs_1"].items()),
-              "", ("Batching is continuous: a request joins the running batch at the next decode "
-              "step and leaves it when it ends, so short answers do not wait for long ones.")]
     return lines
 
 

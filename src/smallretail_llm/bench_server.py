@@ -7,6 +7,10 @@ the clients are httpx in this process, each draining a fixed list of requests (b
 loopback only). ``max_regenerations=0``: each request is one generation, so the figures are
 the serving path's, not the grounding retry policy's; ``max_new_tokens=128`` bounds the nano's
 run-on drafts (an "intro" of 400 tokens otherwise) so one run takes minutes, not tens.
+
+With llama-cpp-python and the GGUF converter (`make llama`), the same server also runs on the
+llama.cpp engine (the adapter merged into the nano, GGUF f32 so it writes what fp32 writes;
+batching on) for a second table: the same requests through one llama.cpp context of 16 rows.
 """
 
 from __future__ import annotations
@@ -82,12 +86,53 @@ async def load(base: str, route: str, bodies: list[dict], clients: int) -> dict[
             "completion_tokens_max": max(lengths, default=None)}
 
 
-def _start_server(port: int, batch: int, nano_dir: Path, adapter_dir: Path, db: str
-                  ) -> subprocess.Popen:
+def _start_server(port: int, batch: int, nano_dir: Path, adapter_dir: Path, db: str,
+                  gguf: Path | None = None) -> subprocess.Popen:
     command = [sys.executable, "-m", "smallretail_llm.bench_server", "--port", str(port),
                "--batch", str(batch), "--model", str(nano_dir), "--adapter", str(adapter_dir),
-               "--db", db]
+               "--db", db, *(["--gguf", str(gguf)] if gguf else [])]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _merged_gguf(nano_dir: Path, adapter_dir: Path) -> Path | str:
+    """The nano with the adapter merged in, as GGUF f32 (rebuilt when the adapter is newer);
+    or why not."""
+    import importlib.util
+
+    from smallretail_llm.bench_models import bench_dir
+    from smallretail_llm.demo import ADAPTER_NAME
+    from smallretail_llm.export import export_merged, find_gguf_converter, gguf_file
+
+    if importlib.util.find_spec("llama_cpp") is None or find_gguf_converter() is None:
+        return "llama-cpp-python 또는 GGUF 변환기 없음 (make llama)"
+    merged = bench_dir() / "nano-merged" / ADAPTER_NAME  # (the folder name is the model's name)
+    weights = merged / "model.safetensors"
+    adapter = adapter_dir / "adapter_model.safetensors"
+    if not weights.is_file() or weights.stat().st_mtime < adapter.stat().st_mtime:
+        export_merged(str(nano_dir), adapter_dir, merged)
+    return gguf_file(merged, "f32") or "GGUF 변환 실패 (로그 참고)"
+
+
+def _serve_and_load(bodies: dict[str, list[dict]], batch: int, nano_dir: Path,
+                    adapter_dir: Path, db: str, gguf: Path | None = None) -> list[dict]:
+    """One server, every route at every client count (after a warm-up)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = _start_server(port, batch, nano_dir, adapter_dir, db, gguf)
+    runs = []
+    try:
+        wait_ready(base, process, 600, process.stderr.read)
+        for route, route_bodies in bodies.items():  # warm-up: first-call costs
+            asyncio.run(load(base, route, route_bodies[:2], 1))
+        for clients in CLIENTS:
+            for route, route_bodies in bodies.items():
+                run = asyncio.run(load(base, route, route_bodies, clients))
+                run.update(batching=batch > 1, max_batch_size=batch)
+                logger.info("server %s", run)
+                runs.append(run)
+    finally:
+        stop(process, timeout_s=30)
+    return runs
 
 
 def run_server_bench(quick: bool = False, nano_dir: Path | None = None) -> dict[str, Any]:
@@ -115,24 +160,18 @@ def run_server_bench(quick: bool = False, nano_dir: Path | None = None) -> dict[
     }
     runs = []
     for batch in (ON_BATCH, 1):
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        process = _start_server(port, batch, nano_dir, adapter_dir, db)
-        try:
-            wait_ready(base, process, 600, process.stderr.read)
-            for route, route_bodies in bodies.items():  # warm-up: first-call costs
-                asyncio.run(load(base, route, route_bodies[:2], 1))
-            for clients in CLIENTS:
-                for route, route_bodies in bodies.items():
-                    run = asyncio.run(load(base, route, route_bodies, clients))
-                    run.update(batching=batch > 1, max_batch_size=batch)
-                    logger.info("server %s", run)
-                    runs.append(run)
-        finally:
-            stop(process, timeout_s=30)
+        runs += _serve_and_load(bodies, batch, nano_dir, adapter_dir, db)
+    gguf = _merged_gguf(nano_dir, adapter_dir)
+    if isinstance(gguf, str):
+        llama: dict[str, Any] = {"skipped": gguf}
+    else:
+        llama_runs = _serve_and_load(bodies, ON_BATCH, nano_dir, adapter_dir, db, gguf)
+        llama = {"model": f"nano + {ADAPTER_NAME} merged, GGUF f32 ({gguf.name}), llama.cpp "
+                          f"engine, {ON_BATCH} rows", "runs": llama_runs,
+                 "speedup_16_vs_1": _speedups(llama_runs)}
     return {"model": f"nano + {ADAPTER_NAME} (fp32, prefix cache on, max_new_tokens "
                      f"{MAX_NEW_TOKENS})", "requests_per_run": requests,
-            "runs": runs, "speedup_16_vs_1": _speedups(runs)}
+            "runs": runs, "speedup_16_vs_1": _speedups(runs), "llama_cpp": llama}
 
 
 def _speedups(runs: list[dict]) -> dict[str, dict[str, float]]:
@@ -162,9 +201,13 @@ def serve_main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     for flag in ("--port", "--batch", "--model", "--adapter", "--db"):
         parser.add_argument(flag, required=True)
+    parser.add_argument("--gguf", help="serve this GGUF (adapter merged in) with llama.cpp")
     args = parser.parse_args(argv)
-    settings = Settings(db=args.db, model=args.model, demo=True, demo_shop=DEMO_SHOP,
-                        adapter=f"{ADAPTER_NAME}={args.adapter}", batch_size=int(args.batch),
+    engine_choice = ({"engine": "llama_cpp", "gguf": args.gguf, "model": str(Path(args.gguf).parent)}
+                     if args.gguf else
+                     {"model": args.model, "adapter": f"{ADAPTER_NAME}={args.adapter}"})
+    settings = Settings(db=args.db, demo=True, demo_shop=DEMO_SHOP, **engine_choice,
+                        batch_size=int(args.batch),
                         queue_size=256, rate_limit_per_minute=1e6, rate_limit_burst=100_000,
                         max_regenerations=0, request_timeout_s=900, log_json=False,
                         max_new_tokens=MAX_NEW_TOKENS,

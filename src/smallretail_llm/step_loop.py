@@ -8,12 +8,11 @@ requests that arrived meanwhile (``Intake.take``) and answers every row the mome
   rests right-padded into one forward, up to ``PREFILL_TOKENS`` padded tokens per forward; the
   LM head sees only each row's last real position), then decode with the others: one forward
   per step for every row, each at its own position (``kv_slots.py``).
-- Each row's end is decided here, one token at a time (``_Row.push``): EOS, a stop string, its
-  own ``max_new_tokens``, a failed draft check, cancellation or timeout.
-- Token choice follows transformers' ``generate``: the model's repetition penalty, then the
-  per-row record constraint (``RowConstraints``), then for sampling temperature, the model's
-  top-k and the request's top-p. Settings not in ``GenerationRequest`` come from the model's
-  own ``generation_config.json``.
+- Each row's end is decided as in every local engine (``decode_rows.Row``). Token choice
+  follows transformers' ``generate``: the model's repetition penalty, then the per-row record
+  constraint (``RowConstraints``), then for sampling temperature, the model's top-k and the
+  request's top-p. Settings not in ``GenerationRequest`` come from the model's own
+  ``generation_config.json``.
 - Adapters per row: ``MixedLora`` when every adapter is plain LoRA (rows of any adapters share
   a step); otherwise the batch key keeps one adapter per run and peft's own forward runs.
 
@@ -25,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
 
 import torch
 from transformers import (
@@ -38,66 +36,17 @@ from transformers import (
 )
 
 from smallretail_llm.batcher import Intake, Job
-from smallretail_llm.engine import BASE_ADAPTER, FinishReason, GenerationRequest, GenerationResult
+from smallretail_llm.decode_rows import Row
+from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.kv_slots import SlotCache
-from smallretail_llm.local_engine import IncrementalDecoder, Prompt
+from smallretail_llm.local_engine import IncrementalDecoder
 from smallretail_llm.mixed_lora import MixedLora
 from smallretail_llm.prefix_cache import PrefixCache
 
 PREFILL_TOKENS = 2048  # padded prompt tokens per joining forward (rows x longest rest)
 
 
-@dataclass(eq=False)
-class _Row:
-    """One request in the running batch: its tokens, its text so far, and why it ended."""
-
-    job: Job
-    decoder: IncrementalDecoder
-    eos_ids: frozenset[int]
-    tokens: list[int] = field(default_factory=list)
-    reason: FinishReason | None = None
-
-    @property
-    def prompt(self) -> Prompt:
-        return self.job.data  # type: ignore[return-value]
-
-    @property
-    def adapter(self) -> str:
-        return self.job.request.adapter or BASE_ADAPTER
-
-    def push(self, token: int) -> None:
-        """Record the next token, stream its text, and decide whether the row ends."""
-        job = self.job
-        reason = job.should_stop()
-        if reason is None and token in self.eos_ids and not job.request.ignore_eos:
-            reason = "stop"
-        if reason is None:
-            self.tokens.append(token)
-            delta = self.decoder.push(token)
-            job.emit(delta)
-            if self.decoder.stopped:
-                reason = "stop"
-            elif job.request.check is not None and delta.rstrip(" ").endswith((".", "!", "?", "\n")):
-                if job.request.check(self.decoder.text):  # fail fast: already a failed draft
-                    reason = "rejected"
-            elif len(self.tokens) >= self.prompt.limit:
-                reason = "length"
-        if reason is not None:
-            self.reason = reason
-            job.emit(self.decoder.finish())
-
-    def result(self, model_name: str) -> GenerationResult:
-        return GenerationResult(
-            text=self.decoder.text,
-            prompt_tokens=len(self.prompt.ids),
-            completion_tokens=len(self.tokens),
-            finish_reason=self.reason or "length",
-            model=self.job.request.adapter or model_name,
-            token_ids=tuple(self.tokens),
-        )
-
-
-class _Chooser:
+class Chooser:
     """Picks each row's next token from its logits (see the module docstring for the order)."""
 
     def __init__(self, request: GenerationRequest, defaults: object, table: Callable) -> None:
@@ -116,9 +65,9 @@ class _Chooser:
                 self._warpers.append(TopPLogitsWarper(request.top_p))
         self._table = table
         self._constraints = None  # built when the rows change
-        self._rows: Sequence[_Row] = ()
+        self._rows: Sequence[Row] = ()
 
-    def rows_changed(self, rows: Sequence[_Row]) -> None:
+    def rows_changed(self, rows: Sequence[Row]) -> None:
         self._rows = rows
         self._constraints = None
         if any(row.job.request.constraint is not None for row in rows):
@@ -169,10 +118,10 @@ class StepLoop:
 
     def run(self, jobs: Sequence[Job], intake: Intake) -> None:
         first = jobs[0].request  # the batch key makes sampling settings equal across rows
-        choose = _Chooser(first, self._defaults, self._token_table)
+        choose = Chooser(first, self._defaults, self._token_table)
         cache = self._cache
         cache.clear()
-        rows: list[_Row] = []
+        rows: list[Row] = []
         joining = list(jobs)
         with torch.inference_mode(), self._adapter_context(first):
             if first.seed is not None and not first.greedy:
@@ -194,13 +143,13 @@ class StepLoop:
                 intake.stepped(len(rows))
                 self._leave(rows, cache, intake, choose)
 
-    def _join(self, jobs: Sequence[Job], rows: list[_Row], cache: SlotCache,
-              choose: _Chooser) -> None:
+    def _join(self, jobs: Sequence[Job], rows: list[Row], cache: SlotCache,
+              choose: Chooser) -> None:
         """Prefill requests into new rows (one forward) and choose their first tokens."""
         first = len(rows)
         new, rests, keys = [], [], []
         for job in jobs:
-            row = _Row(job, IncrementalDecoder(self._tokenizer, job.request.stop), self._eos_ids)
+            row = Row(job, IncrementalDecoder(self._tokenizer, job.request.stop), self._eos_ids)
             index = cache.add_row(len(row.prompt.ids) + row.prompt.limit)
             rows.append(row)
             new.append(row)
@@ -229,7 +178,7 @@ class StepLoop:
         for row, token in zip(new, choose(logits), strict=True):
             row.push(token)
 
-    def _step(self, rows: list[_Row], cache: SlotCache, choose: _Chooser) -> None:
+    def _step(self, rows: list[Row], cache: SlotCache, choose: Chooser) -> None:
         """One decode step: every row's last token in, every row's next token out."""
         ids = torch.tensor([[row.tokens[-1]] for row in rows], device=self._device)
         positions, mask = cache.decode()
@@ -255,8 +204,8 @@ class StepLoop:
                 hook.remove()
         return out.logits[:, -1].to(dtype=torch.float32, copy=True)
 
-    def _leave(self, rows: list[_Row], cache: SlotCache, intake: Intake,
-               choose: _Chooser, joined: bool = False) -> None:
+    def _leave(self, rows: list[Row], cache: SlotCache, intake: Intake,
+               choose: Chooser, joined: bool = False) -> None:
         """Answer the rows that ended and free their slots (the last row moves in)."""
         ended = [i for i, row in enumerate(rows) if row.reason is not None]
         for i in reversed(ended):  # highest first: the row that moves in has not ended
@@ -267,7 +216,7 @@ class StepLoop:
         if ended or joined:  # (the rows changed: the chooser and the adapters see them once)
             self._rows_changed(rows, choose)
 
-    def _rows_changed(self, rows: list[_Row], choose: _Chooser) -> None:
+    def _rows_changed(self, rows: list[Row], choose: Chooser) -> None:
         choose.rows_changed(rows)
         if self._mixed is not None and rows:
             self._mixed.select([row.adapter for row in rows])
