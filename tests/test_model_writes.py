@@ -306,3 +306,20 @@ def test_the_price_word_of_the_copy_does_not_label_another_value():
     values = {"price_krw": "15,000원", "net_content": "200mL"}
     assert mislabeled_slots("판매가 ⟦net_content⟧, 가격 ⟦price_krw⟧.", labels, values)
     assert not mislabeled_slots("⟦net_content⟧, 판매가 ⟦price_krw⟧.", labels, values)
+
+
+def test_a_draft_requests_controls_survive_pickling_with_the_same_verdicts():
+    """The fail-fast check is a plain object (``DraftCheck``), not a closure: a draft request
+    can be handed to an engine in another process and judges exactly as here."""
+    import pickle
+
+    record, policy = tofu(), shop_policy()
+    options = assistant.GenerationOptions(fail_fast=True)
+    values = draft_requests.slot_values(record, policy)
+    controls = draft_requests.draft_controls(options, values, record, policy)
+    copied = pickle.loads(pickle.dumps(controls))
+    for draft in ("국산콩 두부예요.", "수입산 콩으로 만든 두부예요.", "⟦nothing⟧ 이에요."):
+        assert copied["check"](draft) == controls["check"](draft)
+    assert controls["check"]("수입산 콩으로 만든 두부예요.") is not None
+    assert controls["check"]("⟦nothing⟧ 이에요.") == "기록에 없는 항목: nothing"
+    assert copied["constraint"] == controls["constraint"]

@@ -6,6 +6,7 @@ request; serving and the constrained-decoding bench build them the same way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smallretail_llm.copy_check import (
@@ -48,14 +49,27 @@ def draft_controls(options: GenerationOptions, values: dict[str, str], record: P
             numbers_in([*values.values(), *extra_numbers]), frozenset(values), values,
             field_labels(record, policy), **plan)
     if options.fail_fast:
-        def check(raw: str) -> str | None:
-            filled = fill(raw, values)
-            if filled.unknown:
-                return f"기록에 없는 항목: {filled.unknown[0]}"
-            found = unsupported_in(filled.text, record, policy, options.foreign_names)
-            return found[0].reason if found else None
-        extras["check"] = check
+        extras["check"] = DraftCheck(values, record, policy, options.foreign_names)
     return extras
+
+
+@dataclass(frozen=True)
+class DraftCheck:
+    """The fail-fast check of a draft so far: a reason when it already states something the
+    record does not (its first unsupported claim, or a slot the record lacks), else None.
+    A plain object, not a closure, so a request can be sent to an engine in another process."""
+
+    values: dict[str, str]
+    record: ProductRecord
+    policy: ShopPolicy | None
+    foreign_names: tuple[str, ...]
+
+    def __call__(self, raw: str) -> str | None:
+        filled = fill(raw, self.values)
+        if filled.unknown:
+            return f"기록에 없는 항목: {filled.unknown[0]}"
+        found = unsupported_in(filled.text, self.record, self.policy, self.foreign_names)
+        return found[0].reason if found else None
 
 
 def shown_values(values: dict[str, str], messages: list[dict[str, str]]) -> dict[str, str]:
