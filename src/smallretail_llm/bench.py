@@ -169,10 +169,10 @@ def engine_plan(quick: bool, llama: bool) -> list[dict[str, Any]]:
     """(model, engine variant, batch sizes) rows; quick keeps the rows the targets need."""
     all_batches = [1, 4, 8, 16]
     plan = [
-        (NANO, "fp32", all_batches), (NANO, "int8", all_batches), (NANO, "q8_0", [1]),
+        (NANO, "fp32", all_batches), (NANO, "int8", all_batches), (NANO, "q8_0", all_batches),
         (TARGET_SHAPE, "fp32", [1, 16] if quick else all_batches),
         (TARGET_SHAPE, "int8", [1, 16] if quick else all_batches),
-        (TARGET_SHAPE, "q8_0", [1]), (TARGET_SHAPE, "q4_0", [1]),
+        (TARGET_SHAPE, "q8_0", [1, 16] if quick else all_batches), (TARGET_SHAPE, "q4_0", [1]),
         (SHAPES[1], "fp32", [1] if quick else [1, 4]),
         (SHAPES[1], "int8", [1] if quick else all_batches),
         (SHAPES[1], "q8_0", [1]), (SHAPES[1], "q4_0", [1]),

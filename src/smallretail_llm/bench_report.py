@@ -208,8 +208,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"prompts, task {prompts.get('task')}): {prompts.get('median_tokens')} nano tokens, "
         f"{prompts.get('median_chars')} characters (p10 {prompts.get('p10_tokens')}, p90 "
         f"{prompts.get('p90_tokens')}). TTFT = a 1-token generation with the prefix cache "
-        "emptied; decode = identical concurrent requests, first to last streamed token; "
-        "llama.cpp serves one sequence at a time (batch 1 only)."), "",
+        "emptied; decode = identical concurrent requests, first to last streamed token "
+        "(llama.cpp: one sequence per request in one context, `llama_steps.py`)."), "",
         *_engine_table(engines), "",
         "## Shared-prefix reuse (time to first token)", "", *_prefix_table(engines, prompts), "",
         "## Where a 0.5B int8 decode step goes (transformers)", "",
