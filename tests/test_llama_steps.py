@@ -138,3 +138,24 @@ def test_sampled_rows_are_reproducible_with_a_seed(tiny):
 
     first, second = run(engine, main)
     assert first.token_ids == second.token_ids
+
+
+def test_the_models_repetition_penalty_applies_as_in_transformers(tiny, tmp_path):
+    """A penalty in the model's generation_config.json (Qwen2.5-Instruct ships 1.05) is read
+    from the folder beside the GGUF's tokenizer: greedy tokens equal transformers' again."""
+    import json
+    import shutil
+
+    model, gguf = tiny
+    folder = shutil.copytree(model, tmp_path / "penalised")
+    config = json.loads((folder / "generation_config.json").read_text())
+    (folder / "generation_config.json").write_text(json.dumps({**config, "repetition_penalty": 100.0}))
+    request = ask("배송비 얼마예요?", max_new_tokens=16)
+    plain = llama((model, gguf))
+    plain_result = run(plain, lambda: plain.generate(request))
+    penalised = llama((folder, gguf))
+    ours = run(penalised, lambda: penalised.generate(request))
+    reference = TransformersEngine(folder, num_threads=1, prefix_cache_mb=0)
+    theirs = run(reference, lambda: reference.generate(request))
+    assert ours.token_ids == theirs.token_ids
+    assert ours.token_ids != plain_result.token_ids  # (the penalty changed what it wrote)

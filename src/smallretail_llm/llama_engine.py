@@ -14,8 +14,9 @@ the transformers int8 path and 7-10x its fp32 path on the same machine (eval/rep
   with the GIL released); the ``Batcher`` gives the bounded queue, timeouts and cancellation.
 - Shared prefixes: a sequence keeps its last request's KV, and a new prompt starts from the
   longest prefix any sequence of the same tenant holds (the system prompt, the product block).
-- Token choice and row ends are the transformers engine's (``decode_rows.py``), record
-  constraint included.
+- Row ends and token choice are the transformers engine's (``llama_steps.py``): the model's
+  repetition penalty and top-k from the ``generation_config.json`` beside the tokenizer, the
+  record constraint, then greedy or sampling.
 - Adapters are merged into the GGUF: the engine serves one model under one name; ``adapter``
   in a request must be that name or empty.
 """
@@ -61,7 +62,7 @@ class LlamaCppEngine(BatchedEngine):
                 "llama-cpp-python 이 설치되어 있지 않습니다: pip install 'smallretail-llm[llama]'")
         from transformers import AutoTokenizer
 
-        from smallretail_llm.llama_steps import LlamaContext, LlamaStepLoop
+        from smallretail_llm.llama_steps import LlamaContext, LlamaStepLoop, generation_defaults
 
         gguf = Path(gguf)
         if not gguf.is_file():
@@ -82,7 +83,8 @@ class LlamaCppEngine(BatchedEngine):
         )
         self._steps = LlamaStepLoop(self._llama, name=self.name, tokenizer=self.tokenizer,
                                     eos_ids=self._eos_ids, max_rows=rows,
-                                    token_table=lambda: self.token_table)
+                                    token_table=lambda: self.token_table,
+                                    defaults=generation_defaults(tokenizer_dir))
         self._ready = True
         logger.info("loaded %s (%s) with llama.cpp, %d rows, %d threads", self.name, gguf.name,
                     rows, threads)

@@ -10,17 +10,20 @@ up to ``max_rows`` sequences, one sequence id per row.
   (``llama_memory_seq_cp`` in a unified KV cache shares the cells, it copies nothing). Cached
   prefixes never cross tenants (a timing oracle), as in the transformers engine.
 - A row ends as in the transformers loop (``decode_rows.Row``) and its token is chosen the same
-  way, on numpy: the record constraint (``RowMasks``), then greedy argmax, or temperature and
-  top-p sampling. Greedy, the two local engines write the same tokens from the same logits.
+  way, on numpy: the model's repetition penalty (its ``generation_config.json``), the record
+  constraint (``RowMasks``), then greedy argmax, or temperature, the model's top-k and the
+  request's top-p. Greedy, the two local engines write the same tokens from the same logits.
   No torch (the llama.cpp image has none).
 """
 
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -130,17 +133,28 @@ class LlamaContext:
             self.ctx = self.model = None
 
 
-class Chooser:
-    """Each row's next token from its logits: record constraint, then greedy or sampled."""
+def generation_defaults(folder: Path) -> dict:
+    """The model's own decoding settings (``generation_config.json`` beside its tokenizer),
+    as transformers' ``generate`` would read them; {} when there is none."""
+    path = folder / "generation_config.json"
+    return json.loads(path.read_text("utf-8")) if path.is_file() else {}
 
-    def __init__(self, request: GenerationRequest, table: Callable) -> None:
+
+class Chooser:
+    """Each row's next token from its logits (see the module docstring for the order)."""
+
+    def __init__(self, request: GenerationRequest, defaults: dict, table: Callable) -> None:
         self.greedy = request.greedy
         self._temperature, self._top_p = request.temperature, request.top_p
+        self._penalty = defaults.get("repetition_penalty") or 1.0
+        self._top_k = defaults.get("top_k") or 0
         self._random = np.random.default_rng(request.seed)  # (a seeded request runs alone)
         self._table = table
         self._masks: RowMasks | None = None
+        self._rows: Sequence[Row] = ()
 
     def rows_changed(self, rows: Sequence[Row]) -> None:
+        self._rows = rows
         self._masks = None
         if any(row.job.request.constraint is not None for row in rows):
             self._masks = RowMasks(
@@ -150,6 +164,12 @@ class Chooser:
 
     def __call__(self, logits: np.ndarray) -> list[int]:
         """``logits``: float32 [rows, vocabulary], one row per ``rows_changed`` row."""
+        if self._penalty != 1.0:  # as transformers: every prompt and generated token, once
+            for i, row in enumerate(self._rows):
+                seen = np.unique([*row.prompt.ids, *row.tokens])
+                scores = logits[i, seen]
+                logits[i, seen] = np.where(scores < 0, scores * self._penalty,
+                                           scores / self._penalty)
         if self._masks is not None:
             self._masks.apply(logits)
         if self.greedy:
@@ -157,6 +177,8 @@ class Chooser:
         chosen = []
         for row in logits / self._temperature:
             order = np.argsort(-row)
+            if self._top_k:
+                order = order[: self._top_k]
             probs = np.exp(row[order] - row[order[0]])
             probs /= probs.sum()
             nucleus = int(np.searchsorted(np.cumsum(probs), self._top_p)) + 1  # top-p
@@ -178,8 +200,9 @@ class LlamaStepLoop:
     """Runs batches for one ``LlamaContext`` (``run``, in the Batcher's worker thread)."""
 
     def __init__(self, context: LlamaContext, *, name: str, tokenizer, eos_ids: frozenset[int],
-                 max_rows: int, token_table: Callable) -> None:
+                 max_rows: int, token_table: Callable, defaults: dict) -> None:
         self._context = context
+        self._defaults = defaults
         self._name = name
         self._tokenizer = tokenizer
         self._eos_ids = eos_ids
@@ -194,7 +217,7 @@ class LlamaStepLoop:
 
     def run(self, jobs: Sequence[Job], intake: Intake) -> None:
         first = jobs[0].request  # the batch key makes sampling settings equal across rows
-        choose = Chooser(first, self._token_table)
+        choose = Chooser(first, self._defaults, self._token_table)
         rows: list[Row] = []
         seqs: list[int] = []  # rows[i] decodes in sequence seqs[i]
         joining = list(jobs)
