@@ -18,6 +18,7 @@ from tiny_models import (
     build_tokenizer,
     one_thread,  # noqa: F401  (autouse: one torch thread)
 )
+from tiny_models import run_and_close as run
 
 REPLY = "국내산 사과 1kg, 냉장 보관하세요."
 
@@ -42,16 +43,6 @@ def make_engine(path, **kwargs) -> TransformersEngine:
 
 def chat(text: str, **kwargs) -> GenerationRequest:
     return GenerationRequest(messages=[{"role": "user", "content": text}], **kwargs)
-
-
-def run(engine: TransformersEngine, coro_fn):
-    async def main():
-        try:
-            return await coro_fn()
-        finally:
-            await engine.aclose()
-
-    return asyncio.run(main())
 
 
 def test_batched_greedy_equals_one_at_a_time(models):

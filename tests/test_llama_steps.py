@@ -16,6 +16,7 @@ from smallretail_llm.batcher import BatchingConfig
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.hf_engine import TransformersEngine
 from tiny_models import build_nano_tiny, one_thread  # noqa: F401  (autouse: one torch thread)
+from tiny_models import run_and_close as run
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("LLAMA_CPP_CONVERTER") or importlib.util.find_spec("llama_cpp") is None,
@@ -45,16 +46,6 @@ def llama(tiny, **kwargs):
 
     model, gguf = tiny
     return LlamaCppEngine(gguf, tokenizer=model, num_threads=1, **kwargs)
-
-
-def run(engine, coro_fn):
-    async def main():
-        try:
-            return await coro_fn()
-        finally:
-            await engine.aclose()
-
-    return asyncio.run(main())
 
 
 def decoded_tokens(engine) -> list[int]:

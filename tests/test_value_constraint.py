@@ -108,12 +108,13 @@ def test_generate_never_writes_a_number_the_record_lacks(bpe):
 
 
 def test_processor_masks_rows_independently():
-    from smallretail_llm.constrained_logits import RowConstraints
+    from smallretail_llm.constrained_logits import mask_scores
+    from smallretail_llm.row_masks import RowMasks
 
     other = ValueConstraint(frozenset({"5"}))
     history = {0: [DIGITS.pieces.index("2")], 1: []}
-    proc = RowConstraints([ALLOWED, other], DIGITS, lambda row: history[row])
-    scores = proc(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, DIGITS.size))
+    masks = RowMasks([ALLOWED, other], DIGITS, lambda row: history[row])
+    scores = mask_scores(masks, torch.zeros(2, DIGITS.size))
     assert scores[0, DIGITS.pieces.index("4")] == 0  # "24" goes on
     assert scores[0, DIGITS.pieces.index("5")] == -float("inf")
     assert scores[0, DIGITS.pieces.index("가")] == -float("inf")  # "2" alone is no value
@@ -285,22 +286,24 @@ def test_when_the_notice_table_is_next_a_new_paragraph_is_its_header():
     assert only(*first, "[", "상품", "▁정보", "]", "\n") == [pieces.index("⟦notice_block⟧")]
     assert only(*first, "[", "상품", "▁정보", "]", "\n", "⟦notice_block⟧") is None
     assert only("⟦origin⟧", ".") is None  # within the first paragraph: the model writes
-    from smallretail_llm.constrained_logits import RowConstraints
+    from smallretail_llm.constrained_logits import mask_scores
+    from smallretail_llm.row_masks import RowMasks
 
     ids = [pieces.index(p) for p in first]
-    scores = RowConstraints([allowed], table, lambda row: ids)(torch.zeros(1, 1), torch.zeros(1, len(pieces)))
+    scores = mask_scores(RowMasks([allowed], table, lambda row: ids), torch.zeros(1, len(pieces)))
     assert torch.isfinite(scores[0]).nonzero().flatten().tolist() == [pieces.index("[")]
 
 
 def test_banned_words_hold_at_every_step_but_never_block_the_header():
     """The processor writes a row's banned words once per step for the whole batch; a step
     that allows only the header's tokens is not narrowed by them ("[상품 정보]" holds "정보")."""
-    from smallretail_llm.constrained_logits import RowConstraints
+    from smallretail_llm.constrained_logits import mask_scores
+    from smallretail_llm.row_masks import RowMasks
 
     pieces, table, allowed, history = _header_rows("정보")
     word = pieces.index("▁정보")
-    scores = RowConstraints([allowed, allowed], table, lambda row: history[row])(
-        torch.zeros(2, 1), torch.zeros(2, len(pieces)))
+    scores = mask_scores(RowMasks([allowed, allowed], table, lambda row: history[row]),
+                         torch.zeros(2, len(pieces)))
     assert scores[0, word] == -float("inf")  # an ordinary step: the word is banned
     assert word in step_ban(history[0], allowed, table).ids  # (as the llama.cpp engine asks)
     assert torch.isfinite(scores[1]).nonzero().flatten().tolist() == sorted(
@@ -332,31 +335,33 @@ def test_requests_showing_the_same_labels_share_their_label_tables():
 def test_processor_masks_scores_numpy_cannot_view_and_a_narrower_vocabulary():
     """bfloat16 scores (and GPU ones) are masked on a float copy and written back; a model
     whose logits are narrower than the tokenizer's vocabulary has the ids past it left out."""
-    from smallretail_llm.constrained_logits import RowConstraints
+    from smallretail_llm.constrained_logits import mask_scores
+    from smallretail_llm.row_masks import RowMasks
 
     history = [DIGITS.pieces.index("2")]
-    full = RowConstraints([ALLOWED], DIGITS, lambda row: history)(
-        torch.zeros(1, 1), torch.zeros(1, DIGITS.size))
-    half = RowConstraints([ALLOWED], DIGITS, lambda row: history)(
-        torch.zeros(1, 1), torch.zeros(1, DIGITS.size, dtype=torch.bfloat16))
+    def masks() -> RowMasks:
+        return RowMasks([ALLOWED], DIGITS, lambda row: history)
+
+    full = mask_scores(masks(), torch.zeros(1, DIGITS.size))
+    half = mask_scores(masks(), torch.zeros(1, DIGITS.size, dtype=torch.bfloat16))
     assert half.dtype == torch.bfloat16
     assert torch.equal(torch.isinf(half), torch.isinf(full))
-    narrow = RowConstraints([ALLOWED], DIGITS, lambda row: history)(
-        torch.zeros(1, 1), torch.zeros(1, DIGITS.size - 1))
+    narrow = mask_scores(masks(), torch.zeros(1, DIGITS.size - 1))
     assert torch.equal(torch.isinf(narrow), torch.isinf(full[:, :-1]))
 
 
 def test_processor_writes_through_strided_scores():
     """Scores that are a strided view (the last position of a batch's logits) are masked in
     place, as contiguous ones are."""
-    from smallretail_llm.constrained_logits import RowConstraints
+    from smallretail_llm.constrained_logits import mask_scores
+    from smallretail_llm.row_masks import RowMasks
 
     history = {0: [DIGITS.pieces.index("2")], 1: []}
     logits = torch.zeros(2, 2, DIGITS.size)
     strided = logits[:, -1, :]
     assert not strided.is_contiguous()
-    out = RowConstraints([ALLOWED, ValueConstraint(frozenset({"5"}))], DIGITS,
-                         lambda row: history[row])(torch.zeros(2, 1), strided)
+    out = mask_scores(RowMasks([ALLOWED, ValueConstraint(frozenset({"5"}))], DIGITS,
+                               lambda row: history[row]), strided)
     assert out.data_ptr() == strided.data_ptr()
     assert logits[0, -1, DIGITS.pieces.index("5")] == -float("inf")
     assert logits[0, -1, DIGITS.pieces.index("4")] == 0
@@ -370,7 +375,8 @@ def test_greedy_rows_whose_choice_stands_are_left_unmasked_with_the_same_choice(
     not change it, so the processor leaves the row alone. Its choice is always the fully
     masked row's, over many random scores, rows with and without a header to write, and
     banned words."""
-    from smallretail_llm.constrained_logits import RowConstraints
+    from smallretail_llm.constrained_logits import mask_scores
+    from smallretail_llm.row_masks import RowMasks
 
     pieces, table, allowed, history = _header_rows("정보", "가격")
     history = {**history, 2: [pieces.index("2")], 3: []}
@@ -378,10 +384,10 @@ def test_greedy_rows_whose_choice_stands_are_left_unmasked_with_the_same_choice(
     left_alone = 0
     for _ in range(300):
         scores = torch.randn(4, len(pieces), generator=rng)
-        masked = RowConstraints([allowed] * 4, table, lambda row: history[row])(
-            torch.zeros(4, 1), scores.clone())
-        greedy = RowConstraints([allowed] * 4, table, lambda row: history[row], greedy=True)(
-            torch.zeros(4, 1), scores.clone())
+        masked = mask_scores(RowMasks([allowed] * 4, table, lambda row: history[row]),
+                             scores.clone())
+        greedy = mask_scores(RowMasks([allowed] * 4, table, lambda row: history[row],
+                                      greedy=True), scores.clone())
         assert torch.equal(greedy.argmax(-1), masked.argmax(-1))
         left_alone += int((greedy != masked).any(-1).sum())  # row bans not written
     assert 0 < left_alone < 1200, left_alone  # both paths were taken
@@ -390,7 +396,8 @@ def test_greedy_rows_whose_choice_stands_are_left_unmasked_with_the_same_choice(
 def test_greedy_rows_check_the_label_rule_when_their_choice_is_a_slot():
     """Greedy rows ask the label check (`misfit_ban`) only when their choice is a slot; the
     choice is still always the fully masked row's."""
-    from smallretail_llm.constrained_logits import RowConstraints
+    from smallretail_llm.constrained_logits import mask_scores
+    from smallretail_llm.row_masks import RowMasks
 
     labelled = ValueConstraint(numbers_in(LABEL_VALUES.values()), frozenset(LABEL_VALUES),
                                LABEL_VALUES, {"origin": "원산지", "use_by": "소비기한",
@@ -402,13 +409,13 @@ def test_greedy_rows_check_the_label_rule_when_their_choice_is_a_slot():
     for _ in range(300):
         scores = torch.randn(4, len(LABELLED), generator=rng)
         scores[:, slots] += 2.0  # the slots are often the best token
-        masked = RowConstraints([labelled] * 4, LABEL_TABLE, lambda row: history[row])(
-            torch.zeros(4, 1), scores.clone())
-        greedy = RowConstraints([labelled] * 4, LABEL_TABLE, lambda row: history[row],
-                                greedy=True)(torch.zeros(4, 1), scores.clone())
+        masked = mask_scores(RowMasks([labelled] * 4, LABEL_TABLE, lambda row: history[row]),
+                             scores.clone())
+        greedy = mask_scores(RowMasks([labelled] * 4, LABEL_TABLE, lambda row: history[row],
+                                      greedy=True), scores.clone())
         assert torch.equal(greedy.argmax(-1), masked.argmax(-1))
     mislabel = torch.zeros(1, len(LABELLED))
     mislabel[0, LABELLED.index("⟦use_by⟧")] = 5.0  # "원산지는 ⟦use_by⟧" is the best token
-    out = RowConstraints([labelled], LABEL_TABLE, lambda row: history[0], greedy=True)(
-        torch.zeros(1, 1), mislabel)
+    out = mask_scores(RowMasks([labelled], LABEL_TABLE, lambda row: history[0], greedy=True),
+                      mislabel)
     assert out.argmax().item() != LABELLED.index("⟦use_by⟧")

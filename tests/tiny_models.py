@@ -16,6 +16,7 @@ Everything is built from random weights and saved to a directory, so tests load 
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,14 @@ def build_nano_tiny(out: Path) -> Path:
     torch.manual_seed(0)
     nano.new_model(tokenizer, shape).save_pretrained(out)
     return out
+
+
+def run_and_close(engine, coro_fn):
+    """``asyncio.run`` of ``coro_fn()``, closing ``engine`` afterwards (its worker thread)."""
+    async def main():
+        try:
+            return await coro_fn()
+        finally:
+            await engine.aclose()
+
+    return asyncio.run(main())

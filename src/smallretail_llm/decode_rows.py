@@ -5,11 +5,13 @@ cancellation or timeout. No torch (the llama.cpp image has none)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from smallretail_llm.batcher import Job
 from smallretail_llm.engine import BASE_ADAPTER, FinishReason, GenerationResult
 from smallretail_llm.local_engine import IncrementalDecoder, Prompt
+from smallretail_llm.row_masks import RowMasks
 
 
 @dataclass(eq=False)
@@ -60,3 +62,12 @@ class Row:
             model=self.job.request.adapter or model_name,
             token_ids=tuple(self.tokens),
         )
+
+
+def row_masks(rows: Sequence[Row], table: Callable, greedy: bool) -> RowMasks | None:
+    """The record constraints of a batch's ``rows`` as one ``RowMasks`` (None: no row has one).
+    A row that has ended is not masked (its tokens are thrown away)."""
+    if all(row.job.request.constraint is None for row in rows):
+        return None
+    return RowMasks([row.job.request.constraint for row in rows], table(),
+                    lambda i: rows[i].tokens if rows[i].reason is None else None, greedy=greedy)

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from smallretail_llm.batcher import Intake, Job
-from smallretail_llm.decode_rows import Row
+from smallretail_llm.decode_rows import Row, row_masks
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.local_engine import IncrementalDecoder
 from smallretail_llm.row_masks import RowMasks
@@ -155,12 +155,7 @@ class Chooser:
 
     def rows_changed(self, rows: Sequence[Row]) -> None:
         self._rows = rows
-        self._masks = None
-        if any(row.job.request.constraint is not None for row in rows):
-            self._masks = RowMasks(
-                [row.job.request.constraint for row in rows], self._table(),
-                lambda i: rows[i].tokens if rows[i].reason is None else None,
-                greedy=self.greedy)
+        self._masks = row_masks(rows, self._table, self.greedy)
 
     def __call__(self, logits: np.ndarray) -> list[int]:
         """``logits``: float32 [rows, vocabulary], one row per ``rows_changed`` row."""

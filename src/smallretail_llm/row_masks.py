@@ -1,7 +1,7 @@
 """Record-constrained decoding per batch row, on numpy scores: each row's own
 ``ValueConstraint`` (rows of one batch belong to different products) masks the tokens it bans.
 No torch: the llama.cpp engine uses it as it is, the transformers engine through
-``constrained_logits.RowConstraints``."""
+``constrained_logits.mask_scores``."""
 
 from __future__ import annotations
 

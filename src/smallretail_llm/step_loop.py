@@ -10,7 +10,7 @@ requests that arrived meanwhile (``Intake.take``) and answers every row the mome
   per step for every row, each at its own position (``kv_slots.py``).
 - Each row's end is decided as in every local engine (``decode_rows.Row``). Token choice
   follows transformers' ``generate``: the model's repetition penalty, then the per-row record
-  constraint (``RowConstraints``), then for sampling temperature, the model's top-k and the
+  constraint (``row_masks.RowMasks``), then for sampling temperature, the model's top-k and the
   request's top-p. Settings not in ``GenerationRequest`` come from the model's own
   ``generation_config.json``.
 - Adapters per row: ``MixedLora`` when every adapter is plain LoRA (rows of any adapters share
@@ -36,12 +36,14 @@ from transformers import (
 )
 
 from smallretail_llm.batcher import Intake, Job
-from smallretail_llm.decode_rows import Row
+from smallretail_llm.constrained_logits import mask_scores
+from smallretail_llm.decode_rows import Row, row_masks
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.kv_slots import SlotCache
 from smallretail_llm.local_engine import IncrementalDecoder
 from smallretail_llm.mixed_lora import MixedLora
 from smallretail_llm.prefix_cache import PrefixCache
+from smallretail_llm.row_masks import RowMasks
 
 PREFILL_TOKENS = 2048  # padded prompt tokens per joining forward (rows x longest rest)
 
@@ -64,19 +66,12 @@ class Chooser:
             if request.top_p < 1.0:
                 self._warpers.append(TopPLogitsWarper(request.top_p))
         self._table = table
-        self._constraints = None  # built when the rows change
+        self._masks: RowMasks | None = None  # built when the rows change
         self._rows: Sequence[Row] = ()
 
     def rows_changed(self, rows: Sequence[Row]) -> None:
         self._rows = rows
-        self._constraints = None
-        if any(row.job.request.constraint is not None for row in rows):
-            from smallretail_llm.constrained_logits import RowConstraints
-
-            self._constraints = RowConstraints(
-                [row.job.request.constraint for row in rows], self._table(),
-                lambda i: rows[i].tokens if rows[i].reason is None else None,
-                greedy=self.greedy)
+        self._masks = row_masks(rows, self._table, self.greedy)
 
     def __call__(self, logits: torch.Tensor) -> list[int]:
         """``logits``: float32 [rows, vocabulary], one row per ``rows_changed`` row."""
@@ -84,8 +79,8 @@ class Chooser:
             for i, row in enumerate(self._rows):  # each row's own prompt and tokens
                 ids = torch.tensor([[*row.prompt.ids, *row.tokens]], device=logits.device)
                 logits[i : i + 1] = self._penalty(ids, logits[i : i + 1])
-        if self._constraints is not None:
-            logits = self._constraints(None, logits)
+        if self._masks is not None:
+            logits = mask_scores(self._masks, logits)
         if self.greedy:
             return logits.argmax(dim=-1).tolist()
         logits = self._warpers(None, logits)
