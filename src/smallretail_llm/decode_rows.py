@@ -24,6 +24,11 @@ class Row:
     tokens: list[int] = field(default_factory=list)
     reason: FinishReason | None = None
 
+    @classmethod
+    def start(cls, job: Job, tokenizer: object, eos_ids: frozenset[int]) -> Row:
+        """A new row for ``job``: nothing generated yet, its own stop strings."""
+        return cls(job, IncrementalDecoder(tokenizer, job.request.stop), eos_ids)
+
     @property
     def prompt(self) -> Prompt:
         return self.job.data  # type: ignore[return-value]

@@ -30,7 +30,6 @@ import numpy as np
 from smallretail_llm.batcher import Intake, Job
 from smallretail_llm.decode_rows import Row, row_masks
 from smallretail_llm.engine import GenerationRequest
-from smallretail_llm.local_engine import IncrementalDecoder
 from smallretail_llm.row_masks import RowMasks
 
 BATCH_TOKENS = 2048  # tokens per llama_decode call (running rows + joining prompts), at least
@@ -230,8 +229,7 @@ class LlamaStepLoop:
                 rest = job.data.ids[start:]
                 parts.append((seq, start, rest))
                 budget -= len(rest)
-                new.append(Row(job, IncrementalDecoder(self._tokenizer, job.request.stop),
-                               self._eos_ids))
+                new.append(Row.start(job, self._tokenizer, self._eos_ids))
                 seqs.append(seq)
             if not parts:
                 return

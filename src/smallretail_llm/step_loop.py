@@ -40,7 +40,6 @@ from smallretail_llm.constrained_logits import mask_scores
 from smallretail_llm.decode_rows import Row, row_masks
 from smallretail_llm.engine import GenerationRequest
 from smallretail_llm.kv_slots import SlotCache
-from smallretail_llm.local_engine import IncrementalDecoder
 from smallretail_llm.mixed_lora import MixedLora
 from smallretail_llm.prefix_cache import PrefixCache
 from smallretail_llm.row_masks import RowMasks
@@ -144,7 +143,7 @@ class StepLoop:
         first = len(rows)
         new, rests, keys = [], [], []
         for job in jobs:
-            row = Row(job, IncrementalDecoder(self._tokenizer, job.request.stop), self._eos_ids)
+            row = Row.start(job, self._tokenizer, self._eos_ids)
             index = cache.add_row(len(row.prompt.ids) + row.prompt.limit)
             rows.append(row)
             new.append(row)

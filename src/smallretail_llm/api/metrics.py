@@ -100,12 +100,11 @@ class _EngineCollector(Collector):
         yield rejected
         yield _histogram("smallretail_batch_size", "Requests per model batch when it starts",
                          m.batch_sizes)
-        if hasattr(m, "step_rows"):  # continuous batching (the transformers engine)
-            yield _histogram("smallretail_decode_rows", "Rows per decode step", m.step_rows)
-            joined = CounterMetricFamily("smallretail_batch_joined",
-                                         "Requests that joined a running batch")
-            joined.add_metric([], m.joined_total)
-            yield joined
+        yield _histogram("smallretail_decode_rows", "Rows per decode step", m.step_rows)
+        joined = CounterMetricFamily("smallretail_batch_joined",
+                                     "Requests that joined a running batch")
+        joined.add_metric([], m.joined_total)
+        yield joined
 
 
 def _histogram(name: str, text: str, counts: dict[int, int]) -> HistogramMetricFamily:
