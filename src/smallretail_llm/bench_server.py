@@ -1,8 +1,9 @@
 """Server part of the bench: throughput and p50/p95 latency of /v1/descriptions and /v1/answers
 under 1, 4 and 16 concurrent clients, dynamic batching on (batch 16) vs off (batch 1).
 
-The server is what `smallretail serve` runs (``api.server.build_engine`` + ``create_app`` +
-uvicorn) with the nano model and its LoRA adapter, in a child process on a free 127.0.0.1 port;
+The server is what `smallretail serve` runs (``api.server.serving_engine`` + ``create_app`` +
+uvicorn; the engine in a process of its own, ``engine_process.py``) with the nano model and its
+LoRA adapter, in a child process on a free 127.0.0.1 port;
 the clients are httpx in this process, each draining a fixed list of requests (bounded loop,
 loopback only). ``max_regenerations=0``: each request is one generation, so the figures are
 the serving path's, not the grounding retry policy's; ``max_new_tokens=128`` bounds the nano's
@@ -167,11 +168,19 @@ def run_server_bench(quick: bool = False, nano_dir: Path | None = None) -> dict[
     else:
         llama_runs = _serve_and_load(bodies, ON_BATCH, nano_dir, adapter_dir, db, gguf)
         llama = {"model": f"nano + {ADAPTER_NAME} merged, GGUF f32 ({gguf.name}), llama.cpp "
-                          f"engine, {ON_BATCH} rows", "runs": llama_runs,
+                          f"engine, {ON_BATCH} rows; {_engine_placement()}", "runs": llama_runs,
                  "speedup_16_vs_1": _speedups(llama_runs)}
     return {"model": f"nano + {ADAPTER_NAME} (fp32, prefix cache on, max_new_tokens "
-                     f"{MAX_NEW_TOKENS})", "requests_per_run": requests,
+                     f"{MAX_NEW_TOKENS}; {_engine_placement()})", "requests_per_run": requests,
             "runs": runs, "speedup_16_vs_1": _speedups(runs), "llama_cpp": llama}
+
+
+def _engine_placement() -> str:
+    """Where the served engine runs, as `smallretail serve` places it by default."""
+    from smallretail_llm.engine_process import spare_cores
+
+    threads = spare_cores()
+    return f"engine in its own process, {threads} thread{'s' if threads > 1 else ''}"
 
 
 def _speedups(runs: list[dict]) -> dict[str, dict[str, float]]:
@@ -194,7 +203,7 @@ def serve_main(argv: list[str] | None = None) -> None:
     import uvicorn
 
     from smallretail_llm.api.app import create_app
-    from smallretail_llm.api.server import build_engine, warm_up
+    from smallretail_llm.api.server import serving_engine, warm_up
     from smallretail_llm.demo import ADAPTER_NAME, DEMO_SHOP
     from smallretail_llm.settings import Settings
 
@@ -212,7 +221,7 @@ def serve_main(argv: list[str] | None = None) -> None:
                         max_regenerations=0, request_timeout_s=900, log_json=False,
                         max_new_tokens=MAX_NEW_TOKENS,
                         log_level="WARNING", port=int(args.port))
-    engine = build_engine(settings)
+    engine = serving_engine(settings)
     warm_up()
     app = create_app(settings, engine)
     uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning", access_log=False)

@@ -38,6 +38,9 @@ class QueueFull(RuntimeError):
             f"{math.ceil(retry_after_s)}초 후 다시 시도하세요."
         )
 
+    def __reduce__(self) -> tuple:  # (pickles: raised in an engine process, see engine_process)
+        return type(self), (self.max_queue, self.retry_after_s)
+
 
 class EngineUnavailable(RuntimeError):
     """The generation backend cannot be reached (a remote server down, failing or its circuit
@@ -52,6 +55,9 @@ class EngineUnavailable(RuntimeError):
             f"{math.ceil(retry_after_s)}초 후 다시 시도하세요."
         )
 
+    def __reduce__(self) -> tuple:
+        return type(self), (self.reason, self.retry_after_s)
+
 
 class UnknownAdapter(KeyError):
     """A request named an adapter the engine has not loaded."""
@@ -64,6 +70,9 @@ class UnknownAdapter(KeyError):
 
     def __str__(self) -> str:  # KeyError would print the message in quotes
         return str(self.args[0])
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.name, self.available)
 
 
 TENANT: ContextVar[str | None] = ContextVar("smallretail_tenant", default=None)

@@ -33,8 +33,14 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
 from smallretail_llm.batcher import Batcher, BatchingConfig, Intake, Job, sampling_key
-from smallretail_llm.engine import BASE_ADAPTER, GenerationRequest, UnknownAdapter
-from smallretail_llm.local_engine import BatchedEngine, IncrementalDecoder, Prompt, tokenize_prompt
+from smallretail_llm.engine import BASE_ADAPTER, GenerationRequest
+from smallretail_llm.local_engine import (
+    BatchedEngine,
+    IncrementalDecoder,
+    Prompt,
+    PromptRules,
+    tokenize_prompt,
+)
 from smallretail_llm.mixed_lora import MixedLora, mixable
 from smallretail_llm.prefix_cache import PrefixCache, supports
 from smallretail_llm.step_loop import StepLoop
@@ -78,7 +84,6 @@ class TransformersEngine(BatchedEngine):
         )
         self.dtype = dtype or _default_dtype(self.device)
         self.max_new_tokens = max_new_tokens
-        self._template_kwargs = dict(chat_template_kwargs or {"enable_thinking": False})
         self._adapters = list(adapters or {})
         for adapter in self._adapters:
             if not adapter or adapter in (BASE_ADAPTER, self.name):
@@ -103,7 +108,9 @@ class TransformersEngine(BatchedEngine):
         pad = self.tokenizer.pad_token_id
         self._pad_id = pad if pad is not None else min(self._eos_ids)
         text_config = base.config.get_text_config()
-        self._context = getattr(text_config, "max_position_embeddings", None)
+        self.rules = PromptRules(
+            self.tokenizer, dict(chat_template_kwargs or {"enable_thinking": False}), max_new_tokens,
+            getattr(text_config, "max_position_embeddings", None), tuple(self._adapters))
         self.quantize = quantize
         self.prefix_cache: PrefixCache | None = None
         if prefix_cache_mb > 0 and supports(text_config):
@@ -150,20 +157,12 @@ class TransformersEngine(BatchedEngine):
         if self.prefix_cache is not None:
             self.prefix_cache.clear()
 
-    # -- preparing (event loop thread) --------------------------------------------------------
-
-    def _prepare(self, request: GenerationRequest) -> Prompt:
-        if request.adapter is not None and request.adapter not in self._adapters:
-            raise UnknownAdapter(request.adapter, self._adapters)
-        return tokenize_prompt(self.tokenizer, request, self._template_kwargs, self.max_new_tokens,
-                               self._context)
+    # -- running (worker thread) ---------------------------------------------------------------
 
     def _batch_key(self, request: GenerationRequest) -> Hashable:
         if self._adapters and not self._mixed_ok:
             return (sampling_key(request), request.adapter)
         return sampling_key(request)
-
-    # -- running (worker thread) ---------------------------------------------------------------
 
     def _run_batch(self, jobs: Sequence[Job], intake: Intake) -> None:
         if self._num_threads and torch.get_num_threads() != self._num_threads:

@@ -32,8 +32,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from smallretail_llm.batcher import Batcher, BatchingConfig, Intake, Job
-from smallretail_llm.engine import GenerationRequest, UnknownAdapter
-from smallretail_llm.local_engine import BatchedEngine, Prompt, tokenize_prompt
+from smallretail_llm.local_engine import BatchedEngine, PromptRules
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +69,15 @@ class LlamaCppEngine(BatchedEngine):
         tokenizer_dir = Path(tokenizer) if tokenizer else gguf.parent
         self.name = name or tokenizer_dir.name
         self.max_new_tokens = max_new_tokens
-        self._template_kwargs = dict(chat_template_kwargs or {"enable_thinking": False})
         self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir, local_files_only=True)
         threads = num_threads or os.cpu_count() or 1
         self._batcher = Batcher(self._run_batch, model_name=self.name, config=batching,
                                 clock=clock, joins=True)
         rows = self._batcher.config.max_batch_size
         self._llama = LlamaContext(str(gguf), rows=rows, row_context=n_ctx, threads=threads)
-        self._context = self._llama.row_context
+        self.rules = PromptRules(
+            self.tokenizer, dict(chat_template_kwargs or {"enable_thinking": False}),
+            max_new_tokens, self._llama.row_context, (self.name,))
         self._eos_ids = frozenset(
             i for i in (self._llama.eos, self.tokenizer.eos_token_id) if i is not None and i >= 0
         )
@@ -110,12 +110,6 @@ class LlamaCppEngine(BatchedEngine):
         self._llama.close()
 
     # -- internals ------------------------------------------------------------------------------
-
-    def _prepare(self, request: GenerationRequest) -> Prompt:
-        if request.adapter not in (None, self.name):
-            raise UnknownAdapter(request.adapter, [self.name])
-        return tokenize_prompt(self.tokenizer, request, self._template_kwargs, self.max_new_tokens,
-                               self._context)
 
     def _run_batch(self, jobs: Sequence[Job], intake: Intake) -> None:
         self._steps.run(jobs, intake)

@@ -8,12 +8,12 @@ serves without torch installed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from smallretail_llm.batcher import Batcher, BatcherMetrics
-from smallretail_llm.engine import GenerationRequest, GenerationResult, TextStream
+from smallretail_llm.batcher import Batcher, BatcherMetrics, BatchingConfig, Job
+from smallretail_llm.engine import GenerationRequest, GenerationResult, TextStream, UnknownAdapter
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerBase
@@ -126,15 +126,37 @@ def tokenize_prompt(tokenizer: PreTrainedTokenizerBase, request: GenerationReque
     return Prompt(ids=list(ids), limit=limit)
 
 
+@dataclass(frozen=True)
+class PromptRules:
+    """How one engine turns a request into a ``Prompt``: its tokenizer and chat template, its
+    token caps and the adapters a request may name. It pickles (the tokenizer with it), so an
+    engine in its own process hands its rules to the API process, which then refuses a bad
+    request before queueing it, exactly as the engine would (``engine_process.py``)."""
+
+    tokenizer: PreTrainedTokenizerBase
+    template_kwargs: Mapping[str, object]
+    max_new_tokens: int
+    context: int | None
+    adapters: tuple[str, ...]  # names a request may pick; no name is the base model
+
+    def prepare(self, request: GenerationRequest) -> Prompt:
+        """Raises UnknownAdapter, or ValueError when the prompt leaves no room in the context."""
+        if request.adapter is not None and request.adapter not in self.adapters:
+            raise UnknownAdapter(request.adapter, self.adapters)
+        return tokenize_prompt(self.tokenizer, request, self.template_kwargs, self.max_new_tokens,
+                               self.context)
+
+
 class BatchedEngine:
-    """The ``Engine`` protocol over a ``Batcher``: a subclass sets ``_batcher`` and ``_ready``
-    and implements ``_prepare`` (request -> Prompt, raising before anything is queued)."""
+    """The ``Engine`` protocol over a ``Batcher``: a subclass sets ``_batcher``, ``_ready`` and
+    ``rules`` (request -> Prompt, raising before anything is queued)."""
 
     _batcher: Batcher
     _ready: bool
+    rules: PromptRules
 
     def _prepare(self, request: GenerationRequest) -> Prompt:
-        raise NotImplementedError
+        return self.rules.prepare(request)
 
     @property
     def ready(self) -> bool:
@@ -143,6 +165,18 @@ class BatchedEngine:
     @property
     def metrics(self) -> BatcherMetrics:
         return self._batcher.metrics
+
+    @property
+    def batching(self) -> BatchingConfig:
+        return self._batcher.config
+
+    def enqueue(self, request: GenerationRequest, prompt: Prompt,
+                on_text: Callable[[str], None] | None = None) -> Job:
+        """Queue a request already prepared (``rules.prepare``, e.g. in the API process)."""
+        return self._batcher.enqueue(request, data=prompt, on_text=on_text)
+
+    async def result(self, job: Job) -> GenerationResult:
+        return await self._batcher.result(job)
 
     async def generate(self, request: GenerationRequest) -> GenerationResult:
         return await self._batcher.submit(request, data=self._prepare(request))

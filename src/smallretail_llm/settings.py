@@ -84,6 +84,10 @@ class Settings(BaseSettings):
                                   "(database, grounding checks), so the event loop stays free")
     device: str = "auto"
     num_threads: int | None = Field(None, ge=1)
+    engine_process: bool = Field(
+        True, description="local engines: run the model in a process of its own, so the API's "
+        "Python and the decode loop never wait on one GIL (engine_process.py); its threads "
+        "default to every core but one")
     engine: Literal["transformers", "llama_cpp", "remote"] = Field(
         "transformers", description="transformers (model + adapters in this process), llama_cpp "
         "(a GGUF file, CPU), remote (an OpenAI-compatible server: vLLM, llama.cpp, TGI)")

@@ -47,6 +47,16 @@ def build_engine(settings: Settings) -> Engine:
                               prefix_cache_mb=settings.prefix_cache_mb)
 
 
+def serving_engine(settings: Settings) -> Engine:
+    """The engine `smallretail serve` runs: a local engine in a process of its own when
+    ``settings.engine_process`` (``engine_process.py``), else ``build_engine``'s."""
+    if settings.engine_process and settings.engine != "remote":
+        from smallretail_llm.engine_process import ProcessEngine
+
+        return ProcessEngine(settings)
+    return build_engine(settings)
+
+
 def build_remote_engine(settings: Settings) -> Engine:
     """A ``RemoteEngine`` for ``settings.remote_url``. The served adapters' prompt versions
     cannot be checked from here: the server's operator keeps them matching (STYLE §7)."""
@@ -122,7 +132,7 @@ def serve(settings: Settings, engine: Engine | None = None) -> None:
     configure_logging(settings.log_level, settings.log_json)
     log.info("loading model", extra={"model": settings.model, "engine": settings.engine,
                                      "adapters": settings.served_adapters()})
-    engine = engine or build_engine(settings)
+    engine = engine or serving_engine(settings)
     warm_up()
     uvicorn.Server(uvicorn_config(create_app(settings, engine), settings)).run()
 
