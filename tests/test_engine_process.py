@@ -98,6 +98,26 @@ def test_stream_and_bad_requests_refused_before_anything_is_queued(engine):
     assert text == result.text and result.completion_tokens == 12
 
 
+def test_the_batch_gauges_reach_the_api_after_the_last_answer(engine):
+    """A cancelled row leaves the batch after its caller has gone (no answer carries the
+    metrics then): the engine process sends changed metrics by itself, so the gauges settle."""
+    before = engine.metrics.finish_reasons.get("cancelled", 0)
+
+    async def main():
+        stream = engine.stream(chat("안녕", max_new_tokens=1000, ignore_eos=True))
+        await anext(stream)
+        await stream.aclose()
+        for _ in range(200):  # the engine sends changed metrics every 0.5 s
+            metrics = engine.metrics
+            if metrics.finish_reasons.get("cancelled", 0) > before and metrics.running == 0:
+                return metrics
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"the gauges never settled: {engine.metrics}")
+
+    metrics = asyncio.run(main())
+    assert (metrics.running, metrics.queue_depth) == (0, 0)
+
+
 def test_queue_bound_and_cancelled_rows_free_their_place(engine):
     """batch 1 + queue 1: two requests in flight, the third is refused at once (QueueFull, as
     in one process); cancelling the two stops the running row early and frees both places."""

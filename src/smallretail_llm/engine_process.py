@@ -24,7 +24,8 @@ threads and the decode loop run on separate cores.
 Messages (pickled; the requests' checks and constraints pickle, ``draft_requests.DraftCheck``):
 API -> engine ``("run", id, request, prompt, stream)``, ``("cancel", id)``, ``("close",)``;
 engine -> API ``("ready", rules, names, batching)`` or ``("failed", None, error)`` once, then
-``("text", id, delta)``, ``("done", id, result, metrics)``, ``("failed", id, error)``.
+``("text", id, delta)``, ``("done", id, result, metrics)``, ``("failed", id, error)``, and
+``("metrics", None, metrics)`` when the batch metrics changed since (every 0.5 s at most).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 GONE = "엔진 프로세스가 종료되었습니다"
+METRICS_EVERY_S = 0.5  # how often the engine process sends changed batch metrics
 
 
 @dataclass(eq=False)
@@ -200,6 +202,8 @@ class ProcessEngine:
                 call = self._calls.get(call_id) if kind == "text" else self._calls.pop(call_id, None)
             if kind == "done":
                 self._snapshot = message[3]
+            elif kind == "metrics":
+                self._snapshot = message[2]
             if call is not None:
                 try:
                     call.loop.call_soon_threadsafe(_deliver, call, message)
@@ -289,7 +293,17 @@ async def _serve(conn: Connection, engine: BatchedEngine) -> None:
         else:
             send(("done", call_id, task.result(), engine.metrics.snapshot()))
 
+    async def publish_metrics() -> None:
+        """Gauges change after the last answer too (a run ends): send them when they do."""
+        sent = None
+        while True:
+            await asyncio.sleep(METRICS_EVERY_S)
+            if (snapshot := engine.metrics.snapshot()) != sent:
+                send(("metrics", None, snapshot))
+                sent = snapshot
+
     loop.add_reader(conn.fileno(), readable)
+    publisher = loop.create_task(publish_metrics())
     while True:
         message = await inbox.get()
         if message[0] == "run":
@@ -307,6 +321,7 @@ async def _serve(conn: Connection, engine: BatchedEngine) -> None:
             task.cancel()
         elif message[0] == "close":
             break
+    publisher.cancel()
     await engine.aclose()
 
 

@@ -26,10 +26,12 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Health, summary="요청을 받을 준비 확인 (모델, DB)",
-            responses=error_responses({503: "모델을 불러오는 중이거나 DB에 연결할 수 없음"}))
+            responses=error_responses({503: "모델을 불러오는 중이거나 엔진이 멈췄거나 DB에 연결할 수 "
+                                                 "없음"}))
 def readyz(services: ServicesDep) -> Health:
     if not services.engine.ready:
-        raise ApiError(503, "not_ready", "모델을 불러오는 중입니다.", headers={"Retry-After": "5"})
+        raise ApiError(503, "not_ready", "생성 모델이 준비되지 않았습니다 (불러오는 중이거나 "
+                       "엔진이 멈춤).", headers={"Retry-After": "5"})
     try:
         with services.store.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
