@@ -126,7 +126,7 @@ class ProcessEngine:
 
     @property
     def metrics(self) -> BatcherMetrics:
-        """The engine's batch metrics as of its last answer, plus the API side's refusals."""
+        """The batch metrics as the engine process last sent them, plus the API side's refusals."""
         values = {k: Counter(v) if isinstance(v, dict) else v for k, v in self._snapshot.items()}
         metrics = BatcherMetrics(**values)
         metrics.rejected_total += self._rejected
