@@ -324,6 +324,20 @@ def test_peer_report_puts_both_side_by_side_and_judges_the_ratios(monkeypatch, t
     assert "≥ 1 at 1 client, ≥ 1.5 at 16 clients: varied **met**; repeated missed" in text
     assert "at most 1.05x (target ≤ 1.1x: **met**)" in text
     assert "Our llama.cpp engine" not in text  # (llama-cpp-python not installed for that run)
+    # a missed ratio is explained from this machine's decode profile (`smallretail bench`)
+    assert "Missed: repeated at 1 client (0.67)." in text
+    assert "Run `smallretail bench` on this machine for the decode profile." in text
+    bench = {"profile": {"forward_loop_step_ms": 30.0, "ops_per_step": 4000,
+                         "top_ops": [{"op": "quantized::linear_dynamic", "self_pct": 60.0,
+                                      "ms_per_step": 18.0, "calls_per_step": 169.0}]},
+             "engines": [{"model": bench_peer.TARGET_SHAPE, "variant": "int8",
+                          "bytes_per_token_mb": 490.0}]}
+    explained = bench_peer.markdown(report | {"machine": {"cpu": "AMD EPYC", "cores": 2,
+                                                          "bandwidth_gb_s": 50.0}}, bench)
+    assert "Machine: AMD EPYC, 2 cores, read bandwidth 50.0 GB/s." in explained
+    assert ("takes 18.0 ms of it (60.0%): 490.0 MB of weights at 27.2 GB/s. The other 12.0 ms "
+            "are the step's other 3831 operator calls") in explained
+    assert "22.2 ms a token at best here" in explained  # the peer's 45 tok/s at 1 client
     report["ours_llama"] = "llama.cpp engine"
     for row in report["rows"]:
         row.update(ours_llama=side(row["peer"]["tok_s"] * 1.25), llama_over_peer_tok_s=1.25)
