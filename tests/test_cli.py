@@ -77,3 +77,26 @@ def test_export_and_policy(tmp_path):
     assert json.loads(result.stdout) == {"policies": 1, "shops": ["s1"]}
     (tmp_path / "bad.json").write_text("{}", encoding="utf-8")
     assert runner.invoke(app, ["catalog", "policy", str(tmp_path / "bad.json"), "--db", db]).exit_code == 2
+
+
+def test_check_takes_a_long_text_a_file_and_refuses_an_unreadable_file(tmp_path):
+    """A whole description (5,000 characters) is the text, not a file name (it used to crash
+    with Errno 36); a file's text is read; a file that is not UTF-8 is a Korean error."""
+    product = tmp_path / "product.jsonl"
+    product.write_text(json.dumps({"shop_id": "s1", "sku": "A1", "name": "국산콩 두부",
+                                   "category": "processed_food", "price_krw": 3500},
+                                  ensure_ascii=False) + "\n", encoding="utf-8")
+    long_text = ("국산콩 두부를 3,500원에 판매합니다. " * 250)[:5000]
+    result = runner.invoke(app, ["check", long_text, "--product", str(product)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["passed"] is True
+    copy = tmp_path / "copy.txt"
+    copy.write_text("수입산 콩으로 만든 두부예요.", encoding="utf-8")
+    result = runner.invoke(app, ["check", str(copy), "--product", str(product)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["passed"] is False  # the file's text was checked
+    copy.write_bytes("수입산 두부".encode("cp949"))
+    result = runner.invoke(app, ["check", str(copy), "--product", str(product)])
+    assert result.exit_code == 2
+    assert "문구 파일을 읽을 수 없습니다" in result.stderr and "Traceback" not in result.output

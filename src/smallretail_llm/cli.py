@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -21,7 +21,7 @@ def emit(payload: dict) -> None:
     typer.echo(json.dumps(payload, ensure_ascii=False, default=str))
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     typer.echo(f"오류: {message}", err=True)
     raise typer.Exit(code)
 
@@ -173,8 +173,7 @@ def check(
 
     if style not in STYLE_LABELS:
         fail(f"알 수 없는 스타일: {style} (가능: {', '.join(STYLE_LABELS)})", 2)
-    candidate = Path(text_or_file)
-    text = candidate.read_text(encoding="utf-8") if candidate.is_file() else text_or_file
+    text = _text_or_file(text_or_file)
     try:
         lines = [ln for ln in product.read_text(encoding="utf-8").splitlines() if ln.strip()]
         if len(lines) != 1:
@@ -186,6 +185,22 @@ def check(
         fail(f"상품/정책 파일을 읽을 수 없습니다: {exc}", 2)
     report = check_description(text, record, shop_policy, style)
     typer.echo(report.model_dump_json())
+
+
+def _text_or_file(value: str) -> str:
+    """The text itself, or the contents of the file it names. A text too long to be a file
+    name (a whole description: Errno 36) or naming no file is the text."""
+    path = Path(value)
+    try:
+        named = path.is_file()
+    except (OSError, ValueError):  # too long for a file name, or a NUL character
+        return value
+    if not named:
+        return value
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"문구 파일을 읽을 수 없습니다: {path} ({exc})", 2)
 
 
 @app.command("redact")
