@@ -1,13 +1,16 @@
 """The `smallretail` CLI contract: one JSON line on success, a Korean message and non-zero exit on failure."""
 
 import json
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from smallretail_llm.cli import app
 from smallretail_llm.store import Store
 
 runner = CliRunner()
+SAMPLE_SHOPS = Path(__file__).resolve().parents[1] / "src" / "smallretail_llm" / "samples" / "shops.json"
 EXPORT = "상품코드,상품명,카테고리,판매가\nA1,두부,가공식품,3500\nA2,,가공식품,1000\n"
 
 
@@ -100,3 +103,16 @@ def test_check_takes_a_long_text_a_file_and_refuses_an_unreadable_file(tmp_path)
     result = runner.invoke(app, ["check", str(copy), "--product", str(product)])
     assert result.exit_code == 2
     assert "문구 파일을 읽을 수 없습니다" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("command", [["catalog", "export", "--shop", "s1"],
+                                     ["catalog", "policy", str(SAMPLE_SHOPS)],
+                                     ["keys", "list", "--shop", "s1"],
+                                     ["db", "upgrade"], ["db", "current"],
+                                     ["data", "corpus", "--out", "corpus.jsonl"]])
+def test_a_database_url_sqlalchemy_cannot_use_is_a_korean_error(command):
+    """Every command with --db: a Korean message and exit 2, no traceback, no password."""
+    result = runner.invoke(app, [*command, "--db", "nope://user:secret@host/db"])
+    assert result.exit_code == 2, result.output
+    assert "데이터베이스 URL을 쓸 수 없습니다" in result.stderr
+    assert "secret" not in result.output and "Traceback" not in result.output

@@ -26,10 +26,27 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _db_url(db: str | None) -> str | None:
+    """``db`` if SQLAlchemy can use it (None: the default database); else a Korean error and
+    exit 2, not a traceback. The URL itself is not echoed: it may hold a password."""
+    if db is None:
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        make_url(db).get_dialect()
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError):
+        scheme = db.split(":", 1)[0] if ":" in db else db[:20]
+        fail(f"데이터베이스 URL을 쓸 수 없습니다 (--db, 방식 '{scheme}'). 예: "
+             "sqlite:///경로/파일.db 또는 postgresql+psycopg://사용자:암호@호스트/DB", 2)
+    return db
+
+
 def _store(db: str | None):
     from .store import Store
 
-    return Store(db)
+    return Store(_db_url(db))
 
 
 def _mapping(path: Path | None) -> dict[str, str]:
@@ -148,7 +165,7 @@ def demo(
     the API on 127.0.0.1 (each step cached after the first run)."""
     from .demo import run_demo
 
-    assets = run_demo(db, serve=serve, port=port)
+    assets = run_demo(_db_url(db), serve=serve, port=port)
     if not serve:
         emit({"db": assets.db_url, "data": str(assets.data_dir), "model": str(assets.model_dir),
               "adapter": str(assets.adapter_dir)})
@@ -481,7 +498,7 @@ def eval_command(
 
     try:
         result = run_eval([s.strip() for s in systems.split(",") if s.strip()], split, out,
-                          model=model, adapter=adapter, limit=limit, db=db)
+                          model=model, adapter=adapter, limit=limit, db=_db_url(db))
     except ValueError as exc:
         fail(str(exc), 2)
     config = result.get("config", {})
@@ -521,7 +538,7 @@ def db_upgrade(db: DbOpt = None) -> None:
     """Bring the database schema to the newest revision, in place."""
     from .migrate import upgrade
 
-    emit(upgrade(db))
+    emit(upgrade(_db_url(db)))
 
 
 @db_app.command("current")
@@ -529,7 +546,7 @@ def db_current(db: DbOpt = None) -> None:
     """Print the database's schema revision."""
     from .migrate import current
 
-    emit({"revision": current(db)})
+    emit({"revision": current(_db_url(db))})
 
 
 if __name__ == "__main__":  # `python -m smallretail_llm.cli …` (e.g. under `accelerate launch`)
