@@ -116,3 +116,29 @@ def test_a_database_url_sqlalchemy_cannot_use_is_a_korean_error(command):
     assert result.exit_code == 2, result.output
     assert "데이터베이스 URL을 쓸 수 없습니다" in result.stderr
     assert "secret" not in result.output and "Traceback" not in result.output
+
+
+def test_redact_prints_the_masked_text_and_what_it_found():
+    result = runner.invoke(app, ["redact", "제 번호는 010-1234-5678 입니다"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"text": "제 번호는 [전화번호] 입니다", "found": ["phone"]}
+
+
+def test_eval_refuses_an_unknown_split_in_korean(tmp_path):
+    result = runner.invoke(app, ["eval", "--split", "nope", "--out", str(tmp_path / "out"),
+                                 "--db", f"sqlite:///{tmp_path / 'db.sqlite'}"])
+    assert result.exit_code != 0
+    assert "알 수 없는 시스템/분할: nope" in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("row", "says"), [("{not json", "2번째 줄: JSON 형식 오류"),
+                                           ('{"x": 1}', '2번째 줄: "messages"(대화) 또는 "text"'),
+                                           ('{"messages": [{"role": 1}]}', "2번째 줄")])
+def test_build_nano_names_the_bad_line_of_a_corpus(tmp_path, row, says):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"text": "두부 3,500원"}\n' + row + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["model", "build-nano", "--corpus", str(corpus),
+                                 "--out", str(tmp_path / "nano")])
+    assert result.exit_code == 2, result.output
+    assert "말뭉치 파일을 읽을 수 없습니다" in result.stderr and says in result.stderr
+    assert not (tmp_path / "nano").exists()

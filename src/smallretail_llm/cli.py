@@ -417,7 +417,10 @@ def model_build_nano(
     if corpus is not None:
         if not corpus.is_file():
             fail(f"말뭉치 파일이 없습니다: {corpus}", 2)
-        texts = read_corpus(corpus)
+        try:
+            texts = read_corpus(corpus)
+        except (ValueError, UnicodeDecodeError) as exc:  # (a JSON error is a ValueError)
+            fail(f"말뭉치 파일을 읽을 수 없습니다: {exc}", 2)
     else:
         texts = list(corpus_conversations(build_examples(_catalog_with_policies(db))))
     path = build_nano(texts, out, force=force)

@@ -104,13 +104,31 @@ def resolve_model(name_or_path: str) -> str:
 
 def read_corpus(path: str | Path) -> list:
     """Read pretraining documents: `.jsonl` rows with "messages" (a conversation) or "text",
-    otherwise one text per line."""
+    otherwise one text per line. A bad row raises ValueError naming its line."""
     path = Path(path)
     lines = path.read_text(encoding="utf-8").splitlines()
-    if path.suffix == ".jsonl":
-        rows = [json.loads(line) for line in lines if line.strip()]
-        return [row["messages"] if "messages" in row else row["text"] for row in rows]
-    return [line for line in lines if line.strip()]
+    if path.suffix != ".jsonl":
+        return [line for line in lines if line.strip()]
+    documents = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} {number}번째 줄: JSON 형식 오류 ({exc.msg})") from None
+        document = row.get("messages", row.get("text")) if isinstance(row, dict) else None
+        if not (isinstance(document, str) and document.strip()) and not _is_conversation(document):
+            raise ValueError(f"{path} {number}번째 줄: \"messages\"(대화) 또는 \"text\"(문자열)가 "
+                             f"있어야 합니다")
+        documents.append(document)
+    return documents
+
+
+def _is_conversation(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(m, dict) and isinstance(m.get("role"), str) and isinstance(m.get("content"), str)
+        for m in value)
 
 
 def _document_text(document) -> str:
