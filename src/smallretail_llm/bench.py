@@ -33,6 +33,7 @@ from typing import Any
 from smallretail_llm.bench_cases import RESULT_MARK
 from smallretail_llm.bench_models import bench_dir, slug, standin_dir
 from smallretail_llm.export import gguf_file
+from smallretail_llm.local_engine import shared_prefix
 from smallretail_llm.paths import home_dir
 
 logger = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ def pick_prompts(data_dir: Path, tokenizer_dir: Path) -> dict[str, Any]:
     other = min(others, key=lambda i: abs(len(ids[i]) - median_len), default=None)
     siblings = [i for i, r in enumerate(rows) if r["task"] == median["task"]
                 and r["product_key"] == median["product_key"] and ids[i] != ids[median_i]]
-    sibling = max(siblings, key=lambda i: shared(ids[i], ids[median_i]), default=None)
+    sibling = max(siblings, key=lambda i: shared_prefix(ids[i], ids[median_i]), default=None)
     messages = {"median": prompt_of(median),
                 "same_shop": None if other is None else prompt_of(rows[other]),
                 "same_product": None if sibling is None else prompt_of(rows[sibling])}
@@ -142,8 +143,8 @@ def pick_prompts(data_dir: Path, tokenizer_dir: Path) -> dict[str, Any]:
         "median_tokens": median_len, "median_chars": sum(len(m["content"])
                                                         for m in prompt_of(median)),
         "p10_tokens": lengths[len(lengths) // 10][0], "p90_tokens": lengths[9 * len(lengths) // 10][0],
-        "shared_tokens_same_shop": None if other is None else shared(ids[other], ids[median_i]),
-        "shared_tokens_same_product": None if sibling is None else shared(ids[sibling],
+        "shared_tokens_same_shop": None if other is None else shared_prefix(ids[other], ids[median_i]),
+        "shared_tokens_same_product": None if sibling is None else shared_prefix(ids[sibling],
                                                                           ids[median_i]),
         "messages": messages,
     }
@@ -151,15 +152,6 @@ def pick_prompts(data_dir: Path, tokenizer_dir: Path) -> dict[str, Any]:
 
 def prompt_of(row: dict) -> list[dict[str, str]]:
     return [m for m in row["messages"] if m["role"] != "assistant"]
-
-
-def shared(a: Sequence[int], b: Sequence[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 # -- engine plan -----------------------------------------------------------------------------
@@ -216,7 +208,7 @@ def summarize_engine(row: dict, result: dict, bandwidth: float, baseline: dict |
     if baseline and decode1 and baseline.get("decode_tok_s", {}).get("1"):
         summary["x_fp32_b1"] = round(decode1 / baseline["decode_tok_s"]["1"], 2)
         ref, got = baseline.get("greedy_tokens", []), result.get("greedy_tokens", [])
-        summary["greedy_same_tokens"] = f"{shared(ref, got)}/{len(ref)}"
+        summary["greedy_same_tokens"] = f"{shared_prefix(ref, got)}/{len(ref)}"
     return summary
 
 

@@ -30,6 +30,7 @@ import numpy as np
 from smallretail_llm.batcher import Intake, Job
 from smallretail_llm.decode_rows import Row, row_masks
 from smallretail_llm.engine import GenerationRequest
+from smallretail_llm.local_engine import shared_prefix
 from smallretail_llm.row_masks import RowMasks
 
 BATCH_TOKENS = 2048  # tokens per llama_decode call (running rows + joining prompts), at least
@@ -182,14 +183,6 @@ class Chooser:
         return chosen
 
 
-def _common(a: Sequence[int], b: Sequence[int]) -> int:
-    n = min(len(a), len(b))
-    i = 0
-    while i < n and a[i] == b[i]:
-        i += 1
-    return i
-
-
 class LlamaStepLoop:
     """Runs batches for one ``LlamaContext`` (``run``, in the Batcher's worker thread)."""
 
@@ -258,7 +251,7 @@ class LlamaStepLoop:
         """A free sequence for the job, holding the longest cached prefix of its prompt that
         any sequence of its tenant has; returns (sequence, positions already there)."""
         ids, owner = job.data.ids, job.request.tenant
-        held = [_common(s.tokens, ids) if s.owner == owner else 0 for s in self._sequences]
+        held = [shared_prefix(s.tokens, ids) if s.owner == owner else 0 for s in self._sequences]
         target = max((s for s, seq in enumerate(self._sequences) if not seq.busy),
                      key=held.__getitem__)
         source = max(range(len(held)), key=lambda s: (held[s], s == target))

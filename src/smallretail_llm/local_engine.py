@@ -98,6 +98,16 @@ class IncrementalDecoder:
         return 0
 
 
+def shared_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """How many leading token ids two sequences have in common."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
 @dataclass(frozen=True)
 class Prompt:
     ids: list[int]

@@ -98,38 +98,39 @@ class _Group:
     adapter: str | None = None
     mask: torch.Tensor | None = None
     active: bool = False
-    _masks: dict[tuple[str, ...], torch.Tensor] = field(default_factory=dict)
     row_index: torch.Tensor | None = None  # with ``mask``: each row's place in the per-row stacks
-    _row_indexes: dict[tuple[str, ...], torch.Tensor] = field(default_factory=dict)
+    _layouts: dict[tuple[str, ...], tuple[torch.Tensor, torch.Tensor]] = field(
+        default_factory=dict)  # row layouts seen recently -> (mask, row_index)
 
     def select(self, names: Sequence[str], base: str) -> None:
         present = [name for name in names if name in self.spans]
         self.active = bool(present)
-        self.adapter, self.mask = None, None
+        self.adapter, self.mask, self.row_index = None, None, None
         if not present:
             return
         if len(present) == len(names) and len(set(present)) == 1:
             self.adapter = present[0]
             return
         key = tuple(names)
-        mask = self._masks.get(key)
-        if mask is None:
-            width = max(end for _, end in self.spans.values())
-            mask = torch.zeros(len(names), 1, width, device=self.device, dtype=self.dtype)
-            for row, name in enumerate(names):
-                if name in self.spans:
-                    start, end = self.spans[name]
-                    mask[row, 0, start:end] = 1
-            if len(self._masks) > 256:  # row layouts seen recently; a bound, not a policy
-                self._masks.clear()
-                self._row_indexes.clear()
-            self._masks[key] = mask
-            order = list(self.spans)  # each row's adapter in the per-row stacks; last: zeros
-            self._row_indexes[key] = torch.tensor(
-                [order.index(n) if n in self.spans else len(order) for n in names],
-                device=self.device)
-        self.mask = mask
-        self.row_index = self._row_indexes[key]
+        if key not in self._layouts:
+            if len(self._layouts) > 256:  # a bound, not a policy
+                self._layouts.clear()
+            self._layouts[key] = self._layout(names)
+        self.mask, self.row_index = self._layouts[key]
+
+    def _layout(self, names: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """The row mask over the stack of all, and each row's adapter in the per-row stacks
+        (the last, zeros, for a row without one)."""
+        width = max(end for _, end in self.spans.values())
+        mask = torch.zeros(len(names), 1, width, device=self.device, dtype=self.dtype)
+        for row, name in enumerate(names):
+            if name in self.spans:
+                start, end = self.spans[name]
+                mask[row, 0, start:end] = 1
+        order = list(self.spans)
+        index = torch.tensor([order.index(n) if n in self.spans else len(order) for n in names],
+                             device=self.device)
+        return mask, index
 
 
 def _stacks(layer) -> tuple[dict, dict[str, tuple[int, int]]]:
