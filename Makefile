@@ -52,8 +52,8 @@ llama-server: llama
 # The nano base model from the sample shops (no LoRA), what the images mount in image-test.
 NANO := $(SR_HOME)/models/nano
 nano: install
-	$(BIN)/smallretail catalog policy src/smallretail_llm/samples/shops.json
-	for f in src/smallretail_llm/samples/*.csv; do \
+	$(BIN)/smallretail catalog policy src/smallretail_llm/catalog/samples/shops.json
+	for f in src/smallretail_llm/catalog/samples/*.csv; do \
 		$(BIN)/smallretail catalog import $$f --shop $$(basename $$f .csv) || exit 1; done
 	$(BIN)/smallretail model build-nano
 
@@ -116,9 +116,10 @@ test-slow: install
 
 lint: install
 	$(BIN)/ruff check src tests
+	$(BIN)/lint-imports
 
 samples: install
-	$(BIN)/python -m smallretail_llm.samples.build
+	$(BIN)/python -m smallretail_llm.catalog.samples.build
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -8,7 +8,7 @@ all on one name, then spread over all names, greedy, a fixed number of new token
 ignored), in turn for `repeats` runs; reports medians and the mixed/single ratio from the same
 run. Default: the built nano and its LoRA adapter. With --standin (what `make bench` runs) the
 same again on the random-init stand-in of Qwen2.5-0.5B's shape with a random rank-16 adapter
-on every linear layer (`bench_models.standin_adapter`), 5 repeats. Both rows run the engine's
+on every linear layer (`bench.standins.standin_adapter`), 5 repeats. Both rows run the engine's
 own path (`mixed_lora.py`; one adapter: no row mask). Writes eval/reports/adapters_bench.json.
 Target (issue 17): mixed <= 1.10 x single.
 """
@@ -23,12 +23,12 @@ from pathlib import Path
 
 from bench_constrained import timed, write_report  # eval/ is the script's own folder
 
-from smallretail_llm.batcher import BatchingConfig
-from smallretail_llm.engine import GenerationRequest
-from smallretail_llm.eval_cases import load_catalog, split_cases
-from smallretail_llm.hf_engine import TransformersEngine
-from smallretail_llm.paths import home_dir
-from smallretail_llm.prompts import render_answer
+from smallretail_llm.core.paths import home_dir
+from smallretail_llm.data.prompts import render_answer
+from smallretail_llm.evaluation.cases import load_catalog, split_cases
+from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.engine import GenerationRequest
+from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 
 OUT = Path(__file__).resolve().parent / "reports" / "adapters_bench.json"
 TARGET_RATIO = 1.10
@@ -45,8 +45,8 @@ def prompts(n: int, tokens: int) -> list[GenerationRequest]:
 async def main_async(args) -> dict:
     report = await measure(args.model, args.adapter, args, args.repeats)
     if args.standin:
-        from smallretail_llm.bench import TARGET_SHAPE
-        from smallretail_llm.bench_models import standin_adapter, standin_dir
+        from smallretail_llm.bench.run import TARGET_SHAPE
+        from smallretail_llm.bench.standins import standin_adapter, standin_dir
 
         model = standin_dir(TARGET_SHAPE, args.model)
         report["standin"] = await measure(model, standin_adapter(model), args, 5)

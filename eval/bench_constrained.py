@@ -10,7 +10,7 @@ them, so no per-request cache is warm. Runs alone; off and on runs alternate (a 
 ~0.1 s, so drift on a shared machine would otherwise land on one side); reports medians of
 `repeats` and the on/off ratio from the same run. Writes eval/reports/constrained_bench.json and prints it.
 With --standin (what `make bench` runs) the same rows again on the random-init stand-in of
-Qwen2.5-0.5B's shape, int8 (`bench_models.standin_dir`, the CPU serving default's weight class),
+Qwen2.5-0.5B's shape, int8 (`bench.standins.standin_dir`, the CPU serving default's weight class),
 with 5 repeats: the constraint's work per step is the same Python whatever the model, so its share
 depends on how long the model's own step is (nano: 2-5 ms; 0.5B int8: ~35 ms at batch 1).
 Target (issue 15): on/off decode time <= 1.10.
@@ -26,16 +26,20 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from smallretail_llm.assistant import GenerationOptions
-from smallretail_llm.batcher import BatchingConfig
-from smallretail_llm.draft_requests import answer_controls, answer_values, describe_request
-from smallretail_llm.engine import GenerationRequest
-from smallretail_llm.eval_cases import load_catalog, split_cases
-from smallretail_llm.hf_engine import TransformersEngine
-from smallretail_llm.paths import home_dir
-from smallretail_llm.pii import redact_pii
-from smallretail_llm.prompts import render_answer
-from smallretail_llm.qa import answer_question
+from smallretail_llm.baseline.rule_answer import answer_question
+from smallretail_llm.core.paths import home_dir
+from smallretail_llm.core.pii import redact_pii
+from smallretail_llm.data.prompts import render_answer
+from smallretail_llm.evaluation.cases import load_catalog, split_cases
+from smallretail_llm.serving.draft_requests import (
+    GenerationOptions,
+    answer_controls,
+    answer_values,
+    describe_request,
+)
+from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.engine import GenerationRequest
+from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 
 OUT = Path(__file__).resolve().parent / "reports" / "constrained_bench.json"
 TARGET_RATIO = 1.10
@@ -82,8 +86,8 @@ async def main_async(args) -> dict:
     report = {"model": str(args.model), "new_tokens": args.tokens, "repeats": args.repeats,
               "rows": rows, "on_over_off": ratios}
     if args.standin:
-        from smallretail_llm.bench import TARGET_SHAPE
-        from smallretail_llm.bench_models import standin_dir
+        from smallretail_llm.bench.run import TARGET_SHAPE
+        from smallretail_llm.bench.standins import standin_dir
 
         model = standin_dir(TARGET_SHAPE, args.model)
         rows, ratios = await measure(TransformersEngine(

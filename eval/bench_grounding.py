@@ -20,8 +20,8 @@ import statistics
 import time
 from pathlib import Path
 
-from smallretail_llm.grounding import check_description
-from smallretail_llm.record import ProductRecord, ShopPolicy
+from smallretail_llm.core.record import ProductRecord, ShopPolicy
+from smallretail_llm.grounding.check import check_description
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "grounding_records.json"
 TARGET_PER_S = 200

@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from smallretail_llm.catalog import import_catalog, parse_file
-from smallretail_llm.demo import sample_files
-from smallretail_llm.store import Store
+from smallretail_llm.catalog.sample_catalog import sample_files
+from smallretail_llm.catalog.service import import_catalog, parse_file
+from smallretail_llm.db.store import Store
 
 
 def build_export(rows: int) -> bytes:

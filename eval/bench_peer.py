@@ -5,7 +5,7 @@ llama.cpp's own server (`llama-server --parallel 16`, continuous batching), buil
 vendored sources of the pinned llama-cpp-python release (`make llama-server`).
 
 Same model and weight class: the random-init stand-in of Qwen2.5-0.5B's shape
-(`bench_models.standin_dir`, the nano tokenizer), int8 in our transformers engine (the README's
+(`bench.standins.standin_dir`, the nano tokenizer), int8 in our transformers engine (the README's
 default for a CPU server with concurrent clients) and the same weights as GGUF Q8_0 in the peer.
 Same prompts: held-out answer prompts of the sample catalog, chat template applied (the peer
 gets the templated text), each request a fixed number of new tokens with EOS ignored, greedy.
@@ -49,16 +49,16 @@ from pathlib import Path
 
 from bench_constrained import answer_request
 
-from smallretail_llm.assistant import GenerationOptions
-from smallretail_llm.batcher import BatchingConfig
-from smallretail_llm.bench import TARGET_SHAPE, machine_info, measure_bandwidth
-from smallretail_llm.bench_models import bench_dir, slug, standin_dir
-from smallretail_llm.bench_server import free_port, percentile
-from smallretail_llm.eval_cases import load_catalog, split_cases
-from smallretail_llm.export import gguf_file
-from smallretail_llm.hf_engine import TransformersEngine
-from smallretail_llm.paths import home_dir
-from smallretail_llm.server_process import stop, wait_ready
+from smallretail_llm.bench.run import TARGET_SHAPE, machine_info, measure_bandwidth
+from smallretail_llm.bench.server import free_port, percentile
+from smallretail_llm.bench.standins import bench_dir, slug, standin_dir
+from smallretail_llm.core.paths import home_dir
+from smallretail_llm.evaluation.cases import load_catalog, split_cases
+from smallretail_llm.models.export import gguf_file
+from smallretail_llm.serving.draft_requests import GenerationOptions
+from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.hf_engine import TransformersEngine
+from smallretail_llm.serving.server_process import stop, wait_ready
 
 OUT = Path(__file__).resolve().parent / "reports"
 CLIENTS = (1, 4, 16)
@@ -120,7 +120,7 @@ def run(args) -> dict:
     ours = TransformersEngine(model, quantize="int8", prefix_cache_mb=256, batching=batching)
     ours_llama = None
     if importlib.util.find_spec("llama_cpp") is not None:
-        from smallretail_llm.llama_engine import LlamaCppEngine
+        from smallretail_llm.serving.engines.llama_engine import LlamaCppEngine
 
         ours_llama = LlamaCppEngine(gguf, tokenizer=model, n_ctx=1024, batching=batching)
         report["ours_llama"] = ("llama-cpp-python in process, Q8_0, "

@@ -40,7 +40,7 @@ from typing import Any
 
 import httpx
 
-from smallretail_llm.server_process import stop, wait_ready
+from smallretail_llm.serving.server_process import stop, wait_ready
 
 KINDS = ("description", "answer", "chat", "chat_stream")
 OUTCOMES = ("accepted", "rejected", "errors", "lost")
@@ -197,9 +197,9 @@ def seed_db(db_url: str, shop: str = "load") -> tuple[str, str]:
     """One shop with a policy, one fully described product and a key: (key, product_id)."""
     import datetime as dt
 
-    from smallretail_llm.keys import create_key
-    from smallretail_llm.record import DateFact, NetContent, ProductRecord, ShopPolicy
-    from smallretail_llm.store import Store
+    from smallretail_llm.core.record import DateFact, NetContent, ProductRecord, ShopPolicy
+    from smallretail_llm.db.keys import create_key
+    from smallretail_llm.db.store import Store
 
     store = Store(db_url)
     store.put_policy(ShopPolicy(

@@ -36,7 +36,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # load_test.py beside this script
 import load_test
 
-from smallretail_llm.server_process import stop, wait_ready
+from smallretail_llm.serving.server_process import stop, wait_ready
 
 KINDS = ("description", "answer", "chat", "chat_stream", "catalog")
 METRICS_TOKEN = "soak-metrics"

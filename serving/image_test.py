@@ -39,7 +39,7 @@ REPO = Path(__file__).resolve().parents[1]
 BASE = "docker.io/library/python:3.11-slim"
 STANDIN_LABEL = "org.smallretail.stand-in"
 PG_IMAGE = "postgres:17-alpine"
-SHOP, SAMPLE = "hanbat_food", REPO / "src/smallretail_llm/samples/hanbat_food.csv"
+SHOP, SAMPLE = "hanbat_food", REPO / "src/smallretail_llm/catalog/samples/hanbat_food.csv"
 SKU = "HB-PF-001"
 # the stand-in PostgreSQL: Debian's server behind the official image's environment variables
 PG_STANDIN = """FROM python:3.11-slim
@@ -365,7 +365,7 @@ def healthcheck(run: Run, container: str, image: str) -> str:
 
 
 def create_key(run: Run, container: str) -> str:
-    samples = run.ce("exec", container, "python", "-c", "import smallretail_llm.samples as s, os; "
+    samples = run.ce("exec", container, "python", "-c", "import smallretail_llm.catalog.samples as s, os; "
                      "print(os.path.dirname(s.__file__))").stdout.strip()
     run.ce("exec", container, "smallretail", "catalog", "policy", f"{samples}/shops.json")
     created = run.ce("exec", container, "smallretail", "keys", "create", "--shop", SHOP)

@@ -8,14 +8,14 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Self
 
-from smallretail_llm.engine import (
+from smallretail_llm.core.record import DateFact, NetContent, ProductRecord, ShopPolicy
+from smallretail_llm.serving.engines.engine import (
     GenerationRequest,
     GenerationResult,
     QueueFull,
     TextStream,
     UnknownAdapter,
 )
-from smallretail_llm.record import DateFact, NetContent, ProductRecord, ShopPolicy
 
 DEFAULT_REPLY = "안녕하세요, 시험용 모델입니다."
 
@@ -127,10 +127,10 @@ class ApiHarness:
     def __init__(self, tmp_path, engine: FakeEngine | None = None, **settings) -> None:
         from fastapi.testclient import TestClient
 
-        from smallretail_llm.api import create_app
-        from smallretail_llm.keys import create_key
-        from smallretail_llm.settings import Settings
-        from smallretail_llm.store import Store
+        from smallretail_llm.db.keys import create_key
+        from smallretail_llm.db.store import Store
+        from smallretail_llm.serving.api import create_app
+        from smallretail_llm.serving.settings import Settings
 
         self.settings = Settings(**({"db": f"sqlite:///{tmp_path / 'api.db'}"} | settings))
         self.store = Store(self.settings.db)

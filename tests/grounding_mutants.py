@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from smallretail_llm.korean import format_krw
-from smallretail_llm.record import ALLERGENS, ProductRecord, ShopPolicy
+from smallretail_llm.core.korean import format_krw
+from smallretail_llm.core.record import ALLERGENS, ProductRecord, ShopPolicy
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture
 def api(tmp_path, model_dir):
-    from smallretail_llm.hf_engine import TransformersEngine
+    from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 
     engine = TransformersEngine(model_dir, max_new_tokens=16)
     with ApiHarness(tmp_path, engine, max_new_tokens=12, max_regenerations=1) as harness:

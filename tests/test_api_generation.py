@@ -8,9 +8,9 @@ import logging
 import pytest
 
 from fake_engine import UNGROUNDED_DRAFT, ApiHarness, FakeEngine, shop_policy, tofu
-from smallretail_llm.keys import create_key
-from smallretail_llm.logs import JsonFormatter
-from smallretail_llm.renderer import render_description
+from smallretail_llm.baseline.renderer import render_description
+from smallretail_llm.db.keys import create_key
+from smallretail_llm.serving.logs import JsonFormatter
 
 
 def renderer_reply(request):
@@ -188,7 +188,7 @@ def test_personal_data_never_reaches_the_logs(api):
 
 def test_log_redaction_survives_a_failing_redactor(monkeypatch):
     """redact_pii logs its own failures; formatting that line must neither recurse nor leak."""
-    from smallretail_llm import pii
+    from smallretail_llm.core import pii
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

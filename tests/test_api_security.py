@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from fake_engine import ApiHarness, FakeEngine
-from smallretail_llm.keys import ApiKeys, key_id_of
-from smallretail_llm.settings import Settings
+from smallretail_llm.db.keys import ApiKeys, key_id_of
+from smallretail_llm.serving.settings import Settings
 
 DESCRIBE = {"product_id": "TOFU-300", "style": "intro"}
 

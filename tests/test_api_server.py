@@ -14,9 +14,9 @@ import openai
 import pytest
 
 from fake_engine import shop_policy, tofu
-from smallretail_llm.keys import create_key
-from smallretail_llm.server_process import stop, wait_ready
-from smallretail_llm.store import Store
+from smallretail_llm.db.keys import create_key
+from smallretail_llm.db.store import Store
+from smallretail_llm.serving.server_process import stop, wait_ready
 
 TESTS = Path(__file__).parent
 REPLY = "국산콩 두부를 소개합니다."
@@ -24,8 +24,8 @@ LAUNCH = f"""
 import sys
 sys.path.insert(0, {str(TESTS)!r})
 from fake_engine import FakeEngine
-from smallretail_llm.api.server import serve
-from smallretail_llm.settings import Settings
+from smallretail_llm.serving.api.server import serve
+from smallretail_llm.serving.settings import Settings
 serve(Settings(), FakeEngine([{REPLY!r}]))
 """
 
@@ -88,9 +88,9 @@ def test_adapter_with_another_prompt_version_is_refused_at_startup(tmp_path):
 
     import pytest
 
-    from smallretail_llm.adapter import ADAPTER_META, AdapterMismatch
-    from smallretail_llm.api.server import check_adapters
-    from smallretail_llm.prompts import ANSWER_VERSION, DESCRIBE_VERSION
+    from smallretail_llm.data.prompts import ANSWER_VERSION, DESCRIBE_VERSION
+    from smallretail_llm.models.adapter import ADAPTER_META, AdapterMismatch
+    from smallretail_llm.serving.engines.factory import check_adapters
 
     good, old = tmp_path / "good", tmp_path / "old"
     current = [f"answer.{ANSWER_VERSION}", f"describe.{DESCRIBE_VERSION}"]

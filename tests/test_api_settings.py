@@ -6,7 +6,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from smallretail_llm.settings import Settings, is_loopback
+from smallretail_llm.serving.settings import Settings, is_loopback
 
 SERVING = Path(__file__).resolve().parents[1] / "serving"
 COMPOSE_ONLY = {"POSTGRES_PASSWORD", "SMALLRETAIL_MODELS_DIR", "SMALLRETAIL_PUBLISH_PORT"}
@@ -65,7 +65,7 @@ def test_images_run_non_root_with_a_readiness_healthcheck():
         text = (SERVING / name).read_text(encoding="utf-8")
         assert "torch==2.13.0" in text and "USER app" in text
         assert "HEALTHCHECK" in text and "/readyz" in text
-        assert 'CMD ["python", "-m", "smallretail_llm.api.server"]' in text
+        assert 'CMD ["python", "-m", "smallretail_llm.serving.api.server"]' in text
     compose = yaml.safe_load((SERVING / "docker-compose.yml").read_text(encoding="utf-8"))
     assert set(compose["services"]) == {"db", "api", "api-gpu"}
     assert compose["services"]["db"]["image"].startswith("postgres:")
@@ -109,9 +109,9 @@ def test_engine_settings_are_checked_with_korean_messages(monkeypatch):
 def test_build_engine_builds_the_chosen_engine(tmp_path, monkeypatch):
     import sys
 
-    from smallretail_llm import llama_engine
-    from smallretail_llm.api.server import build_engine
-    from smallretail_llm.remote_engine import RemoteEngine
+    from smallretail_llm.serving.engines import llama_engine
+    from smallretail_llm.serving.engines.factory import build_engine
+    from smallretail_llm.serving.engines.remote_engine import RemoteEngine
 
     remote = build_engine(Settings(engine="remote", remote_url="http://vllm:8000/v1",
                                    model="Qwen/Qwen3-0.6B", remote_models="nano-lora=shop-1",

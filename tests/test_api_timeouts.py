@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import uvicorn
 
 from fake_engine import ApiHarness
-from smallretail_llm.api.server import uvicorn_config
+from smallretail_llm.serving.api.server import uvicorn_config
 
 DEADLINE_S = 0.5
 

@@ -6,10 +6,11 @@ import asyncio
 import pytest
 
 from fake_engine import FakeEngine, shop_policy, tofu
-from smallretail_llm.assistant import GenerationOptions, answer, describe, fit_chars
-from smallretail_llm.engine import EngineUnavailable, GenerationResult, QueueFull
-from smallretail_llm.qa import handoff_answer, refusal_answer
-from smallretail_llm.renderer import render_description
+from smallretail_llm.baseline.qa import handoff_answer, refusal_answer
+from smallretail_llm.baseline.renderer import render_description
+from smallretail_llm.serving.assistant import answer, describe, fit_chars
+from smallretail_llm.serving.draft_requests import GenerationOptions
+from smallretail_llm.serving.engines.engine import EngineUnavailable, GenerationResult, QueueFull
 
 UNGROUNDED = "당뇨 치료에 좋은 100% 유기농 두부 1kg, 지금 9,900원!"
 
@@ -188,8 +189,8 @@ def test_garbled_draft_is_never_returned():
 
 
 def test_runaway_repetition_fails_the_draft_check():
-    from smallretail_llm.assistant import check_draft
-    from smallretail_llm.grounding import GroundingReport
+    from smallretail_llm.grounding.check import GroundingReport
+    from smallretail_llm.serving.assistant import check_draft
 
     ok = GroundingReport(passed=True, unsupported_claims=[], missing_required=[], compliance_violations=[])
     for junk in ("배송: 결제 결제 결제 결제 결제 결제 결제", "출고 10000000000원", "\n\n\n\n\n\n\n교환"):
@@ -263,8 +264,8 @@ def test_an_unpaired_quote_fails_the_draft():
                                 question, policy))
     assert quoted.source == "model"  # the same draft with its quotes paired is served
 
-    from smallretail_llm.assistant import _quote_failures
-    from smallretail_llm.grounding import GroundingReport
+    from smallretail_llm.grounding.check import GroundingReport
+    from smallretail_llm.serving.assistant import _quote_failures
 
     ok = GroundingReport(passed=True, unsupported_claims=[], missing_required=[],
                          compliance_violations=[])

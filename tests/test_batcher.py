@@ -7,8 +7,13 @@ import threading
 
 import pytest
 
-from smallretail_llm.batcher import Batcher, BatchingConfig, Job
-from smallretail_llm.engine import GenerationRequest, GenerationResult, QueueFull, TextStream
+from smallretail_llm.serving.engines.batcher import Batcher, BatchingConfig, Job
+from smallretail_llm.serving.engines.engine import (
+    GenerationRequest,
+    GenerationResult,
+    QueueFull,
+    TextStream,
+)
 
 
 class FakeRunner:

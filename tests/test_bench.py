@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from smallretail_llm import bench, bench_cases
-from smallretail_llm.bench_report import check_targets, render_markdown
-from smallretail_llm.engine import GenerationRequest, UnknownAdapter
-from smallretail_llm.hf_engine import TransformersEngine
+from smallretail_llm.bench import cases as bench_cases
+from smallretail_llm.bench import run as bench
+from smallretail_llm.bench.report import check_targets, render_markdown
+from smallretail_llm.serving.engines.engine import GenerationRequest, UnknownAdapter
+from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 from tiny_models import build_nano_tiny, one_thread  # noqa: F401  (autouse: one torch thread)
 
 SYSTEM = "너는 쇼핑몰 고객 상담원이다. 상품 정보에 있는 사실로만 답한다."
@@ -184,8 +185,8 @@ needs_llama = pytest.mark.skipif(
 
 @needs_llama
 def test_llama_engine_matches_transformers_greedy(tiny, tmp_path):
-    from smallretail_llm.export import gguf_file
-    from smallretail_llm.llama_engine import LlamaCppEngine
+    from smallretail_llm.models.export import gguf_file
+    from smallretail_llm.serving.engines.llama_engine import LlamaCppEngine
 
     gguf = gguf_file(tiny, "f32", tmp_path)
     llama = LlamaCppEngine(gguf, tokenizer=tiny, name="tiny-gguf", num_threads=1)
@@ -210,9 +211,9 @@ def test_llama_engine_matches_transformers_greedy(tiny, tmp_path):
 def test_llama_engine_applies_the_record_constraint_like_transformers(tiny, tmp_path):
     """The same ValueConstraint masks the same tokens in both engines: greedy outputs agree and
     every number in them is one the constraint allows."""
-    from smallretail_llm.export import gguf_file
-    from smallretail_llm.llama_engine import LlamaCppEngine
-    from smallretail_llm.value_constraint import ValueConstraint
+    from smallretail_llm.models.export import gguf_file
+    from smallretail_llm.serving.decoding.value_constraint import ValueConstraint
+    from smallretail_llm.serving.engines.llama_engine import LlamaCppEngine
 
     allowed = ValueConstraint(frozenset({"3,000", "12"}))
     request = GenerationRequest(messages=[{"role": "user", "content": "가격: 3,000원 배송비?"}],
@@ -241,7 +242,7 @@ def test_cli_bench_reports_unknown_parts_and_missing_assets(tmp_path, monkeypatc
 
 
 def test_export_finds_the_converter_that_make_llama_unpacks(tmp_path, monkeypatch):
-    from smallretail_llm.export import find_gguf_converter
+    from smallretail_llm.models.export import find_gguf_converter
 
     monkeypatch.delenv("LLAMA_CPP_CONVERTER", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
@@ -253,7 +254,7 @@ def test_export_finds_the_converter_that_make_llama_unpacks(tmp_path, monkeypatc
 
 
 def test_cached_gguf_is_rebuilt_when_the_weights_change(tmp_path, monkeypatch):
-    from smallretail_llm import export
+    from smallretail_llm.models import export
 
     model = tmp_path / "model"
     model.mkdir()
@@ -279,7 +280,7 @@ def test_standin_adapter_is_built_once_and_served_mixed(tiny):
     changes the output) loads like a shop's adapter, under two names in one batch."""
     from dataclasses import replace
 
-    from smallretail_llm.bench_models import standin_adapter
+    from smallretail_llm.bench.standins import standin_adapter
 
     adapter = standin_adapter(tiny, r=4)
     assert json.loads((adapter / "adapter_config.json").read_text())["r"] == 4

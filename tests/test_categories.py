@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from smallretail_llm import categories
-from smallretail_llm.categories import (
+from smallretail_llm.core import categories
+from smallretail_llm.core.categories import (
     CATEGORIES,
     FIELD_TYPES,
     UnknownCategory,
     get_category,
     missing_required,
 )
-from smallretail_llm.record import DateFact, NetContent, ProductRecord, ShopPolicy
+from smallretail_llm.core.record import DateFact, NetContent, ProductRecord, ShopPolicy
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "product_info_notice.json"
 # The reference's keys that CODES.md renames; every other reference key is used as is.

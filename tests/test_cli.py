@@ -7,10 +7,10 @@ import pytest
 from typer.testing import CliRunner
 
 from smallretail_llm.cli import app
-from smallretail_llm.store import Store
+from smallretail_llm.db.store import Store
 
 runner = CliRunner()
-SAMPLE_SHOPS = Path(__file__).resolve().parents[1] / "src" / "smallretail_llm" / "samples" / "shops.json"
+SAMPLE_SHOPS = Path(__file__).resolve().parents[1] / "src" / "smallretail_llm" / "catalog" / "samples" / "shops.json"
 EXPORT = "상품코드,상품명,카테고리,판매가\nA1,두부,가공식품,3500\nA2,,가공식품,1000\n"
 
 

@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smallretail_llm.compliance import (
+from smallretail_llm.core.record import ProductRecord
+from smallretail_llm.grounding.compliance import (
     REQUIRED_STATEMENT,
     ComplianceViolation,
     _morphemes,
     check_compliance,
 )
-from smallretail_llm.record import ProductRecord
 
 STATEMENT = "질병의 예방 및 치료를 위한 의약품이 아닙니다."
 
@@ -240,7 +240,7 @@ def test_never_raises_and_spans_are_slices(text: str) -> None:
 
 
 def test_kiwi_is_loaded_lazily() -> None:
-    code = ("import sys, smallretail_llm.compliance as c; "
+    code = ("import sys, smallretail_llm.grounding.compliance as c; "
             "print('kiwipiepy' in sys.modules, c._kiwi.cache_info().currsize)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "0"]

@@ -63,10 +63,10 @@ class Server:
     def __init__(self, tmp: Path) -> None:
         import uvicorn
 
-        from smallretail_llm.api import create_app
-        from smallretail_llm.keys import create_key
-        from smallretail_llm.settings import Settings
-        from smallretail_llm.store import Store
+        from smallretail_llm.db.keys import create_key
+        from smallretail_llm.db.store import Store
+        from smallretail_llm.serving.api import create_app
+        from smallretail_llm.serving.settings import Settings
 
         settings = Settings(db=f"sqlite:///{tmp / 'console.db'}", max_regenerations=1)
         store = Store(settings.db)
@@ -98,8 +98,8 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    from smallretail_llm.grounding import check_description
-    from smallretail_llm.record import ProductRecord
+    from smallretail_llm.core.record import ProductRecord
+    from smallretail_llm.grounding.check import check_description
 
     # load the morpheme analyzer now, not inside the first browser-driven request
     check_description("두부입니다.", ProductRecord(shop_id="w", sku="w", name="두부",

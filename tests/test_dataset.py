@@ -7,10 +7,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from smallretail_llm.dataset import SPLITS, build_examples, save, split_of
-from smallretail_llm.demo import load_samples
-from smallretail_llm.grounding import check_answer, check_description
-from smallretail_llm.store import Store
+from smallretail_llm.catalog.sample_catalog import load_samples
+from smallretail_llm.data.dataset import SPLITS, build_examples, save, split_of
+from smallretail_llm.db.store import Store
+from smallretail_llm.grounding.check import check_answer, check_description
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ class _Teacher(BaseHTTPRequestHandler):
 
 
 def test_teacher_keeps_only_grounded_drafts(catalog):
-    from smallretail_llm.teacher import TeacherClient, teacher_drafter
+    from smallretail_llm.data.teacher import TeacherClient, teacher_drafter
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Teacher)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -124,7 +124,7 @@ def test_teacher_keeps_only_grounded_drafts(catalog):
 
 
 def test_teacher_unreachable_falls_back(catalog):
-    from smallretail_llm.teacher import TeacherClient, teacher_drafter
+    from smallretail_llm.data.teacher import TeacherClient, teacher_drafter
 
     client = TeacherClient("http://127.0.0.1:9/v1", timeout_s=2)
     built = build_examples(catalog[:1], seed=0, drafter=teacher_drafter(client))

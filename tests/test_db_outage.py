@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from fake_engine import ApiHarness
-from smallretail_llm.store import ImportRunRow, Store
+from smallretail_llm.db.models import ImportRunRow
+from smallretail_llm.db.store import Store
 
 INTERNALS = ("psycopg", "Traceback", "OperationalError", "sqlalchemy", "connection", "socket")
 

@@ -4,8 +4,8 @@ be refused by the server at start-up)."""
 import json
 
 from smallretail_llm import demo
-from smallretail_llm.adapter import ADAPTER_META
-from smallretail_llm.prompts import PROMPT_VERSIONS
+from smallretail_llm.data.prompts import PROMPT_VERSIONS
+from smallretail_llm.models.adapter import ADAPTER_META
 
 
 def test_current_versions_are_the_prompt_versions_served():

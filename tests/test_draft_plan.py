@@ -7,9 +7,14 @@ row; the other styles never write policy slots or brackets."""
 import asyncio
 
 from fake_engine import FakeEngine, shop_policy, tofu
-from smallretail_llm import assistant, draft_requests
-from smallretail_llm.prompts import HEALTH_FOOD_STATEMENT
-from smallretail_llm.value_constraint import TokenTable, ValueConstraint, numbers_in, step_ban
+from smallretail_llm.baseline.prompt_facts import HEALTH_FOOD_STATEMENT
+from smallretail_llm.serving import assistant, draft_requests
+from smallretail_llm.serving.decoding.value_constraint import (
+    TokenTable,
+    ValueConstraint,
+    numbers_in,
+    step_ban,
+)
 
 STATEMENT = "본 제품은 의약품이 아닙니다."
 PIECES = ["<|im_end|>", "\n", "\n\n", "•", "▁", "가", "나", ".", ":", "▁인증", "인증", "▁판매",
@@ -175,7 +180,7 @@ def test_describe_plans_each_style_from_the_renderers_copy():
     """The plan a description request carries: detail its paragraphs, the required facts in
     them (건강기능식품: the use-by date) and the statement's paragraph; bullets and seo their line limit and
     closing line; the styles other than detail no policy slots and no brackets."""
-    from smallretail_llm.slots import slot_values
+    from smallretail_llm.baseline.slots import slot_values
 
     policy = shop_policy()
     health = tofu(category="health_food", notice={"not_medicine_notice": HEALTH_FOOD_STATEMENT})
@@ -191,7 +196,7 @@ def test_describe_plans_each_style_from_the_renderers_copy():
     assert (plain_seo["line_limit"], plain_seo["closing"]) == (2, "")
     assert draft_requests.describe_plan(tofu(), "intro", "polite", policy, values)["line_limit"] == 1
     # bullets: no more lines than the record has facts for (the renderer's copy)
-    from smallretail_llm.record import ProductRecord
+    from smallretail_llm.core.record import ProductRecord
 
     chair = ProductRecord(shop_id="s1", sku="CH-1", name="경량 캠핑의자", category="sports",
                           price_krw=39900, origin="중국", manufacturer="(주)솔숲레저")
@@ -221,8 +226,8 @@ def test_a_draft_writes_only_the_slots_its_prompt_shows():
     """A seo prompt shows no price: a seo draft had written "키워드: 1g x 60개 /
     ⟦price_krw⟧이에요". Each request's constraint holds the slots whose values its prompt shows,
     the 건강기능식품 statement included where the prompt carries it."""
-    from smallretail_llm.prompts import render_describe
-    from smallretail_llm.slots import slot_values
+    from smallretail_llm.baseline.slots import slot_values
+    from smallretail_llm.data.prompts import render_describe
 
     policy = shop_policy()
     record = tofu(keywords=["두부", "국산콩"])

@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from smallretail_llm.batcher import BatchingConfig
-from smallretail_llm.engine import Engine, GenerationRequest, UnknownAdapter
-from smallretail_llm.hf_engine import IncrementalDecoder, TransformersEngine
+from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.engine import Engine, GenerationRequest, UnknownAdapter
+from smallretail_llm.serving.engines.hf_engine import IncrementalDecoder, TransformersEngine
 from tiny_models import (
     REPLY_PROMPT,
     build_lora_adapter,

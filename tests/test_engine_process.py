@@ -10,19 +10,20 @@ import pytest
 from transformers import AutoTokenizer
 
 from fake_engine import shop_policy, tofu
-from smallretail_llm import assistant, training
-from smallretail_llm.api import server
-from smallretail_llm.engine import (
+from smallretail_llm.data.prompts import PROMPT_VERSIONS
+from smallretail_llm.serving import assistant
+from smallretail_llm.serving.api import server
+from smallretail_llm.serving.engines.engine import (
     Engine,
     EngineUnavailable,
     GenerationRequest,
     QueueFull,
     UnknownAdapter,
 )
-from smallretail_llm.engine_process import ProcessEngine
-from smallretail_llm.hf_engine import TransformersEngine
-from smallretail_llm.prompts import PROMPT_VERSIONS
-from smallretail_llm.settings import Settings
+from smallretail_llm.serving.engines.engine_process import ProcessEngine
+from smallretail_llm.serving.engines.hf_engine import TransformersEngine
+from smallretail_llm.serving.settings import Settings
+from smallretail_llm.training import sft as training
 from tiny_models import build_lora_adapter, build_tiny_model
 from tiny_models import run_and_close as run
 
@@ -169,7 +170,7 @@ def test_a_model_that_fails_to_load_is_raised_in_the_api_process(models, tmp_pat
 
 
 def test_serve_runs_local_engines_in_their_own_process_unless_told_not_to(models, monkeypatch):
-    from smallretail_llm import engine_process
+    from smallretail_llm.serving.engines import engine_process
 
     made = []
     monkeypatch.setattr(engine_process, "ProcessEngine", lambda s: made.append(s) or "process")

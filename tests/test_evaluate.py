@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fake_engine import UNGROUNDED_DRAFT, FakeEngine
-from smallretail_llm.eval_cases import (
+from smallretail_llm.evaluation.cases import (
     DEFAULT_HARD_SET,
     expected_values,
     hard_cases,
@@ -18,8 +18,8 @@ from smallretail_llm.eval_cases import (
     personal_data,
     select,
 )
-from smallretail_llm.evaluate import run_eval
-from smallretail_llm.metrics import states
+from smallretail_llm.evaluation.evaluate import run_eval
+from smallretail_llm.evaluation.metrics import states
 
 ROOT = Path(__file__).resolve().parents[1]
 HARD_SET = ROOT / DEFAULT_HARD_SET
@@ -161,7 +161,7 @@ def test_hard_set_has_150_real_questions_with_checkable_answers(catalog):
         if "stock" in fields:
             continue
         # every expected value is something the record or the policy states
-        from smallretail_llm.prompts import ANSWER_FIELDS, policy_facts, record_facts
+        from smallretail_llm.baseline.prompt_facts import ANSWER_FIELDS, policy_facts, record_facts
 
         facts = record_facts(record, ANSWER_FIELDS) + "\n" + policy_facts(policy)
         for value in expected["answer_contains"]:
@@ -178,8 +178,8 @@ def test_hard_cases_load_with_kinds(catalog):
 def test_a_refused_prompt_is_an_empty_model_draft(catalog):
     import asyncio
 
-    from smallretail_llm.assistant import GenerationOptions
-    from smallretail_llm.evaluate import _answer
+    from smallretail_llm.evaluation.evaluate import _answer
+    from smallretail_llm.serving.draft_requests import GenerationOptions
 
     def refuse(request):
         raise ValueError("프롬프트가 너무 깁니다")

@@ -9,7 +9,8 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from smallretail_llm import export, nano, training
+from smallretail_llm.models import export, nano
+from smallretail_llm.training import sft as training
 
 TINY = nano.NanoShape(vocab_size=400, hidden_size=32, intermediate_size=64, num_layers=2,
                       num_heads=4, num_kv_heads=2, context=128)
@@ -86,7 +87,7 @@ def test_gguf_is_skipped_with_a_reason_without_the_converter(merged_dir, tmp_pat
     monkeypatch.delenv(export.GGUF_CONVERTER_ENV, raising=False)
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.setenv("SMALLRETAIL_HOME", str(tmp_path / "home"))  # no `make llama` copy there
-    with caplog.at_level(logging.WARNING, logger="smallretail_llm.export"):
+    with caplog.at_level(logging.WARNING, logger="smallretail_llm.models.export"):
         assert export.export_gguf(merged_dir) is None
     assert "GGUF 변환을 건너뜁니다" in caplog.text and export.GGUF_CONVERTER_ENV in caplog.text
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smallretail_llm.catalog import import_catalog
-from smallretail_llm.store import Store
-from smallretail_llm.tables import TableError
+from smallretail_llm.catalog.service import import_catalog
+from smallretail_llm.catalog.tables import TableError
+from smallretail_llm.db.store import Store
 
 HEADER = ["상품코드", "상품명", "카테고리", "판매가", "용량", "바코드", "알레르기", "유통기한",
           "재고수량", "상점", "메모"]

@@ -12,16 +12,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smallretail_llm import grounding
-from smallretail_llm.claims import KINDS
-from smallretail_llm.grounding import (
+from smallretail_llm.core.record import ProductRecord, ShopPolicy
+from smallretail_llm.grounding import check as grounding
+from smallretail_llm.grounding.check import (
     REQUIRED_COVERAGE,
     GroundingReport,
     check_answer,
     check_description,
     is_handoff,
 )
-from smallretail_llm.record import ProductRecord, ShopPolicy
+from smallretail_llm.grounding.claims import KINDS
 
 DATA = Path(__file__).parent / "data"
 RECORDS = json.loads((DATA / "grounding_records.json").read_text(encoding="utf-8"))
@@ -239,8 +239,8 @@ def test_fields_the_record_lacks_are_not_reported():
 def test_renderer_output_passes_its_own_grounding():
     """Every clean record's rendering passes; a record that breaks a rule itself ("유기농" in the
     name with no certification) fails only on what its warning names."""
-    from smallretail_llm.record_rules import record_warnings
-    from smallretail_llm.renderer import render_description
+    from smallretail_llm.baseline.renderer import render_description
+    from smallretail_llm.grounding.record_rules import record_warnings
 
     for name in RECORDS["records"]:
         rec = record(name)
@@ -256,8 +256,8 @@ def test_renderer_output_passes_its_own_grounding():
 
 
 def test_record_breaking_rules_is_warned_and_its_policy_text_never_copied():
-    from smallretail_llm.record_rules import record_warnings
-    from smallretail_llm.renderer import render_description
+    from smallretail_llm.baseline.renderer import render_description
+    from smallretail_llm.grounding.record_rules import record_warnings
 
     milk = record_warnings(record("organic_milk"), policy())
     assert [(w.field, w.rule) for w in milk] == [("name", "uncertified_claim")]
@@ -322,7 +322,7 @@ def test_random_text_never_raises_and_spans_match(text):
 
 
 def test_corporate_prefix_belongs_to_the_following_name():
-    from smallretail_llm.claims import extract_claims
+    from smallretail_llm.grounding.claims import extract_claims
 
     def brands(text):
         return [text[m.start:m.end] for m in extract_claims(text) if m.kind == "brand"]
@@ -335,7 +335,7 @@ def test_corporate_prefix_belongs_to_the_following_name():
 
 
 def brands_of_protected(text, value):
-    from smallretail_llm.claims import extract_claims
+    from smallretail_llm.grounding.claims import extract_claims
 
     return [text[m.start:m.end] for m in extract_claims(text, protect=[value]) if m.kind == "brand"]
 

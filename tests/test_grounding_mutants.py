@@ -12,11 +12,11 @@ import re
 import pytest
 
 from grounding_mutants import World, mutants
-from smallretail_llm.demo import load_samples
-from smallretail_llm.grounding import check_answer, check_description
-from smallretail_llm.qa_examples import generate_qa
-from smallretail_llm.renderer import TONES, render_description
-from smallretail_llm.store import Store
+from smallretail_llm.baseline.renderer import TONES, render_description
+from smallretail_llm.catalog.sample_catalog import load_samples
+from smallretail_llm.data.qa_examples import generate_qa
+from smallretail_llm.db.store import Store
+from smallretail_llm.grounding.check import check_answer, check_description
 
 MUTANTS_PER_KIND = 100
 KINDS = {"price_as_shipping_fee", "price_as_threshold", "price_as_return_fee",

@@ -12,10 +12,10 @@ import pytest
 from openpyxl import Workbook
 
 from fake_engine import ApiHarness
-from smallretail_llm import tables
-from smallretail_llm.catalog import import_catalog
-from smallretail_llm.store import Store
-from smallretail_llm.tables import TableError, read_table
+from smallretail_llm.catalog import tables
+from smallretail_llm.catalog.service import import_catalog
+from smallretail_llm.catalog.tables import TableError, read_table
+from smallretail_llm.db.store import Store
 
 HEADER = ["상품코드", "상품명", "카테고리", "판매가"]
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from smallretail_llm.api.server import ModelUnreadable, check_readable
-from smallretail_llm.paths import make_readable
+from smallretail_llm.core.paths import make_readable
+from smallretail_llm.serving.engines.factory import ModelUnreadable, check_readable
 
 SERVING = Path(__file__).resolve().parents[1] / "serving"
 DOCKERFILES = ("Dockerfile", "Dockerfile.gpu", "Dockerfile.llama")
@@ -46,9 +46,9 @@ def test_llama_serving_path_imports_without_torch():
         "        if name.split('.')[0] in ('torch', 'peft', 'datasets', 'accelerate'):\n"
         "            raise ImportError('blocked ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import smallretail_llm.llama_engine, smallretail_llm.llama_steps, smallretail_llm.api.server\n"
-        "from smallretail_llm.api.app import create_app\n"
-        "assert 'smallretail_llm.hf_engine' not in sys.modules\n"
+        "import smallretail_llm.serving.engines.llama_engine, smallretail_llm.serving.engines.llama_steps, smallretail_llm.serving.api.server\n"
+        "from smallretail_llm.serving.api.app import create_app\n"
+        "assert 'smallretail_llm.serving.engines.hf_engine' not in sys.modules\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr

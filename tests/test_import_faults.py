@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from smallretail_llm.catalog import import_catalog
-from smallretail_llm.store import Store
+from smallretail_llm.catalog.service import import_catalog
+from smallretail_llm.db.store import Store
 
 HEADER = ["상품코드", "상품명", "카테고리", "판매가"]
 
@@ -21,12 +21,12 @@ HEADER = ["상품코드", "상품명", "카테고리", "판매가"]
 CHILD = """
 import signal
 import sys
-from smallretail_llm.catalog import import_catalog
+from smallretail_llm.catalog.service import import_catalog
 
 # a shell that runs the suite in the background starts it with SIGINT ignored, and Python then
 # never turns SIGINT into KeyboardInterrupt: restore it, as a terminal's Ctrl-C would find it
 signal.signal(signal.SIGINT, signal.default_int_handler)
-from smallretail_llm.store import Store
+from smallretail_llm.db.store import Store
 
 url, path, pause_at = sys.argv[1], sys.argv[2], int(sys.argv[3])
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from smallretail_llm.catalog import import_catalog, validate_catalog
-from smallretail_llm.ingest import parse_rows
-from smallretail_llm.store import Store
-from smallretail_llm.tables import read_table
+from smallretail_llm.catalog.ingest import parse_rows
+from smallretail_llm.catalog.service import import_catalog, validate_catalog
+from smallretail_llm.catalog.tables import read_table
+from smallretail_llm.db.store import Store
 
 HEADER = ["상품코드", "상품명", "카테고리", "판매가", "용량", "바코드", "알레르기", "유통기한",
           "재고수량", "식품의 유형", "메모"]
@@ -161,7 +161,7 @@ def test_xlsx_import(tmp_path, store):
 
 
 def test_exported_jsonl_reimports_identically(tmp_path, store):
-    from smallretail_llm.catalog import export_jsonl
+    from smallretail_llm.catalog.service import export_jsonl
 
     import_catalog(store, write_csv(tmp_path / "a.csv", [GOOD, variant(상품코드="F2")]), "s1")
     (tmp_path / "export.jsonl").write_text(export_jsonl(store.list_products("s1")), encoding="utf-8")
@@ -212,7 +212,7 @@ def test_messy_fixture_every_bad_row_rejected_with_its_reason(tmp_path, store):
 
 
 def test_sample_catalog_imports_without_rejections(store):
-    from smallretail_llm.demo import load_samples
+    from smallretail_llm.catalog.sample_catalog import load_samples
 
     summaries = load_samples(store)
     assert len(summaries) >= 3

@@ -2,7 +2,7 @@
 
 import pytest
 
-from smallretail_llm.intent import (
+from smallretail_llm.baseline.intent import (
     IntentMatch,
     is_injection,
     match_intent,

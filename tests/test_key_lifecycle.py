@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from fake_engine import FakeEngine, shop_policy, tofu
-from smallretail_llm.api import create_app
 from smallretail_llm.cli import app as cli
-from smallretail_llm.keys import ApiKeys, key_id_of
-from smallretail_llm.settings import Settings
-from smallretail_llm.store import Store
+from smallretail_llm.db.keys import ApiKeys, key_id_of
+from smallretail_llm.db.store import Store
+from smallretail_llm.serving.api import create_app
+from smallretail_llm.serving.settings import Settings
 
 ADMIN = {"Authorization": "Bearer admin-secret"}
 

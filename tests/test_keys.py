@@ -5,8 +5,9 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
-from smallretail_llm.keys import ApiKeyRow, ApiKeys, create_key, key_id_of
-from smallretail_llm.store import Store
+from smallretail_llm.db.keys import ApiKeys, create_key, key_id_of
+from smallretail_llm.db.models import ApiKeyRow
+from smallretail_llm.db.store import Store
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from smallretail_llm.korean import (
+from smallretail_llm.core.korean import (
     fill,
     final_sound,
     format_date_fact,
@@ -17,7 +17,7 @@ from smallretail_llm.korean import (
     josa,
     particle,
 )
-from smallretail_llm.record import DateFact, NetContent
+from smallretail_llm.core.record import DateFact, NetContent
 
 V, L, C = None, "ㄹ", "C"  # vowel end, ㄹ end, other consonant end
 

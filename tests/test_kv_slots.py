@@ -16,10 +16,10 @@ from transformers import (
     Qwen2ForCausalLM,
 )
 
-from smallretail_llm.batcher import BatchingConfig
-from smallretail_llm.engine import GenerationRequest
-from smallretail_llm.hf_engine import TransformersEngine
-from smallretail_llm.kv_slots import SlotCache, UnsupportedAttention
+from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.engine import GenerationRequest
+from smallretail_llm.serving.engines.hf_engine import TransformersEngine
+from smallretail_llm.serving.engines.kv_slots import SlotCache, UnsupportedAttention
 from tiny_models import build_tiny_model, build_tokenizer, one_thread  # noqa: F401
 
 SMALL = {"hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 2,

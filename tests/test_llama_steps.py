@@ -12,9 +12,9 @@ from dataclasses import replace
 
 import pytest
 
-from smallretail_llm.batcher import BatchingConfig
-from smallretail_llm.engine import GenerationRequest
-from smallretail_llm.hf_engine import TransformersEngine
+from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.engine import GenerationRequest
+from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 from tiny_models import build_nano_tiny, one_thread  # noqa: F401  (autouse: one torch thread)
 from tiny_models import run_and_close as run
 
@@ -28,7 +28,7 @@ QUESTIONS = ("배송비 얼마예요?", "보관 방법은요?", "사과 3kg 가�
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    from smallretail_llm.export import gguf_file
+    from smallretail_llm.models.export import gguf_file
 
     model = build_nano_tiny(tmp_path_factory.mktemp("llama") / "tiny")
     return model, gguf_file(model, "f32", tmp_path_factory.mktemp("gguf"))
@@ -42,7 +42,7 @@ def ask(question: str, **kwargs) -> GenerationRequest:
 
 
 def llama(tiny, **kwargs):
-    from smallretail_llm.llama_engine import LlamaCppEngine
+    from smallretail_llm.serving.engines.llama_engine import LlamaCppEngine
 
     model, gguf = tiny
     return LlamaCppEngine(gguf, tokenizer=model, num_threads=1, **kwargs)

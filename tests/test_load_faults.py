@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from fake_engine import ApiHarness, FakeEngine
-from smallretail_llm.batcher import Batcher, BatchingConfig, Job
-from smallretail_llm.engine import GenerationRequest, GenerationResult, TextStream
+from smallretail_llm.serving.engines.batcher import Batcher, BatchingConfig, Job
+from smallretail_llm.serving.engines.engine import GenerationRequest, GenerationResult, TextStream
 
 ROOT = Path(__file__).resolve().parents[1]
 REPLY = "배송비는 3,000원입니다."
@@ -392,7 +392,7 @@ def tiny_model(tmp_path_factory):
 
 def test_client_leaving_mid_stream_stops_its_row_on_the_real_engine(tmp_path, tiny_model):
     torch = pytest.importorskip("torch")
-    from smallretail_llm.hf_engine import TransformersEngine
+    from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 
     reached, release = threading.Event(), threading.Event()
     worker_reads = itertools.count(1)

@@ -15,14 +15,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fake_engine import ApiHarness, FakeEngine, shop_policy, tofu
-from smallretail_llm import assistant
-from smallretail_llm.api import create_app
-from smallretail_llm.keys import ApiKeyRow, ApiKeys, create_key
-from smallretail_llm.offload import Offload, run_blocking
-from smallretail_llm.renderer import render_description
-from smallretail_llm.settings import Settings
-from smallretail_llm.store import Store
-from smallretail_llm.usage import Usage
+from smallretail_llm.baseline.renderer import render_description
+from smallretail_llm.db.keys import ApiKeys, create_key
+from smallretail_llm.db.models import ApiKeyRow
+from smallretail_llm.db.store import Store
+from smallretail_llm.db.usage import Usage
+from smallretail_llm.serving import assistant
+from smallretail_llm.serving.api import create_app
+from smallretail_llm.serving.offload import Offload, run_blocking
+from smallretail_llm.serving.settings import Settings
 
 GENEROUS_S = 30  # only ever reached when something waited that should not have
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from smallretail_llm.metrics import (
+from smallretail_llm.evaluation.metrics import (
     AnswerOutcome,
     DescriptionOutcome,
     answer_summary,
@@ -352,7 +352,7 @@ def _labelled(fields, evidence, needs_human=False) -> AnswerOutcome:
 
 
 def test_an_answer_about_a_field_not_asked_is_counted():
-    from smallretail_llm.metrics import unasked_fields
+    from smallretail_llm.evaluation.metrics import unasked_fields
 
     asked = ["policy.shipping_days"]
     assert unasked_fields(_labelled(asked, ["policy.shipping_days", "policy.courier"])) == []
@@ -369,7 +369,7 @@ def test_an_answer_about_a_field_not_asked_is_counted():
 
 def test_a_notice_field_that_is_a_record_attribute_is_that_field():
     """A cosmetic's 사용기한 kept in the notice is the use-by date the question asked."""
-    from smallretail_llm.metrics import unasked_fields
+    from smallretail_llm.evaluation.metrics import unasked_fields
 
     cosmetic = _labelled(["use_by"], ["notice.use_by"])
     cosmetic.category = "cosmetics"
@@ -379,7 +379,7 @@ def test_a_notice_field_that_is_a_record_attribute_is_that_field():
 
 
 def test_hard_set_cases_carry_their_field_labels():
-    from smallretail_llm.eval_cases import hard_cases, load_catalog
+    from smallretail_llm.evaluation.cases import hard_cases, load_catalog
 
     cases = {c.id: c for c in hard_cases(load_catalog(None))}
     assert cases["hq-001"].fields == ("price_krw",)

@@ -7,10 +7,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, insert, inspect
 
-from smallretail_llm import migrate
-from smallretail_llm.catalog import ImportSummary
-from smallretail_llm.record import NetContent, ProductRecord
-from smallretail_llm.store import ProductRow, ShopRow, Store, record_hash
+from smallretail_llm.catalog.service import ImportSummary
+from smallretail_llm.core.record import NetContent, ProductRecord
+from smallretail_llm.db import migrate
+from smallretail_llm.db.models import ProductRow, ShopRow
+from smallretail_llm.db.store import Store, record_hash
 
 RECORD = ProductRecord(shop_id="s1", sku="A1", name="국산 콩 두부", category="processed_food",
                        price_krw=3500, net_content=NetContent(value=300, unit="g"),
@@ -117,7 +118,8 @@ def test_keys_of_the_previous_release_survive_the_upgrade(db_url):
     authenticates, with every scope, and the lifecycle columns work on it."""
     import hashlib
 
-    from smallretail_llm.keys import SCOPES, ApiKeys
+    from smallretail_llm.db.keys import ApiKeys
+    from smallretail_llm.db.models import SCOPES
 
     engine = create_engine(db_url)
     migrate.upgrade_engine(engine, "0002")

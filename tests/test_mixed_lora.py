@@ -7,7 +7,7 @@ import torch
 from peft import LoraConfig, PeftModel, get_peft_model
 from transformers import AutoModelForCausalLM, LlamaForCausalLM
 
-from smallretail_llm.mixed_lora import mixable, mixed_adapters
+from smallretail_llm.serving.engines.mixed_lora import mixable, mixed_adapters
 from tiny_models import build_lora_adapter, build_tiny_model, one_thread  # noqa: F401
 
 BASE = "__base__"

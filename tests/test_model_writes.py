@@ -10,9 +10,9 @@ import re
 import pytest
 
 from fake_engine import ApiHarness, FakeEngine, shop_policy, tofu
-from smallretail_llm import assistant, draft_requests
-from smallretail_llm.engine import GenerationRequest
-from smallretail_llm.value_constraint import ValueConstraint
+from smallretail_llm.serving import assistant, draft_requests
+from smallretail_llm.serving.decoding.value_constraint import ValueConstraint
+from smallretail_llm.serving.engines.engine import GenerationRequest
 
 tiny_models = pytest.importorskip("tiny_models")
 
@@ -108,7 +108,7 @@ def _run(engine, request):
 
 
 def test_fail_fast_stops_at_the_first_false_sentence(fitted):
-    from smallretail_llm.hf_engine import TransformersEngine
+    from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 
     messages = tiny_models.REPLY_PROMPT
     full = _run(TransformersEngine(fitted), GenerationRequest(messages=messages, max_new_tokens=80))
@@ -128,7 +128,7 @@ def test_fail_fast_stops_at_the_first_false_sentence(fitted):
 
 
 def test_constrained_engine_writes_only_record_numbers(fitted):
-    from smallretail_llm.hf_engine import TransformersEngine
+    from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 
     def numbers(allowed):
         out = _run(TransformersEngine(fitted), GenerationRequest(
@@ -218,7 +218,7 @@ def test_a_message_with_personal_data_gets_the_privacy_note():
 
 
 def test_a_description_line_that_names_a_field_without_its_value_fails():
-    from smallretail_llm.copy_check import orphan_labels
+    from smallretail_llm.baseline.copy_check import orphan_labels
 
     draft = "• ⟦name⟧의 상품 정보를 안내합니다\n• 인증 정보는 이 원산지예요\n• 가격은 ⟦price_krw⟧입니다"
     assert orphan_labels(draft, {"name": "국산콩 두부", "price_krw": "3,500원"}) == [
@@ -232,8 +232,8 @@ def test_a_description_line_that_names_a_field_without_its_value_fails():
 def test_an_empty_bullet_or_an_unfinished_sentence_is_not_served(style):
     """The renderer's own copy as a slot draft is served as the model's; with an empty bullet
     or a cut-off sentence ("받으신 뒤에는" and a blank line) added, it is not."""
-    from smallretail_llm.renderer import render_description
-    from smallretail_llm.slots import delexicalize, slot_values
+    from smallretail_llm.baseline.renderer import render_description
+    from smallretail_llm.baseline.slots import delexicalize, slot_values
 
     good = delexicalize(render_description(tofu(), style, "friendly", shop_policy()),
                         slot_values(tofu(), shop_policy()))
@@ -258,7 +258,7 @@ def test_two_questions_in_one_sentence_are_both_answered(reply, source):
 def test_detail_drafts_carry_the_paragraphs_of_the_renderers_copy():
     """The paragraph plan the decoder holds a detail draft to (`ValueConstraint.paragraphs`)
     is the renderer's own copy of the record, delexicalised; other styles carry none."""
-    from smallretail_llm.slots import slot_values
+    from smallretail_llm.baseline.slots import slot_values
 
     record, policy = tofu(), shop_policy()
     values = slot_values(record, policy)
@@ -276,7 +276,7 @@ def test_detail_drafts_carry_the_paragraphs_of_the_renderers_copy():
 def test_bullets_have_the_lines_the_prompt_asks_for():
     """The prompt asks for 3~6 bullet lines (the renderer writes 4-6); a 7-line draft is not
     served."""
-    from smallretail_llm.copy_check import copy_problems
+    from smallretail_llm.baseline.copy_check import copy_problems
 
     record = tofu()
     lines = ["• 국산콩 두부", "• 300g, 3,500원", "• 원산지: 국내산", "• 제조사: 맑은식품",
@@ -289,7 +289,7 @@ def test_a_keyword_line_belongs_to_seo_only():
     """"• 키워드: 19,800원" was served as a bullet (the seo line's label on the price); the
     keyword line is seo's shape, and in seo it may list any field's value."""
     from fake_engine import tofu
-    from smallretail_llm.copy_check import copy_problems
+    from smallretail_llm.baseline.copy_check import copy_problems
 
     record = tofu()
     bullets = f"• {record.name}\n• 키워드: 3,500원\n• 원산지는 국내산\n• 제조사는 맑은식품"
@@ -300,7 +300,7 @@ def test_a_keyword_line_belongs_to_seo_only():
 
 def test_the_price_word_of_the_copy_does_not_label_another_value():
     """"판매가 200mL" (a concise detail draft) states the amount under the price's name."""
-    from smallretail_llm.copy_check import mislabeled_slots
+    from smallretail_llm.baseline.copy_check import mislabeled_slots
 
     labels = {"price_krw": "가격", "net_content": "용량"}
     values = {"price_krw": "15,000원", "net_content": "200mL"}

@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from smallretail_llm import nano
+from smallretail_llm.models import nano
 
 TINY = nano.NanoShape(vocab_size=600, hidden_size=64, intermediate_size=128, num_layers=2,
                       num_heads=4, num_kv_heads=2, context=128)
@@ -156,7 +156,7 @@ def _chats() -> list[list[dict[str, str]]]:
 
 
 def test_shared_prompts_run_once_and_every_reply_token_is_learned(built):
-    from smallretail_llm.nano_pretrain import encode_documents
+    from smallretail_llm.models.nano_pretrain import encode_documents
 
     tokenizer = AutoTokenizer.from_pretrained(built)
     encoded = encode_documents(_chats(), tokenizer, 1024, prompt_weight=0.0)
@@ -168,7 +168,7 @@ def test_shared_prompts_run_once_and_every_reply_token_is_learned(built):
 
 
 def test_a_step_on_a_shared_prefix_has_the_loss_of_separate_documents(built):
-    from smallretail_llm.nano_pretrain import Step, encode_documents, step_loss
+    from smallretail_llm.models.nano_pretrain import Step, encode_documents, step_loss
 
     tokenizer = AutoTokenizer.from_pretrained(built)
     model = AutoModelForCausalLM.from_pretrained(built).eval()

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smallretail_llm import normalize as nz
-from smallretail_llm.normalize import NormalizeError
-from smallretail_llm.record import ALLERGENS, DateFact, NetContent
+from smallretail_llm.core import normalize as nz
+from smallretail_llm.core.normalize import NormalizeError
+from smallretail_llm.core.record import ALLERGENS, DateFact, NetContent
 
 
 # ---------------------------------------------------------------- price

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smallretail_llm.pii import TOKENS, Redaction, redact_pii
+from smallretail_llm.core.pii import TOKENS, Redaction, redact_pii
 
 CASES = [json.loads(line) for line in
          (Path(__file__).parent / "data" / "pii_cases.jsonl").read_text("utf-8").splitlines()

@@ -9,10 +9,10 @@ import pytest
 import torch
 from transformers import LlamaConfig, MistralConfig
 
-from smallretail_llm.batcher import BatchingConfig
-from smallretail_llm.engine import GenerationRequest
-from smallretail_llm.hf_engine import TransformersEngine
-from smallretail_llm.prefix_cache import PrefixCache, common_prefix, supports
+from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.engine import GenerationRequest
+from smallretail_llm.serving.engines.hf_engine import TransformersEngine
+from smallretail_llm.serving.engines.prefix_cache import PrefixCache, common_prefix, supports
 from tiny_models import (
     build_lora_adapter,
     build_tiny_model,

@@ -4,8 +4,8 @@ misses can make a model print its instructions, and grounding alone passes them)
 import asyncio
 
 from fake_engine import FakeEngine, shop_policy, tofu
-from smallretail_llm import assistant
-from smallretail_llm.prompts import render_answer, render_describe
+from smallretail_llm.data.prompts import render_answer, render_describe
+from smallretail_llm.serving import assistant
 
 
 def test_echoed_prompt_finds_system_sentences_and_answer_headers():

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from smallretail_llm import prompts as P
-from smallretail_llm.record import DateFact, NetContent, ProductRecord, ShopPolicy
+from smallretail_llm.baseline import prompt_facts as F
+from smallretail_llm.core.record import DateFact, NetContent, ProductRecord, ShopPolicy
+from smallretail_llm.data import prompts as P
 
 STYLES = ("detail", "intro", "bullets", "seo")
 TONES = ("friendly", "polite", "concise")
@@ -62,7 +63,7 @@ def test_every_describe_version_renders_every_style_and_tone(version, style, ton
 def test_every_answer_version_renders_every_tone(version, tone):
     policy = POLICY.model_copy(update={"tone": tone})
     system, user = (m["content"] for m in P.render_answer(tofu(), " 배송 언제 와요? ", policy, version))
-    assert f'"{P.HANDOFF_MARKER}"' in system
+    assert f'"{F.HANDOFF_MARKER}"' in system
     assert "[고객 질문] 배송 언제 와요?\n" in user
     template = P.load_prompt("answer", version)
     assert user.endswith(template.defaults["tone_instructions"][tone])
@@ -172,8 +173,8 @@ def test_policy_goes_into_detail_only_and_the_health_note_into_every_style():
     for style in STYLES:
         user = P.render_describe(record, style, "polite", POLICY)[1]["content"]
         assert (policy_block in user) is (style == "detail")
-        assert P.HEALTH_FOOD_STATEMENT in user
-        assert P.HEALTH_FOOD_STATEMENT not in P.render_describe(tofu(), style, "polite")[1]["content"]
+        assert F.HEALTH_FOOD_STATEMENT in user
+        assert F.HEALTH_FOOD_STATEMENT not in P.render_describe(tofu(), style, "polite")[1]["content"]
     seo = P.render_describe(record, "seo", "friendly")[1]["content"]
     assert "해요체" not in seo  # a title has no tone
 
@@ -182,14 +183,14 @@ def test_notice_values_stand_in_for_empty_attributes():
     cream = ProductRecord(shop_id="s1", sku="C", name="수분크림", category="cosmetics",
                           notice={"use_by": "개봉 후 12개월", "net_content": "50mL",
                                   "usage": "적당량을 바릅니다"})
-    effective = P.effective_record(cream)
-    assert effective.use_by == P.DateFact(label="사용기한", text="개봉 후 12개월")
-    assert effective.net_content == P.normalize.parse_net_content("50mL")
+    effective = F.effective_record(cream)
+    assert effective.use_by == DateFact(label="사용기한", text="개봉 후 12개월")
+    assert effective.net_content == F.normalize.parse_net_content("50mL")
     assert effective.notice == {"usage": "적당량을 바릅니다"}
     assert _facts("detail", cream) == ("[상품 정보]\n상품명: 수분크림\n용량: 50mL\n"
                                        "사용기한: 개봉 후 12개월\n사용방법: 적당량을 바릅니다")
     # an attribute that is set wins; a value that does not parse stays a notice line
-    assert P.effective_record(tofu()).notice == tofu().notice
+    assert F.effective_record(tofu()).notice == tofu().notice
     assert _facts("detail", cream.model_copy(update={"notice": {"use_by": "x"}})) == (
         "[상품 정보]\n상품명: 수분크림\n사용기한 또는 개봉 후 사용기간: x")
 

@@ -6,21 +6,21 @@ import re
 
 import pytest
 
-from smallretail_llm.pii import redact_pii
-from smallretail_llm.prompts import HANDOFF_MARKER
-from smallretail_llm.qa import (
+from smallretail_llm.baseline.prompt_facts import HANDOFF_MARKER
+from smallretail_llm.baseline.qa import (
     HANDOFF_REASONS,
     KINDS,
     QAExample,
     answer_field,
-    answer_question,
     handoff_answer,
     refusal_answer,
 )
-from smallretail_llm.qa_examples import generate_qa
-from smallretail_llm.record import DateFact, NetContent, ProductRecord, ShopPolicy
+from smallretail_llm.baseline.rule_answer import answer_question
+from smallretail_llm.core.pii import redact_pii
+from smallretail_llm.core.record import DateFact, NetContent, ProductRecord, ShopPolicy
+from smallretail_llm.data.qa_examples import generate_qa
 
-HAS_GROUNDING = importlib.util.find_spec("smallretail_llm.grounding") is not None
+HAS_GROUNDING = importlib.util.find_spec("smallretail_llm.grounding.check") is not None
 needs_grounding = pytest.mark.skipif(not HAS_GROUNDING, reason="grounding.py is not written yet")
 
 POLITE = ShopPolicy(
@@ -147,7 +147,7 @@ def test_handoffs_carry_the_marker(reason, tone):
 @needs_grounding
 @pytest.mark.parametrize("tone", ["polite", "friendly", "concise"])
 def test_handoffs_are_recognized_and_refusals_are_not(tone):
-    from smallretail_llm.grounding import is_handoff
+    from smallretail_llm.grounding.check import is_handoff
 
     assert all(is_handoff(handoff_answer(r, tone)) for r in HANDOFF_REASONS)
     assert not is_handoff(refusal_answer(tone))
@@ -253,7 +253,7 @@ def test_personal_data_is_never_echoed():
 
 @needs_grounding
 def test_every_generated_answer_passes_grounding():
-    from smallretail_llm.grounding import check_answer
+    from smallretail_llm.grounding.check import check_answer
 
     failures, seen = [], set()
     for record, policy, ex in _all_examples():
@@ -268,7 +268,7 @@ def test_every_generated_answer_passes_grounding():
 
 @needs_grounding
 def test_kc_answer_from_the_notice_alone_passes_grounding():
-    from smallretail_llm.grounding import check_answer
+    from smallretail_llm.grounding.check import check_answer
 
     answer = answer_field("notice.kc_certification", KETTLE, CONCISE, "concise")
     assert answer == "KC 인증 필 유무: 예 (HU07123-20001)"

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from fake_engine import ApiHarness, FakeEngine, shop_policy, tofu
-from smallretail_llm.assistant import answer
-from smallretail_llm.followup import resolve_followup
-from smallretail_llm.grounding import check_answer
-from smallretail_llm.prompts import HANDOFF_MARKER
-from smallretail_llm.qa import answer_question
-from smallretail_llm.question import amount_kind, is_yes_no, quantities, split_parts
-from smallretail_llm.record import NetContent, ProductRecord
+from smallretail_llm.baseline.followup import resolve_followup
+from smallretail_llm.baseline.prompt_facts import HANDOFF_MARKER
+from smallretail_llm.baseline.question import amount_kind, is_yes_no, quantities, split_parts
+from smallretail_llm.baseline.rule_answer import answer_question
+from smallretail_llm.core.record import NetContent, ProductRecord
+from smallretail_llm.grounding.check import check_answer
+from smallretail_llm.serving.assistant import answer
 
 POLICY = shop_policy()
 POT = ProductRecord(shop_id="s1", sku="POT-20", name="스테인리스 양수 냄비 20cm",
@@ -239,7 +239,7 @@ def test_a_draft_answering_one_of_several_questions_is_not_served():
 
 
 def _hard_sets():
-    from smallretail_llm.eval_cases import HARD2_EXPORTS, load_catalog, load_exports
+    from smallretail_llm.evaluation.cases import HARD2_EXPORTS, load_catalog, load_exports
 
     catalog = {**load_catalog(), **load_exports(HARD2_EXPORTS)}
     sets = {}
@@ -252,8 +252,8 @@ def _hard_sets():
 def test_hard_set_questions_never_appear_in_the_training_data():
     """Both hard sets measure questions the model never saw: no generated training question
     of any catalog product (the generator `data build` uses, several seeds) is one of them."""
-    from smallretail_llm.intent import normalize
-    from smallretail_llm.qa_examples import generate_qa
+    from smallretail_llm.baseline.intent import normalize
+    from smallretail_llm.data.qa_examples import generate_qa
 
     catalog, sets = _hard_sets()
     items = [i for found in sets.values() for i in found]
@@ -265,8 +265,8 @@ def test_hard_set_questions_never_appear_in_the_training_data():
 
 
 def test_the_second_hard_set_is_apart_from_the_first_and_checkable():
-    from smallretail_llm.metrics import states
-    from smallretail_llm.prompts import ANSWER_FIELDS, policy_facts, record_facts
+    from smallretail_llm.baseline.prompt_facts import ANSWER_FIELDS, policy_facts, record_facts
+    from smallretail_llm.evaluation.metrics import states
 
     catalog, sets = _hard_sets()
     first, second = sets.values()
@@ -285,7 +285,7 @@ def test_the_second_hard_set_is_apart_from_the_first_and_checkable():
 def test_fields_named_together_are_all_answered():
     """"모델명이랑 무게 알려주세요" is one sentence asking two fields: a draft with the model
     name alone does not answer it (the rules' answer, with both, is served instead)."""
-    from smallretail_llm.relevance import answers_what_was_asked
+    from smallretail_llm.baseline.relevance import answers_what_was_asked
 
     values = {"notice.model_name": "SG-CH20B", "notice.weight": "48g"}
     asked = ["notice.model_name", "notice.weight"]
@@ -299,7 +299,7 @@ def test_fields_named_together_are_all_answered():
 def test_a_unit_from_the_name_is_no_paraphrase_of_the_value():
     """"중량은 … 28cm 프라이팬 정보 없음." shares only "cm" with "지름 28cm x 높이 8cm, 무게
     1.1kg": it does not answer the weight."""
-    from smallretail_llm.relevance import answers_what_was_asked, shares_words
+    from smallretail_llm.baseline.relevance import answers_what_was_asked, shares_words
 
     value = "지름 28cm x 높이 8cm, 무게 1.1kg"
     draft = "중량은 쿡앤홈 프라이팬 28cm 정보 없음."
@@ -323,7 +323,7 @@ def test_a_generic_word_that_is_the_fields_own_label_is_asked_by_it():
 def test_the_product_name_is_no_paraphrase_of_the_asked_value():
     """"문의하신 국산 대두 두부이에요." shares 국산 and 대두 with the ingredients "대두(국산) 98%,
     응고제" only through the product's name: it states no ingredient."""
-    from smallretail_llm.relevance import answers_what_was_asked
+    from smallretail_llm.baseline.relevance import answers_what_was_asked
 
     values = {"name": "국산 대두 두부", "notice.ingredients": "대두(국산) 98%, 응고제"}
     asked = ["notice.ingredients"]

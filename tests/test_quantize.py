@@ -10,9 +10,9 @@ from peft import PeftModel
 from torch import nn
 from transformers import AutoModelForCausalLM, LlamaConfig, LlamaForCausalLM
 
-from smallretail_llm.engine import GenerationRequest
-from smallretail_llm.hf_engine import TransformersEngine
-from smallretail_llm.quantize import decode_weight_bytes, kv_bytes_per_token, quantize_model
+from smallretail_llm.models.quantize import decode_weight_bytes, kv_bytes_per_token, quantize_model
+from smallretail_llm.serving.engines.engine import GenerationRequest
+from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 from tiny_models import (
     REPLY_PROMPT,
     build_lora_adapter,

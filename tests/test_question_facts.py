@@ -3,14 +3,14 @@ lacks, and why an out-of-scope or injected question gets no facts."""
 
 from __future__ import annotations
 
-from smallretail_llm import prompts as P
-from smallretail_llm.question_facts import (
+from smallretail_llm.baseline.question_facts import (
     INSTRUCTION,
     NOT_IN_RECORD,
     NOTHING_FOUND,
     asked_slots,
     question_facts,
 )
+from smallretail_llm.data import prompts as P
 from test_prompts import POLICY, tofu
 
 
@@ -65,7 +65,7 @@ def test_a_field_of_a_category_the_train_split_lacks_gets_line_slots():
 def test_a_notice_field_a_record_attribute_covers_shows_its_value():
     """A cosmetic's "소비기한(유통기한)" is its use_by: the line shows the value (it showed the
     label alone, and the training answer then stated a value its prompt line lacked)."""
-    from smallretail_llm.record import DateFact
+    from smallretail_llm.core.record import DateFact
 
     cream = tofu(category="cosmetics", notice={"use_by": "제조일로부터 30개월"},
                  use_by=DateFact(text="제조일로부터 30개월"), allergens=[], cross_contact=None)

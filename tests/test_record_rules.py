@@ -12,10 +12,10 @@ import re
 from typer.testing import CliRunner
 
 from fake_engine import ApiHarness, FakeEngine, shop_policy, tofu
-from smallretail_llm.catalog import import_catalog, validate_catalog
+from smallretail_llm.catalog.service import import_catalog, validate_catalog
 from smallretail_llm.cli import app
-from smallretail_llm.grounding import check_description
-from smallretail_llm.store import Store
+from smallretail_llm.db.store import Store
+from smallretail_llm.grounding.check import check_description
 
 HEADER = ["상품코드", "상품명", "카테고리", "판매가", "용량", "알레르기", "보관방법", "인증"]
 ROWS = [["MILK-1", "유기농 우유 900ml", "가공식품", "4500", "900ml", "우유", "냉장 보관", ""],

@@ -18,15 +18,15 @@ import httpx
 import pytest
 
 from fake_engine import ApiHarness, FakeClock, tofu
-from smallretail_llm.circuit import CircuitBreaker
-from smallretail_llm.engine import (
+from smallretail_llm.baseline.renderer import render_description
+from smallretail_llm.serving.engines.circuit import CircuitBreaker
+from smallretail_llm.serving.engines.engine import (
     EngineUnavailable,
     GenerationRequest,
     QueueFull,
     UnknownAdapter,
 )
-from smallretail_llm.remote_engine import RemoteEngine
-from smallretail_llm.renderer import render_description
+from smallretail_llm.serving.engines.remote_engine import RemoteEngine
 
 CHAT = [{"role": "user", "content": "사과 소개해 주세요"}]
 
@@ -420,7 +420,7 @@ def free_port() -> int:
 def start(command: list[str], env: dict[str, str], ready_path: str, log: Path,
           timeout_s: float = 120) -> subprocess.Popen:
     """Start a server process and wait (bounded) until ``ready_path`` answers 200."""
-    from smallretail_llm.server_process import wait_ready
+    from smallretail_llm.serving.server_process import wait_ready
 
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, env=os.environ | env, stdout=out, stderr=subprocess.STDOUT)
@@ -454,10 +454,10 @@ def _wait_for(url: str, proc: subprocess.Popen, timeout_s: float, log: Path) -> 
 @pytest.fixture(scope="module")
 def backend(tmp_path_factory):
     """`smallretail serve` on a tiny model fitted to answer REPLY, with one LoRA adapter."""
-    from smallretail_llm.adapter import ADAPTER_META
-    from smallretail_llm.keys import create_key
-    from smallretail_llm.prompts import PROMPT_VERSIONS
-    from smallretail_llm.store import Store
+    from smallretail_llm.data.prompts import PROMPT_VERSIONS
+    from smallretail_llm.db.keys import create_key
+    from smallretail_llm.db.store import Store
+    from smallretail_llm.models.adapter import ADAPTER_META
     from tiny_models import build_lora_adapter, build_tiny_model
 
     tmp = tmp_path_factory.mktemp("backend")
@@ -481,8 +481,8 @@ def backend(tmp_path_factory):
 
 
 def test_against_our_own_server_process_then_it_dies(backend, tmp_path):
-    from smallretail_llm.api.server import build_remote_engine
-    from smallretail_llm.settings import Settings
+    from smallretail_llm.serving.engines.factory import build_remote_engine
+    from smallretail_llm.serving.settings import Settings
 
     proc, base, key = backend
     settings = Settings(db=f"sqlite:///{tmp_path / 'unused.db'}", engine="remote",
@@ -540,8 +540,8 @@ def llama_server_missing() -> str | None:
 def test_against_llama_cpp_server(tmp_path):
     import torch
 
-    from smallretail_llm import nano
-    from smallretail_llm.export import gguf_file
+    from smallretail_llm.models import nano
+    from smallretail_llm.models.export import gguf_file
 
     corpus = [f"상품명: 사과 {i}kg 가격: {i * 1000}원 보관: 냉장 배송비: 3,000원" for i in range(1, 40)]
     shape = nano.NanoShape(vocab_size=600, hidden_size=64, intermediate_size=128, num_layers=2,

@@ -9,10 +9,11 @@ from importlib import resources
 
 import pytest
 
-from smallretail_llm.compliance import check_compliance
-from smallretail_llm.prompts import HEALTH_FOOD_STATEMENT, render_describe
-from smallretail_llm.record import DateFact, NetContent, ProductRecord, ShopPolicy
-from smallretail_llm.renderer import SEO_TITLE_MAX, render_description
+from smallretail_llm.baseline.prompt_facts import HEALTH_FOOD_STATEMENT
+from smallretail_llm.baseline.renderer import SEO_TITLE_MAX, render_description
+from smallretail_llm.core.record import DateFact, NetContent, ProductRecord, ShopPolicy
+from smallretail_llm.data.prompts import render_describe
+from smallretail_llm.grounding.compliance import check_compliance
 
 STYLES = ("detail", "intro", "bullets", "seo")
 TONES = ("friendly", "polite", "concise")
@@ -240,9 +241,9 @@ def test_unknown_style_or_tone_is_an_error():
 def _sample_catalog() -> list[tuple[ProductRecord, ShopPolicy | None]]:
     import json
 
-    from smallretail_llm.catalog import parse_file
+    from smallretail_llm.catalog.service import parse_file
 
-    root = resources.files("smallretail_llm") / "samples"
+    root = resources.files("smallretail_llm.catalog") / "samples"
     policies = {}
     if (root / "shops.json").is_file():
         for raw in json.loads((root / "shops.json").read_text(encoding="utf-8")):
@@ -256,15 +257,15 @@ def _sample_catalog() -> list[tuple[ProductRecord, ShopPolicy | None]]:
 
 
 needs_grounding = pytest.mark.skipif(
-    importlib.util.find_spec("smallretail_llm.grounding") is None,
-    reason="smallretail_llm.grounding (check_description) is not written yet")
+    importlib.util.find_spec("smallretail_llm.grounding.check") is None,
+    reason="smallretail_llm.grounding.check (check_description) is not written yet")
 
 
 def _grounding_failures(items, pairs_for) -> list:
     """Rendered copy that fails grounding or the copy check a model draft must pass (the
     copy check's rules are the renderer's own shapes)."""
-    from smallretail_llm.copy_check import copy_problems
-    from smallretail_llm.grounding import check_description
+    from smallretail_llm.baseline.copy_check import copy_problems
+    from smallretail_llm.grounding.check import check_description
 
     failures = []
     for i, (record, policy) in enumerate(items):
@@ -280,7 +281,7 @@ def _grounding_failures(items, pairs_for) -> list:
 def _catalog_or_skip():
     catalog = _sample_catalog()
     if not catalog:
-        pytest.skip("the sample catalog (src/smallretail_llm/samples/*.csv) is not there yet")
+        pytest.skip("the sample catalog (src/smallretail_llm/catalog/samples/*.csv) is not there yet")
     return catalog
 
 

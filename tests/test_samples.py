@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from smallretail_llm import normalize as nz
-from smallretail_llm.categories import get_category
-from smallretail_llm.record import ShopPolicy
-from smallretail_llm.samples import build
+from smallretail_llm.catalog.samples import build
+from smallretail_llm.core import normalize as nz
+from smallretail_llm.core.categories import get_category
+from smallretail_llm.core.record import ShopPolicy
 
 SAMPLES = Path(build.__file__).parent
 FIXTURES = Path(__file__).parent / "fixtures"

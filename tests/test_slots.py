@@ -5,13 +5,13 @@ import re
 
 import pytest
 
-from smallretail_llm.copy_check import field_labels, mislabeled_slots, orphan_labels
-from smallretail_llm.dataset import build_examples
-from smallretail_llm.demo import catalog_pairs, load_samples
-from smallretail_llm.draft_requests import answer_values
-from smallretail_llm.record import NetContent, ProductRecord, ShopPolicy
-from smallretail_llm.slots import all_slot_names, delexicalize, fill, slot, slot_values
-from smallretail_llm.store import Store
+from smallretail_llm.baseline.copy_check import field_labels, mislabeled_slots, orphan_labels
+from smallretail_llm.baseline.slots import all_slot_names, delexicalize, fill, slot, slot_values
+from smallretail_llm.catalog.sample_catalog import catalog_pairs, load_samples
+from smallretail_llm.core.record import NetContent, ProductRecord, ShopPolicy
+from smallretail_llm.data.dataset import build_examples
+from smallretail_llm.db.store import Store
+from smallretail_llm.serving.draft_requests import answer_values
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_a_notice_line_is_one_slot_with_its_legal_label():
 def test_the_notice_list_is_one_slot_the_record_fills(pairs):
     """Every rendered detail copy's 상품정보제공고시 list becomes one ⟦notice_block⟧ when
     delexicalised, and filling it gives the renderer's text back."""
-    from smallretail_llm.renderer import notice_block, render_description
+    from smallretail_llm.baseline.renderer import notice_block, render_description
 
     blocks = 0
     for record, policy in pairs:

@@ -7,15 +7,15 @@ from importlib import resources
 
 import pytest
 
-from smallretail_llm import nano
-from smallretail_llm.adapter import ADAPTER_META
-from smallretail_llm.catalog import import_catalog
-from smallretail_llm.dataset import assign_splits, build_examples, corpus_conversations, save
-from smallretail_llm.demo import catalog_pairs
-from smallretail_llm.record import ShopPolicy
-from smallretail_llm.store import Store
-from smallretail_llm.train_config import TrainConfig
-from smallretail_llm.training import load_sft_splits, train
+from smallretail_llm.catalog.sample_catalog import catalog_pairs
+from smallretail_llm.catalog.service import import_catalog
+from smallretail_llm.core.record import ShopPolicy
+from smallretail_llm.data.dataset import assign_splits, build_examples, corpus_conversations, save
+from smallretail_llm.db.store import Store
+from smallretail_llm.models import nano
+from smallretail_llm.models.adapter import ADAPTER_META
+from smallretail_llm.training.config import TrainConfig
+from smallretail_llm.training.sft import load_sft_splits, train
 
 SHOP = "hanbat_food"
 TINY = nano.NanoShape(vocab_size=900, hidden_size=32, intermediate_size=64, num_layers=2,
@@ -23,7 +23,7 @@ TINY = nano.NanoShape(vocab_size=900, hidden_size=32, intermediate_size=64, num_
 
 
 def _five_products(tmp_path):
-    samples = resources.files("smallretail_llm") / "samples"
+    samples = resources.files("smallretail_llm.catalog") / "samples"
     lines = (samples / f"{SHOP}.csv").read_text(encoding="utf-8-sig").splitlines()
     path = tmp_path / "small.csv"
     path.write_text("\n".join(lines[:6]) + "\n", encoding="utf-8")
@@ -67,10 +67,10 @@ def test_five_products_import_data_train_serve(tmp_path):
 
     from fastapi.testclient import TestClient
 
-    from smallretail_llm.api import create_app
-    from smallretail_llm.hf_engine import TransformersEngine
-    from smallretail_llm.keys import create_key
-    from smallretail_llm.settings import Settings
+    from smallretail_llm.db.keys import create_key
+    from smallretail_llm.serving.api import create_app
+    from smallretail_llm.serving.engines.hf_engine import TransformersEngine
+    from smallretail_llm.serving.settings import Settings
 
     engine = TransformersEngine(base, adapters={"small-lora": adapter}, max_new_tokens=24)
     settings = Settings(db=store.url, max_new_tokens=24, max_regenerations=0)

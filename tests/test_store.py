@@ -2,8 +2,8 @@
 
 import pytest
 
-from smallretail_llm.record import NetContent, ProductRecord, ShopPolicy
-from smallretail_llm.store import Store
+from smallretail_llm.core.record import NetContent, ProductRecord, ShopPolicy
+from smallretail_llm.db.store import Store
 
 
 def make(shop="s1", sku="A1", **kw):

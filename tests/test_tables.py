@@ -5,7 +5,7 @@ import json
 import pytest
 from openpyxl import Workbook
 
-from smallretail_llm.tables import TableError, read_table
+from smallretail_llm.catalog.tables import TableError, read_table
 
 CSV_TEXT = "상품코드,상품명,판매가\nA1,유기농 두부,\"3,500원\"\n\n,,\nA2,국산 콩나물,1900\n"
 

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from fake_engine import ApiHarness, FakeEngine, shop_policy, tofu
 from smallretail_llm.cli import app as cli
-from smallretail_llm.dataset import for_shop
-from smallretail_llm.store import Store
+from smallretail_llm.data.dataset import for_shop
+from smallretail_llm.db.store import Store
 
 B_BRAND, B_RETURNS, B_PHONE = "비밀콩", "수령 후 30일 이내 무조건 환불", "070-9999-8888"
 

@@ -18,13 +18,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import column, inspect, select, table
 
 from fake_engine import FakeEngine, shop_policy, tofu
-from smallretail_llm.api import create_app
-from smallretail_llm.api.deps import SCOPE_OF
-from smallretail_llm.keys import SCOPES, ApiKeys, create_key
-from smallretail_llm.logs import JsonFormatter
-from smallretail_llm.prompts import render_answer, render_describe
-from smallretail_llm.settings import Settings
-from smallretail_llm.store import Store
+from smallretail_llm.data.prompts import render_answer, render_describe
+from smallretail_llm.db.keys import ApiKeys, create_key
+from smallretail_llm.db.models import SCOPES
+from smallretail_llm.db.store import Store
+from smallretail_llm.serving.api import create_app
+from smallretail_llm.serving.api.deps import SCOPE_OF
+from smallretail_llm.serving.logs import JsonFormatter
+from smallretail_llm.serving.settings import Settings
 
 A, B = "shop-a", "shop-b"
 ADAPTERS = {"a-style": "/adapters/a", "b-style": "/adapters/b", "shared-style": "/adapters/s"}

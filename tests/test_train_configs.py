@@ -13,8 +13,10 @@ from accelerate.commands.config.config_args import ClusterConfig
 from peft import LoraConfig, get_peft_model
 from transformers import AutoModelForCausalLM, LlamaForCausalLM
 
-from smallretail_llm import llama_head_dim, model_shapes, nano, training
-from smallretail_llm.train_config import TrainConfig
+from smallretail_llm.models import llama_head_dim, nano
+from smallretail_llm.models import shapes as model_shapes
+from smallretail_llm.training import sft as training
+from smallretail_llm.training.config import TrainConfig
 from tiny_models import build_tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,9 +24,9 @@ import torch
 from peft import PeftModel
 from transformers import AutoModelForCausalLM
 
-from smallretail_llm import model_shapes
-from smallretail_llm.train_config import TrainConfig
-from smallretail_llm.training import check_adapter
+from smallretail_llm.models import shapes as model_shapes
+from smallretail_llm.training.config import TrainConfig
+from smallretail_llm.training.sft import check_adapter
 from tiny_models import build_tiny_model, build_tokenizer
 
 pytestmark = pytest.mark.slow

@@ -11,8 +11,9 @@ import torch
 from datasets import Dataset, DatasetDict
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from smallretail_llm import nano, training
-from smallretail_llm.train_config import TrainConfig
+from smallretail_llm.models import nano
+from smallretail_llm.training import sft as training
+from smallretail_llm.training.config import TrainConfig
 
 TINY = nano.NanoShape(vocab_size=500, hidden_size=32, intermediate_size=64, num_layers=2,
                       num_heads=4, num_kv_heads=2, context=256)
@@ -257,7 +258,8 @@ def test_checkpoints_are_not_overwritten_without_resume(run, base_dir, data_dir,
 def test_random_init_model_is_the_exact_shape_seeded_with_real_rotary_buffers():
     from transformers import LlamaForCausalLM
 
-    from smallretail_llm import model_shapes, train_smoke
+    from smallretail_llm.models import shapes as model_shapes
+    from smallretail_llm.training import smoke as train_smoke
 
     model = train_smoke.random_init_model("nano", seed=3)
     again = train_smoke.random_init_model("nano", seed=3)
@@ -275,7 +277,7 @@ def test_random_init_model_is_the_exact_shape_seeded_with_real_rotary_buffers():
 
 
 def test_smoke_config_changes_only_steps_batch_length_data_and_output(tmp_path):
-    from smallretail_llm import train_smoke
+    from smallretail_llm.training import smoke as train_smoke
 
     recipe = TrainConfig.from_yaml("training/configs/qwen3-1.7b.yaml")
     smoke = train_smoke.smoke_config(recipe, 2, tmp_path)

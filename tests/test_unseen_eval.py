@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from fake_engine import shop_policy, tofu
-from smallretail_llm.catalog import import_catalog
-from smallretail_llm.dataset import build_examples, corpus_conversations
-from smallretail_llm.demo import catalog_pairs, load_samples
-from smallretail_llm.evaluate import run_eval
-from smallretail_llm.record import ShopPolicy
-from smallretail_llm.store import Store
+from smallretail_llm.catalog.sample_catalog import catalog_pairs, load_samples
+from smallretail_llm.catalog.service import import_catalog
+from smallretail_llm.core.record import ShopPolicy
+from smallretail_llm.data.dataset import build_examples, corpus_conversations
+from smallretail_llm.db.store import Store
+from smallretail_llm.evaluation.evaluate import run_eval
 
 UNSEEN = Path(__file__).resolve().parents[1] / "eval" / "data" / "unseen"
 SHOP = "soopgil_outdoor"

@@ -10,7 +10,7 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from smallretail_llm.value_constraint import (
+from smallretail_llm.serving.decoding.value_constraint import (
     TokenTable,
     ValueConstraint,
     banned,
@@ -108,8 +108,8 @@ def test_generate_never_writes_a_number_the_record_lacks(bpe):
 
 
 def test_processor_masks_rows_independently():
-    from smallretail_llm.constrained_logits import mask_scores
-    from smallretail_llm.row_masks import RowMasks
+    from smallretail_llm.serving.decoding.constrained_logits import mask_scores
+    from smallretail_llm.serving.decoding.row_masks import RowMasks
 
     other = ValueConstraint(frozenset({"5"}))
     history = {0: [DIGITS.pieces.index("2")], 1: []}
@@ -197,7 +197,7 @@ def test_a_fields_own_words_are_those_no_other_field_of_the_request_has():
     request without that field may ban it once ⟦net_content⟧ is stated ("중량은 …" with
     nothing to fill it was a small model's way on). Where another field of the request has
     the word, it is not the field's own."""
-    from smallretail_llm.copy_check import own_label_words, squashed_labels
+    from smallretail_llm.baseline.copy_check import own_label_words, squashed_labels
 
     alone = {"net_content": "중량", "price_krw": "가격"}
     assert "중량" in own_label_words("net_content", squashed_labels(alone))
@@ -286,8 +286,8 @@ def test_when_the_notice_table_is_next_a_new_paragraph_is_its_header():
     assert only(*first, "[", "상품", "▁정보", "]", "\n") == [pieces.index("⟦notice_block⟧")]
     assert only(*first, "[", "상품", "▁정보", "]", "\n", "⟦notice_block⟧") is None
     assert only("⟦origin⟧", ".") is None  # within the first paragraph: the model writes
-    from smallretail_llm.constrained_logits import mask_scores
-    from smallretail_llm.row_masks import RowMasks
+    from smallretail_llm.serving.decoding.constrained_logits import mask_scores
+    from smallretail_llm.serving.decoding.row_masks import RowMasks
 
     ids = [pieces.index(p) for p in first]
     scores = mask_scores(RowMasks([allowed], table, lambda row: ids), torch.zeros(1, len(pieces)))
@@ -297,8 +297,8 @@ def test_when_the_notice_table_is_next_a_new_paragraph_is_its_header():
 def test_banned_words_hold_at_every_step_but_never_block_the_header():
     """The processor writes a row's banned words once per step for the whole batch; a step
     that allows only the header's tokens is not narrowed by them ("[상품 정보]" holds "정보")."""
-    from smallretail_llm.constrained_logits import mask_scores
-    from smallretail_llm.row_masks import RowMasks
+    from smallretail_llm.serving.decoding.constrained_logits import mask_scores
+    from smallretail_llm.serving.decoding.row_masks import RowMasks
 
     pieces, table, allowed, history = _header_rows("정보")
     word = pieces.index("▁정보")
@@ -335,8 +335,8 @@ def test_requests_showing_the_same_labels_share_their_label_tables():
 def test_processor_masks_scores_numpy_cannot_view_and_a_narrower_vocabulary():
     """bfloat16 scores (and GPU ones) are masked on a float copy and written back; a model
     whose logits are narrower than the tokenizer's vocabulary has the ids past it left out."""
-    from smallretail_llm.constrained_logits import mask_scores
-    from smallretail_llm.row_masks import RowMasks
+    from smallretail_llm.serving.decoding.constrained_logits import mask_scores
+    from smallretail_llm.serving.decoding.row_masks import RowMasks
 
     history = [DIGITS.pieces.index("2")]
     def masks() -> RowMasks:
@@ -353,8 +353,8 @@ def test_processor_masks_scores_numpy_cannot_view_and_a_narrower_vocabulary():
 def test_processor_writes_through_strided_scores():
     """Scores that are a strided view (the last position of a batch's logits) are masked in
     place, as contiguous ones are."""
-    from smallretail_llm.constrained_logits import mask_scores
-    from smallretail_llm.row_masks import RowMasks
+    from smallretail_llm.serving.decoding.constrained_logits import mask_scores
+    from smallretail_llm.serving.decoding.row_masks import RowMasks
 
     history = {0: [DIGITS.pieces.index("2")], 1: []}
     logits = torch.zeros(2, 2, DIGITS.size)
@@ -375,8 +375,8 @@ def test_greedy_rows_whose_choice_stands_are_left_unmasked_with_the_same_choice(
     not change it, so the processor leaves the row alone. Its choice is always the fully
     masked row's, over many random scores, rows with and without a header to write, and
     banned words."""
-    from smallretail_llm.constrained_logits import mask_scores
-    from smallretail_llm.row_masks import RowMasks
+    from smallretail_llm.serving.decoding.constrained_logits import mask_scores
+    from smallretail_llm.serving.decoding.row_masks import RowMasks
 
     pieces, table, allowed, history = _header_rows("정보", "가격")
     history = {**history, 2: [pieces.index("2")], 3: []}
@@ -396,8 +396,8 @@ def test_greedy_rows_whose_choice_stands_are_left_unmasked_with_the_same_choice(
 def test_greedy_rows_check_the_label_rule_when_their_choice_is_a_slot():
     """Greedy rows ask the label check (`misfit_ban`) only when their choice is a slot; the
     choice is still always the fully masked row's."""
-    from smallretail_llm.constrained_logits import mask_scores
-    from smallretail_llm.row_masks import RowMasks
+    from smallretail_llm.serving.decoding.constrained_logits import mask_scores
+    from smallretail_llm.serving.decoding.row_masks import RowMasks
 
     labelled = ValueConstraint(numbers_in(LABEL_VALUES.values()), frozenset(LABEL_VALUES),
                                LABEL_VALUES, {"origin": "원산지", "use_by": "소비기한",

@@ -148,7 +148,7 @@ NANO_CORPUS = [f"상품명: 사과 {i}kg 가격: {i * 1000}원 보관: 냉장 �
 
 def build_nano_tiny(out: Path) -> Path:
     """A 2-layer nano-style model with random weights and a SentencePiece tokenizer."""
-    from smallretail_llm import nano
+    from smallretail_llm.models import nano
 
     shape = nano.NanoShape(vocab_size=600, hidden_size=64, intermediate_size=128, num_layers=2,
                            num_heads=4, num_kv_heads=2, context=256)

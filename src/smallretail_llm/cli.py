@@ -44,13 +44,13 @@ def _db_url(db: str | None) -> str | None:
 
 
 def _store(db: str | None):
-    from .store import Store
+    from smallretail_llm.db.store import Store
 
     return Store(_db_url(db))
 
 
 def _mapping(path: Path | None) -> dict[str, str]:
-    from .headers import MappingError, load_mapping
+    from smallretail_llm.catalog.headers import MappingError, load_mapping
 
     try:
         return load_mapping(path)
@@ -67,8 +67,8 @@ def catalog_import(
     rejects: Annotated[Path | None, typer.Option("--rejects", help="거부된 행을 쓸 CSV")] = None,
 ) -> None:
     """Import a shop export (CSV/XLSX/JSON/JSONL); bad rows go to the rejects file with reasons."""
-    from .catalog import default_rejects_path, import_catalog
-    from .tables import TableError
+    from smallretail_llm.catalog.service import default_rejects_path, import_catalog
+    from smallretail_llm.catalog.tables import TableError
 
     try:
         summary = import_catalog(_store(db), path, shop, _mapping(mapping),
@@ -86,8 +86,8 @@ def catalog_validate(
     rejects: Annotated[Path | None, typer.Option("--rejects")] = None,
 ) -> None:
     """Run every import check without writing to the database."""
-    from .catalog import validate_catalog
-    from .tables import TableError
+    from smallretail_llm.catalog.service import validate_catalog
+    from smallretail_llm.catalog.tables import TableError
 
     try:
         summary = validate_catalog(path, shop or "validate", _mapping(mapping), rejects)
@@ -104,7 +104,7 @@ def catalog_export(
     fmt: Annotated[str, typer.Option("--format", help="jsonl")] = "jsonl",
 ) -> None:
     """Export one shop's products as JSONL standard records."""
-    from .catalog import export_jsonl
+    from smallretail_llm.catalog.service import export_jsonl
 
     if fmt != "jsonl":
         fail(f"지원하지 않는 형식: {fmt} (jsonl만 지원)", 2)
@@ -122,7 +122,7 @@ def catalog_categories(
     code: Annotated[str | None, typer.Argument(help="카테고리 코드나 이름: 항목까지 표시")] = None,
 ) -> None:
     """List the 상품정보제공고시 categories (or one category's fields)."""
-    from .categories import CATEGORIES, UnknownCategory, get_category
+    from smallretail_llm.core.categories import CATEGORIES, UnknownCategory, get_category
 
     if code:
         try:
@@ -142,7 +142,7 @@ def catalog_policy(path: Path, db: DbOpt = None) -> None:
     """Load shop policies (a JSON object or a list of them) into the database."""
     from pydantic import ValidationError
 
-    from .record import ShopPolicy
+    from smallretail_llm.core.record import ShopPolicy
 
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -163,7 +163,7 @@ def demo(
 ) -> None:
     """The main job on the embedded defaults: sample catalog -> data -> nano model -> LoRA ->
     the API on 127.0.0.1 (each step cached after the first run)."""
-    from .demo import run_demo
+    from smallretail_llm.demo import run_demo
 
     assets = run_demo(_db_url(db), serve=serve, port=port)
     if not serve:
@@ -185,8 +185,8 @@ def check(
     """Audit any text (generated or the shop's own copy) against the product record."""
     from pydantic import ValidationError
 
-    from .grounding import check_description
-    from .record import STYLE_LABELS, ProductRecord, ShopPolicy
+    from smallretail_llm.core.record import STYLE_LABELS, ProductRecord, ShopPolicy
+    from smallretail_llm.grounding.check import check_description
 
     if style not in STYLE_LABELS:
         fail(f"알 수 없는 스타일: {style} (가능: {', '.join(STYLE_LABELS)})", 2)
@@ -223,7 +223,7 @@ def _text_or_file(value: str) -> str:
 @app.command("redact")
 def redact(text: Annotated[str, typer.Argument(help="개인정보를 가릴 문구")]) -> None:
     """Mask personal data (phone, 주민등록번호, email, address, card, account) in a text."""
-    from .pii import redact_pii
+    from smallretail_llm.core.pii import redact_pii
 
     result = redact_pii(text)
     emit({"text": result.text, "found": result.found})
@@ -262,7 +262,7 @@ def data_build(
         "--shop", help="이 상점의 상품과 정책만 (상점 전용 어댑터용)")] = None,
 ) -> None:
     """Build the SFT DatasetDict (train/validation/test by product) with a dataset card."""
-    from .dataset import build_examples, for_shop, save
+    from smallretail_llm.data.dataset import build_examples, for_shop, save
 
     pairs = _catalog_with_policies(db)
     if shop is not None:
@@ -272,7 +272,7 @@ def data_build(
 
     drafter = client = None
     if teacher_url:
-        from .teacher import TeacherClient, teacher_drafter
+        from smallretail_llm.data.teacher import TeacherClient, teacher_drafter
 
         client = TeacherClient(teacher_url, teacher_model)
         drafter = teacher_drafter(client)
@@ -293,7 +293,7 @@ def data_corpus(
 ) -> None:
     """The offline nano model's training documents (train split only): one conversation per
     JSONL line, its reply with value slots (see slots.py)."""
-    from .dataset import build_examples, corpus_conversations
+    from smallretail_llm.data.dataset import build_examples, corpus_conversations
 
     built = build_examples(_catalog_with_policies(db), seed=seed)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -314,7 +314,7 @@ ScopesOpt = Annotated[str | None, typer.Option(
 
 
 def _keys(db: str | None):
-    from .keys import ApiKeys
+    from smallretail_llm.db.keys import ApiKeys
 
     return ApiKeys(_store(db))
 
@@ -331,7 +331,7 @@ def keys_create(
     """Create an API key for a shop; the key is printed once and stored only as a hash."""
     import datetime as dt
 
-    from .keys import key_id_of
+    from smallretail_llm.db.keys import key_id_of
 
     expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_days)
                if expires_days is not None else None)
@@ -363,7 +363,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="키 ID (목록의 id
 def keys_rotate(key_id: Annotated[str, typer.Argument(help="키 ID (목록의 id)")],
                 db: DbOpt = None) -> None:
     """A new key with the same shop, name and scopes; the old one is revoked at once."""
-    from .keys import key_id_of
+    from smallretail_llm.db.keys import key_id_of
 
     key = _keys(db).rotate(key_id)
     if key is None:
@@ -383,9 +383,9 @@ def serve(
     """Run the HTTP API (FastAPI + uvicorn). Settings also come from SMALLRETAIL_* variables."""
     from pydantic import ValidationError
 
-    from .api.server import ModelUnreadable
-    from .api.server import serve as run_server
-    from .settings import Settings
+    from smallretail_llm.serving.api.server import serve as run_server
+    from smallretail_llm.serving.engines.factory import ModelUnreadable
+    from smallretail_llm.serving.settings import Settings
 
     overrides = {"host": host, "port": port, "db": db, "model": model, "adapter": adapter, "demo": demo}
     try:
@@ -411,8 +411,8 @@ def model_build_nano(
 ) -> None:
     """Train the offline nano tokenizer + model from the train split's conversations (cached by
     fingerprint)."""
-    from .dataset import build_examples, corpus_conversations
-    from .nano import build_nano, read_corpus
+    from smallretail_llm.data.dataset import build_examples, corpus_conversations
+    from smallretail_llm.models.nano import build_nano, read_corpus
 
     if corpus is not None:
         if not corpus.is_file():
@@ -443,8 +443,8 @@ def train_command(
     """LoRA SFT from a YAML recipe; writes the adapter, resolved config and train_report.json.
     With --smoke-steps N --random-init: N steps on the recipe's exact shape, randomly
     initialised (no download), and smoke_report.json with seconds per step and peak RSS."""
-    from .train_config import TrainConfig
-    from .training import train
+    from smallretail_llm.training.config import TrainConfig
+    from smallretail_llm.training.sft import train
 
     try:
         cfg = TrainConfig.from_yaml(config)
@@ -453,7 +453,7 @@ def train_command(
     if (smoke_steps is None) != (not random_init):
         fail("--smoke-steps와 --random-init은 함께 써야 합니다 (무작위 모델로 몇 스텝만 돌리는 점검).", 2)
     if smoke_steps is not None:
-        from .train_smoke import REPORT, run_smoke
+        from smallretail_llm.training.smoke import REPORT, run_smoke
 
         out = output_dir or Path(cfg.output_dir + "-smoke")
         report = run_smoke(cfg, smoke_steps, out, tokenizer)
@@ -475,8 +475,8 @@ def export_command(
 ) -> None:
     """Merge a LoRA adapter into its base (safetensors + tokenizer), optionally GGUF (Q8_0 by
     default: the fastest CPU format the bench measured within int8 accuracy)."""
-    from .export import GGUF_TYPES, export_merged
-    from .export import gguf_file as make_gguf
+    from smallretail_llm.models.export import GGUF_TYPES, export_merged
+    from smallretail_llm.models.export import gguf_file as make_gguf
 
     if gguf_type not in GGUF_TYPES:
         fail(f"알 수 없는 GGUF 형식입니다: '{gguf_type}' (가능한 값: {', '.join(GGUF_TYPES)})", 2)
@@ -497,7 +497,7 @@ def eval_command(
     db: DbOpt = None,
 ) -> None:
     """Evaluate systems side by side on held-out products; writes metrics.json, report.md, plots."""
-    from .evaluate import run_eval
+    from smallretail_llm.evaluation.evaluate import run_eval
 
     try:
         result = run_eval([s.strip() for s in systems.split(",") if s.strip()], split, out,
@@ -520,7 +520,7 @@ def bench_command(
     bench.json and bench.md. Run it alone: timings on shared cores swing 2x."""
     import logging
 
-    from .bench import run_bench
+    from smallretail_llm.bench.run import run_bench
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -539,7 +539,7 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade(db: DbOpt = None) -> None:
     """Bring the database schema to the newest revision, in place."""
-    from .migrate import upgrade
+    from smallretail_llm.db.migrate import upgrade
 
     emit(upgrade(_db_url(db)))
 
@@ -547,7 +547,7 @@ def db_upgrade(db: DbOpt = None) -> None:
 @db_app.command("current")
 def db_current(db: DbOpt = None) -> None:
     """Print the database's schema revision."""
-    from .migrate import current
+    from smallretail_llm.db.migrate import current
 
     emit({"revision": current(_db_url(db))})
 

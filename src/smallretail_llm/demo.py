@@ -13,44 +13,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .catalog import ImportSummary, import_catalog
-from .categories import CATEGORIES
-from .paths import home_dir
-from .record import ShopPolicy
-from .store import Store
-
-DEMO_SHOP = "hanbat_food"
-DEMO_SKU = "HB-AG-001"
-ADAPTER_NAME = "nano-lora"
-
-
-def sample_files() -> tuple[list, object]:
-    """The shipped sample catalog: one CSV export per shop plus shops.json (policies)."""
-    root = resources.files("smallretail_llm") / "samples"
-    return sorted((p for p in root.iterdir() if p.name.endswith(".csv")), key=lambda p: p.name), (
-        root / "shops.json")
-
-
-def load_samples(store: Store) -> dict[str, ImportSummary]:
-    """Import every sample shop export and policy; returns the summary per shop."""
-    csvs, shops = sample_files()
-    for policy in json.loads(shops.read_text(encoding="utf-8")):
-        store.put_policy(ShopPolicy.model_validate(policy))
-    summaries = {}
-    for path in csvs:
-        shop_id = path.name.removesuffix(".csv")
-        summaries[shop_id] = import_catalog(store, path.name, shop_id, data=path.read_bytes())
-    return summaries
-
-
-def catalog_pairs(store: Store) -> list:
-    """(record, policy) for every product of every shop that has a policy."""
-    pairs = []
-    for shop in store.shops():
-        policy = store.get_policy(shop)
-        if policy is not None:
-            pairs.extend((p, policy) for p in store.list_products(shop))
-    return pairs
+from smallretail_llm.catalog.sample_catalog import DEMO_SHOP, DEMO_SKU, catalog_pairs, load_samples
+from smallretail_llm.catalog.service import ImportSummary
+from smallretail_llm.core.categories import CATEGORIES
+from smallretail_llm.core.paths import home_dir
+from smallretail_llm.db.store import Store
+from smallretail_llm.models.adapter import ADAPTER_NAME
 
 
 @dataclass
@@ -63,11 +31,11 @@ class DemoAssets:
 
 def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets:
     """Everything the demo server needs, built once and reused (each step is cached)."""
-    from .adapter import ADAPTER_META
-    from .dataset import build_examples, corpus_conversations, save
-    from .nano import build_nano, default_nano_dir, read_corpus
-    from .train_config import TrainConfig
-    from .training import train
+    from smallretail_llm.data.dataset import build_examples, corpus_conversations, save
+    from smallretail_llm.models.adapter import ADAPTER_META
+    from smallretail_llm.models.nano import build_nano, default_nano_dir, read_corpus
+    from smallretail_llm.training.config import TrainConfig
+    from smallretail_llm.training.sft import train
 
     console = console or Console()
     home = home_dir()
@@ -95,7 +63,7 @@ def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets
         shutil.rmtree(run_dir)  # trained on other prompts: its checkpoints cannot be resumed
     if not (adapter_dir / ADAPTER_META).is_file():
         console.print("[bold]3/3[/] nano 모델에 LoRA 학습 중 (처음 한 번만)...")
-        recipe = resources.files("smallretail_llm") / "recipes" / "nano-cpu.yaml"
+        recipe = resources.files("smallretail_llm.training") / "recipes" / "nano-cpu.yaml"
         config = TrainConfig.from_yaml(str(recipe))
         config.data, config.output_dir, config.base_model = (
             str(data_dir / "hf"), str(run_dir), str(model_dir))
@@ -105,9 +73,9 @@ def prepare(db: str | None = None, console: Console | None = None) -> DemoAssets
 
 
 def current_prompt_versions() -> list[str]:
-    from .prompts import PROMPT_VERSIONS
+    from smallretail_llm.data.prompts import expected_prompt_versions
 
-    return sorted(f"{task}.{version}" for task, version in PROMPT_VERSIONS.items())
+    return sorted(expected_prompt_versions())
 
 
 def dataset_versions(data_dir: Path) -> list[str]:
@@ -121,7 +89,7 @@ def dataset_versions(data_dir: Path) -> list[str]:
 
 
 def adapter_versions(adapter_dir: Path) -> list[str]:
-    from .adapter import ADAPTER_META
+    from smallretail_llm.models.adapter import ADAPTER_META
 
     meta = json.loads((adapter_dir / ADAPTER_META).read_text(encoding="utf-8"))
     return sorted(meta.get("prompt_versions", []))
@@ -170,8 +138,8 @@ def run_demo(db: str | None = None, serve: bool = True, port: int = 8000) -> Dem
     assets = prepare(db, console)
     if not serve:
         return assets
-    from .api.server import serve as run_server
-    from .settings import Settings
+    from smallretail_llm.serving.api.server import serve as run_server
+    from smallretail_llm.serving.settings import Settings
 
     settings = Settings(db=assets.db_url, model=str(assets.model_dir),
                         adapter=f"{ADAPTER_NAME}={assets.adapter_dir}", host="127.0.0.1", port=port,

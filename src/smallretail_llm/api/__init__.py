@@ -1,5 +1,0 @@
-"""The HTTP API: ``create_app(settings, engine)`` builds it, ``serve(settings)`` runs it."""
-
-from smallretail_llm.api.app import Services, create_app
-
-__all__ = ["Services", "create_app"]

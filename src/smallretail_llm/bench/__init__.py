@@ -1,0 +1,1 @@
+"""Speed and memory benches (`python -m smallretail_llm.bench`)."""

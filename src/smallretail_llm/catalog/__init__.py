@@ -1,0 +1,1 @@
+"""The shop's spreadsheet into standardized product records: readers, columns, rows, the import service."""

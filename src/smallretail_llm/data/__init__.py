@@ -1,0 +1,1 @@
+"""Training data: versioned prompt templates, the SFT dataset, question generation, the teacher."""

@@ -1,0 +1,1 @@
+"""The database: table rows, the store, migrations, API keys and usage."""

@@ -1,0 +1,1 @@
+"""Alembic migration scripts for the product DB; run them through smallretail_llm.db.migrate."""

@@ -1,0 +1,1 @@
+"""Evaluation: cases, metrics and the side-by-side report."""

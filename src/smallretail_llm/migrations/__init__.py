@@ -1,1 +1,0 @@
-"""Alembic migration scripts for the product DB; run them through smallretail_llm.migrate."""

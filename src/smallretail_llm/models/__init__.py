@@ -1,0 +1,1 @@
+"""Models: the offline nano base, real target shapes, adapter metadata, export and quantization."""

@@ -1,2 +1,0 @@
-"""The sample catalog: three fictional shops' exports (CSV) and policies (shops.json), generated
-by `python -m smallretail_llm.samples.build` from the data modules in this package."""

@@ -1,0 +1,1 @@
+"""Constrained decoding: which tokens a draft may write next."""

@@ -1,0 +1,1 @@
+"""LoRA training: recipe config, the SFT trainer and the random-init smoke run."""
