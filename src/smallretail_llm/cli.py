@@ -383,6 +383,7 @@ def serve(
     """Run the HTTP API (FastAPI + uvicorn). Settings also come from SMALLRETAIL_* variables."""
     from pydantic import ValidationError
 
+    from smallretail_llm.models.adapter import AdapterMismatch
     from smallretail_llm.serving.api.server import serve as run_server
     from smallretail_llm.serving.engines.factory import ModelUnreadable
     from smallretail_llm.serving.settings import Settings
@@ -396,6 +397,8 @@ def serve(
         run_server(settings)
     except ModelUnreadable as exc:
         fail(str(exc))
+    except (OSError, AdapterMismatch) as exc:  # no nano model yet, no such model, stale adapter
+        fail(f"모델을 불러올 수 없습니다: {exc}", 2)
 
 
 model_app = typer.Typer(no_args_is_help=True, help="모델: 오프라인 nano 기본 모델")
@@ -443,12 +446,16 @@ def train_command(
     """LoRA SFT from a YAML recipe; writes the adapter, resolved config and train_report.json.
     With --smoke-steps N --random-init: N steps on the recipe's exact shape, randomly
     initialised (no download), and smoke_report.json with seconds per step and peak RSS."""
+    from contextlib import redirect_stdout
+
+    from yaml import YAMLError
+
     from smallretail_llm.training.config import TrainConfig
     from smallretail_llm.training.sft import train
 
     try:
         cfg = TrainConfig.from_yaml(config)
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, YAMLError) as exc:
         fail(f"학습 설정을 읽을 수 없습니다: {config} ({exc})", 2)
     if (smoke_steps is None) != (not random_init):
         fail("--smoke-steps와 --random-init은 함께 써야 합니다 (무작위 모델로 몇 스텝만 돌리는 점검).", 2)
@@ -456,11 +463,16 @@ def train_command(
         from smallretail_llm.training.smoke import REPORT, run_smoke
 
         out = output_dir or Path(cfg.output_dir + "-smoke")
-        report = run_smoke(cfg, smoke_steps, out, tokenizer)
+        try:
+            with redirect_stdout(sys.stderr):  # the Trainer prints its log dicts to stdout
+                report = run_smoke(cfg, smoke_steps, out, tokenizer)
+        except (ValueError, FileNotFoundError) as exc:  # --smoke-steps 0, no --tokenizer folder
+            fail(str(exc), 2)
         emit({"adapter": report["adapter"], "report": str(out / REPORT),
               "seconds_per_step": report["seconds_per_step"], "peak_rss_mb": report["peak_rss_mb"]})
         return
-    adapter = train(cfg, resume=resume)
+    with redirect_stdout(sys.stderr):
+        adapter = train(cfg, resume=resume)
     emit({"adapter": str(adapter), "report": str(Path(cfg.output_dir) / "train_report.json")})
 
 
@@ -480,7 +492,10 @@ def export_command(
 
     if gguf_type not in GGUF_TYPES:
         fail(f"알 수 없는 GGUF 형식입니다: '{gguf_type}' (가능한 값: {', '.join(GGUF_TYPES)})", 2)
-    merged = export_merged(base, adapter, out)
+    try:
+        merged = export_merged(base, adapter, out)
+    except OSError as exc:  # not an adapter folder, no such base model, no nano model yet
+        fail(f"모델을 내보낼 수 없습니다: {exc}", 2)
     gguf_file = make_gguf(merged, gguf_type) if gguf else None
     emit({"merged": str(merged), "gguf": str(gguf_file) if gguf_file else None})
 
@@ -504,6 +519,8 @@ def eval_command(
                           model=model, adapter=adapter, limit=limit, db=_db_url(db))
     except ValueError as exc:
         fail(str(exc), 2)
+    except OSError as exc:  # no such model folder, no nano model yet
+        fail(f"모델을 불러올 수 없습니다: {exc}", 2)
     config = result.get("config", {})
     emit({"out": str(out), "systems": config.get("systems"), "examples": config.get("examples"),
           "wall_s": round(config.get("wall_s", 0), 1)})
