@@ -52,18 +52,15 @@ def _median(values: Sequence[float]) -> float:
 def load_engine(spec: Mapping[str, Any]):
     """The engine a spec names: transformers (fp32 or int8) or llama.cpp (a GGUF file)."""
     from smallretail_llm.serving.engines.batcher import BatchingConfig
+    from smallretail_llm.serving.engines.factory import local_engine
 
     batching = BatchingConfig(max_batch_size=max(spec["batches"]), max_wait_ms=1, max_queue=256)
     if spec["engine"] == "llama":
-        from smallretail_llm.serving.engines.llama_engine import LlamaCppEngine
-
-        return LlamaCppEngine(spec["gguf"], tokenizer=spec["tokenizer_dir"], batching=batching,
-                              num_threads=spec.get("threads"))
-    from smallretail_llm.serving.engines.hf_engine import TransformersEngine
-
-    return TransformersEngine(spec["model_dir"], tokenizer=spec["tokenizer_dir"], batching=batching,
-                              quantize=spec.get("quantize"), device=spec.get("device", "cpu"),
-                              num_threads=spec.get("threads"))
+        return local_engine(spec["tokenizer_dir"], gguf=spec["gguf"], batching=batching,
+                            num_threads=spec.get("threads"))
+    return local_engine(spec["model_dir"], tokenizer=spec["tokenizer_dir"], batching=batching,
+                        quantize=spec.get("quantize"), device=spec.get("device", "cpu"),
+                        num_threads=spec.get("threads"))
 
 
 def weight_bytes(engine, spec: Mapping[str, Any]) -> int:

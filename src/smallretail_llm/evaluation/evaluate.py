@@ -277,11 +277,11 @@ def _engine(model: str | None, adapter: str | None, systems: Sequence[str], conc
     from smallretail_llm.models.adapter import check_adapter
     from smallretail_llm.models.nano import resolve_model
     from smallretail_llm.serving.engines.batcher import BatchingConfig
-    from smallretail_llm.serving.engines.hf_engine import TransformersEngine
+    from smallretail_llm.serving.engines.factory import local_engine
 
     adapters = {LORA_NAME: adapter} if any(s.startswith(LORA_NAME) for s in systems) else None
-    engine = TransformersEngine(resolve_model(model or "nano"), adapters=adapters,
-                                batching=BatchingConfig(max_batch_size=concurrency, max_queue=4096))
+    engine = local_engine(resolve_model(model or "nano"), adapters=adapters,
+                          batching=BatchingConfig(max_batch_size=concurrency, max_queue=4096))
     if adapters:
         check_adapter(adapter, expected_prompt_versions(), engine.tokenizer.chat_template)
     return engine

@@ -10,9 +10,13 @@ import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from smallretail_llm.serving.engines.engine import Engine
 from smallretail_llm.serving.settings import Settings
+
+if TYPE_CHECKING:
+    from smallretail_llm.serving.engines.batcher import BatchingConfig
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -29,20 +33,31 @@ def build_engine(settings: Settings) -> Engine:
     batching = BatchingConfig(max_batch_size=settings.batch_size, max_wait_ms=settings.batch_wait_ms,
                               max_queue=settings.queue_size, retry_after_s=settings.retry_after_s)
     if settings.engine == "llama_cpp":
+        assert settings.gguf is not None  # the settings check it
+        return local_engine(resolve_model(settings.model), gguf=settings.gguf, batching=batching,
+                            num_threads=settings.num_threads,
+                            max_new_tokens=settings.max_new_tokens)
+    check_adapters(settings.adapter)
+    return local_engine(resolve_model(settings.model), batching=batching,
+                        adapters=settings.adapter or None, device=settings.device,
+                        num_threads=settings.num_threads, max_new_tokens=settings.max_new_tokens,
+                        quantize=None if settings.quantize == "none" else settings.quantize,
+                        prefix_cache_mb=settings.prefix_cache_mb)
+
+
+def local_engine(model: str | Path, *, gguf: str | Path | None = None,
+                 batching: BatchingConfig | None = None, **options: Any) -> Engine:
+    """The one place a local engine is made, for the server, eval and the bench alike: llama.cpp
+    over ``gguf`` when one is given (its tokenizer from ``model``), else transformers over
+    ``model``. ``options`` go to the engine as they are (adapters, device, num_threads,
+    max_new_tokens, quantize, prefix_cache_mb, tokenizer)."""
+    if gguf is not None:
         from smallretail_llm.serving.engines.llama_engine import LlamaCppEngine
 
-        assert settings.gguf is not None  # the settings check it
-        return LlamaCppEngine(settings.gguf, tokenizer=resolve_model(settings.model),
-                              num_threads=settings.num_threads,
-                              max_new_tokens=settings.max_new_tokens, batching=batching)
+        return LlamaCppEngine(gguf, tokenizer=model, batching=batching, **options)
     from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 
-    check_adapters(settings.adapter)
-    return TransformersEngine(resolve_model(settings.model), adapters=settings.adapter or None,
-                              device=settings.device, num_threads=settings.num_threads,
-                              max_new_tokens=settings.max_new_tokens, batching=batching,
-                              quantize=None if settings.quantize == "none" else settings.quantize,
-                              prefix_cache_mb=settings.prefix_cache_mb)
+    return TransformersEngine(model, batching=batching, **options)
 
 
 def build_remote_engine(settings: Settings) -> Engine:
