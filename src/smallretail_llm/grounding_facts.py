@@ -84,10 +84,10 @@ def build_facts(record: ProductRecord, policy: ShopPolicy | None) -> Facts:
         _bound(facts, text, policy_side=False, notice=True)
     for text in policy_strings(policy):
         _bound(facts, text, policy_side=True)
-    for name, text in (("origin", record.origin), ("cross_contact", record.cross_contact),
-                       ("use_by", record.use_by.text if record.use_by else None)):
-        if text and text.strip():
-            facts.add(name, string_facts(text)[0])
+    for name, value in (("origin", record.origin), ("cross_contact", record.cross_contact),
+                        ("use_by", record.use_by.text if record.use_by else None)):
+        if value and value.strip():
+            facts.add(name, string_facts(value)[0])
     facts.corpus = "\n".join(squash(s) for s in record_strings(record) + policy_strings(policy))
     _typed(facts, record, policy)
     return facts

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from typing import TYPE_CHECKING
 
 from smallretail_llm.categories import FieldSpec, UnknownCategory, get_category
 from smallretail_llm.intent import is_injection, match_intents
@@ -32,6 +33,9 @@ from smallretail_llm.korean import fill, format_krw, join_items
 from smallretail_llm.pii import redact_pii
 from smallretail_llm.prompts import FIELD_LABELS, HANDOFF_MARKER, fact_lines
 from smallretail_llm.record import ProductRecord, ShopPolicy
+
+if TYPE_CHECKING:
+    from smallretail_llm.qa_parts import Part  # qa_parts imports this module
 
 FOOD_CATEGORIES = frozenset({"processed_food", "agri_food", "health_food"})
 KINDS = ("field", "policy", "unanswerable", "pii", "injection")
@@ -345,7 +349,7 @@ def answer_question(question: str, record: ProductRecord, policy: ShopPolicy,
     kind = "pii" if has_pii else None
     specs = spec_fields(record)
     read = redact_pii(question).text  # "카드번호 …" is the customer's data, not a question
-    answers = []
+    answers: list[Part] = []
     for text in split_parts(read):
         one = answer_part(text, record, policy, tone, specs)
         if one.handoff == "unknown" and answers and answers[-1].text and not _has_words(text):
@@ -368,8 +372,8 @@ def answer_question(question: str, record: ProductRecord, policy: ShopPolicy,
         evidence += [e for e in a.evidence if e not in evidence]
         missing += [m for m in a.missing if m not in missing]
     if missing:
-        said = handoff_answer("missing", tone, label=", ".join(missing))
-        parts.append(said.removesuffix(HANDOFF_MARKER).strip() if rest else said)
+        note = handoff_answer("missing", tone, label=", ".join(missing))
+        parts.append(note.removesuffix(HANDOFF_MARKER).strip() if rest else note)
     if rest:
         parts.append(rest_handoff(rest, tone))
     if has_pii:
