@@ -9,6 +9,7 @@ import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -16,15 +17,18 @@ from rich.table import Table
 from .catalog import ImportSummary, import_catalog
 from .categories import CATEGORIES
 from .paths import home_dir
-from .record import ShopPolicy
+from .record import ProductRecord, ShopPolicy
 from .store import Store
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 DEMO_SHOP = "hanbat_food"
 DEMO_SKU = "HB-AG-001"
 ADAPTER_NAME = "nano-lora"
 
 
-def sample_files() -> tuple[list, object]:
+def sample_files() -> tuple[list[Traversable], Traversable]:
     """The shipped sample catalog: one CSV export per shop plus shops.json (policies)."""
     root = resources.files("smallretail_llm") / "samples"
     return sorted((p for p in root.iterdir() if p.name.endswith(".csv")), key=lambda p: p.name), (
@@ -43,9 +47,9 @@ def load_samples(store: Store) -> dict[str, ImportSummary]:
     return summaries
 
 
-def catalog_pairs(store: Store) -> list:
+def catalog_pairs(store: Store) -> list[tuple[ProductRecord, ShopPolicy]]:
     """(record, policy) for every product of every shop that has a policy."""
-    pairs = []
+    pairs: list[tuple[ProductRecord, ShopPolicy]] = []
     for shop in store.shops():
         policy = store.get_policy(shop)
         if policy is not None:
