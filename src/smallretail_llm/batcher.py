@@ -36,7 +36,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TypeVar, cast
 
 from smallretail_llm.engine import FinishReason, GenerationRequest, GenerationResult, QueueFull
 
@@ -126,6 +126,7 @@ class Job:
                 self.on_text = None
 
 
+T = TypeVar("T")
 RunBatch = Callable[[Sequence[Job]], list[GenerationResult]]
 RunJoining = Callable[[Sequence[Job], "Intake"], None]
 
@@ -209,7 +210,7 @@ class Batcher:
         self._changed: asyncio.Event | None = None
         self._closed = False
 
-    def run_in_worker(self, fn: Callable[..., object], *args: object) -> object:
+    def run_in_worker(self, fn: Callable[..., T], *args: object) -> T:
         """Run ``fn(*args)`` in the worker thread now and return its result (blocks; call it
         outside the event loop, e.g. to load the model). Why: torch's OpenMP threads belong to
         the thread that runs a parallel op; a second team (loading in the main thread, running

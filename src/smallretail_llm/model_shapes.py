@@ -6,11 +6,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
 if TYPE_CHECKING:
+    import torch
     from transformers import PreTrainedConfig, PreTrainedModel
 
 
@@ -85,6 +86,7 @@ def build_meta_model(name: str) -> PreTrainedModel:
     config = build_config(name)
     # The class is named, not looked up by config class: the kanana workaround's config is a
     # LlamaConfig subclass that AutoModelForCausalLM does not map.
+    assert config.architectures is not None  # every shape in model_shapes.yaml names its class
     model_class = getattr(transformers, config.architectures[0])
     with torch.device("meta"):
         return model_class(config)
@@ -93,5 +95,6 @@ def build_meta_model(name: str) -> PreTrainedModel:
 def count_parameters(model: PreTrainedModel) -> dict[str, int]:
     """Total parameters (a tied embedding counted once) and those outside the embedding."""
     total = sum(p.numel() for p in model.parameters())
-    embedding = model.get_input_embeddings().weight.numel()
+    # typed nn.Module by transformers; a causal LM's input embedding is an nn.Embedding
+    embedding = cast("torch.nn.Embedding", model.get_input_embeddings()).weight.numel()
     return {"total": total, "non_embedding": total - embedding}
