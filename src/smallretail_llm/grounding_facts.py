@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from smallretail_llm.categories import FieldSpec, UnknownCategory, get_category
@@ -26,8 +27,8 @@ class Facts:
     declared_allergens: set[str] = field(default_factory=set)
     corpus: str = ""  # squashed record and policy strings, for phrase claims (brand, ranking ...)
 
-    def add(self, name: str, keys: object) -> None:
-        self.fields.setdefault(name, set()).update(keys)  # type: ignore[arg-type]
+    def add(self, name: str, keys: Iterable[Key]) -> None:
+        self.fields.setdefault(name, set()).update(keys)
 
 
 def record_strings(record: ProductRecord) -> list[str]:
