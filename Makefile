@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 EXTRAS := ml,serve,eval,postgres,dev
 SR_HOME ?= $(or $(SMALLRETAIL_HOME),$(HOME)/.cache/smallretail)
 
-.PHONY: install llama llama-server nano image image-test demo train eval eval-unseen bench test test-slow lint samples clean
+.PHONY: install llama llama-server nano image image-test demo train eval eval-unseen bench test test-slow lint typecheck samples clean
 
 # torch==2.13.0 resolves to the CPU wheel on local disk; constraints.txt pins every other package.
 $(STAMP): pyproject.toml constraints.txt
@@ -117,6 +117,10 @@ test-slow: install
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/lint-imports
+
+# mypy over src/smallretail_llm, configured in pyproject.toml ([tool.mypy]).
+typecheck: install
+	$(BIN)/mypy
 
 samples: install
 	$(BIN)/python -m smallretail_llm.catalog.samples.build

@@ -15,6 +15,7 @@ from smallretail_llm.evaluation.cases import (
     expected_values,
     hard_cases,
     load_catalog,
+    load_exports,
     personal_data,
     select,
 )
@@ -189,3 +190,19 @@ def test_a_refused_prompt_is_an_empty_model_draft(catalog):
     assert out.error is None and out.source == "fallback"
     assert states(out.answer, "24,900원")  # the served answer is the rule-based one
     assert out.raw_answer == "" and not out.raw_grounded and not out.raw_needs_human
+
+
+def test_load_exports_leaves_out_a_shop_without_a_policy(tmp_path, caplog):
+    """A CSV whose shop shops.json does not list: its products are left out with a warning (as
+    load_catalog does), not paired with policy None (split_cases then crashed on policy.tone)."""
+    samples = ROOT / "src" / "smallretail_llm" / "catalog" / "samples"
+    policies = json.loads((samples / "shops.json").read_text(encoding="utf-8"))
+    listed = policies[0]["shop_id"]
+    (tmp_path / "shops.json").write_text(json.dumps([policies[0]], ensure_ascii=False),
+                                         encoding="utf-8")
+    (tmp_path / f"{listed}.csv").write_bytes((samples / f"{listed}.csv").read_bytes())
+    (tmp_path / "unlisted_shop.csv").write_bytes((samples / f"{listed}.csv").read_bytes())
+    catalog = load_exports(tmp_path)
+    assert catalog and {record.shop_id for record, _ in catalog.values()} == {listed}
+    assert all(policy is not None for _, policy in catalog.values())
+    assert "unlisted_shop" in caplog.text

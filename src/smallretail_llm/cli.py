@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+
+if TYPE_CHECKING:  # the commands import lazily, so `smallretail --help` stays fast
+    from smallretail_llm.core.record import ProductRecord, ShopPolicy
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 catalog_app = typer.Typer(no_args_is_help=True, help="상품 카탈로그: 가져오기, 검증, 내보내기, 카테고리")
@@ -233,9 +236,9 @@ data_app = typer.Typer(no_args_is_help=True, help="학습 데이터: SFT 데이�
 app.add_typer(data_app, name="data")
 
 
-def _catalog_with_policies(db: str | None):
+def _catalog_with_policies(db: str | None) -> list[tuple[ProductRecord, ShopPolicy]]:
     store = _store(db)
-    pairs = []
+    pairs: list[tuple[ProductRecord, ShopPolicy]] = []
     for shop in store.shops():
         products = store.list_products(shop)
         if not products:
@@ -388,7 +391,8 @@ def serve(
     from smallretail_llm.serving.engines.factory import ModelUnreadable
     from smallretail_llm.serving.settings import Settings
 
-    overrides = {"host": host, "port": port, "db": db, "model": model, "adapter": adapter, "demo": demo}
+    overrides: dict[str, Any] = {"host": host, "port": port, "db": db, "model": model,
+                                 "adapter": adapter, "demo": demo}
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:

@@ -271,7 +271,7 @@ def own_words_all(squashed: Mapping[str, str], groups: Iterable[Iterable[str]]
                   ) -> dict[str, tuple[frozenset[str], tuple[str, ...]]]:
     """`own_words` of every slot, in one pass (the decoder's label tables): `squashed`, field
     -> squashed label; `groups`, the slot names that share each value."""
-    owners = {}
+    owners: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}
     for group in groups:
         same = frozenset(group)
         words = _words_naming(same, squashed)

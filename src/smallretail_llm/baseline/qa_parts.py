@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal
 
 from smallretail_llm.baseline.intent import (
     IntentMatch,
@@ -151,7 +152,7 @@ def _same_amount(asked: list[tuple[float, str]], value: str) -> bool | None:
 
 
 def _yes_no(part: str, name: str, value: str, words: list[str], record: ProductRecord,
-            negative: bool) -> bool | None | str:
+            negative: bool) -> bool | None | Literal["handoff"]:
     """True/False for 네/아니요, None for no verdict (state the value), "handoff" when the
     record cannot settle it."""
     asked_amounts = quantities(part)
@@ -195,10 +196,10 @@ def _amount(kind: str, field_name: str | None, record: ProductRecord, policy: Sh
             specs: dict[str, FieldSpec], tone: str, strict: bool = True) -> tuple[Part, str | None]:
     """The amount of `kind`: (answer, the value text it states) or a missing part. Not
     `strict` (the question said only "용량"): the asked field's value of any kind will do."""
-    if not strict and field_name and field_value(field_name, record):
+    if not strict and field_name and (asked := field_value(field_name, record)):
         result = field_answer(field_name, record, policy, tone)
         if result:
-            return Part(result[0], list(result[1]), first=field_name), field_value(field_name, record)[1]
+            return Part(result[0], list(result[1]), first=field_name), asked[1]
     candidates = [field_name] if field_name else []
     candidates += [f for f in _AMOUNT_FIELDS if f not in candidates]
     for name in candidates:

@@ -19,7 +19,7 @@ from smallretail_llm.baseline.qa import (
     spec_fields,
     tone_of,
 )
-from smallretail_llm.baseline.qa_parts import answer_part
+from smallretail_llm.baseline.qa_parts import Part, answer_part
 from smallretail_llm.baseline.question import proposed_words, split_parts
 from smallretail_llm.core.pii import redact_pii
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
@@ -47,7 +47,7 @@ def answer_question(question: str, record: ProductRecord, policy: ShopPolicy,
     kind = "pii" if has_pii else None
     specs = spec_fields(record)
     read = redact_pii(question).text  # "카드번호 …" is the customer's data, not a question
-    answers = []
+    answers: list[Part] = []
     for text in split_parts(read):
         one = answer_part(text, record, policy, tone, specs)
         if one.handoff == "unknown" and answers and answers[-1].text and not _has_words(text):
@@ -70,8 +70,8 @@ def answer_question(question: str, record: ProductRecord, policy: ShopPolicy,
         evidence += [e for e in a.evidence if e not in evidence]
         missing += [m for m in a.missing if m not in missing]
     if missing:
-        said = handoff_answer("missing", tone, label=", ".join(missing))
-        parts.append(said.removesuffix(HANDOFF_MARKER).strip() if rest else said)
+        note = handoff_answer("missing", tone, label=", ".join(missing))
+        parts.append(note.removesuffix(HANDOFF_MARKER).strip() if rest else note)
     if rest:
         parts.append(rest_handoff(rest, tone))
     if has_pii:

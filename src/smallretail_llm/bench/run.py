@@ -289,11 +289,13 @@ def run_bench(out_dir: str | Path = "eval/reports", quick: bool = False, *,
             f"nano 모델({nano_dir}) 또는 데이터셋({data_dir})이 없어 모델 벤치를 건너뜀: "
             "`smallretail demo --no-serve` (make train) 로 먼저 만드세요.")
         parts = []
-    bandwidth = [measure_bandwidth()] if parts else [None]
+    bandwidth: list[float | None] = [measure_bandwidth()] if parts else [None]
     if "engine" in parts:
         prompts = pick_prompts(data_dir, nano_dir)
         report["prompts"] = {k: v for k, v in prompts.items() if k != "messages"}
-        report["engines"] = run_engines(quick, nano_dir, prompts, bandwidth[0])
+        start = bandwidth[0]
+        assert start is not None  # measured: parts is not empty
+        report["engines"] = run_engines(quick, nano_dir, prompts, start)
         report["profile"] = run_profile(quick, nano_dir, prompts)
     if "server" in parts:
         report["server"] = run_server_bench(quick=quick, nano_dir=nano_dir)

@@ -120,6 +120,7 @@ def _serve_and_load(bodies: dict[str, list[dict]], batch: int, nano_dir: Path,
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = _start_server(port, batch, nano_dir, adapter_dir, db, gguf)
+    assert process.stderr is not None  # _start_server pipes it
     runs = []
     try:
         wait_ready(base, process, 600, process.stderr.read)
@@ -184,7 +185,7 @@ def _engine_placement() -> str:
     return f"engine in its own process, {threads} thread{'s' if threads > 1 else ''}"
 
 
-def _speedups(runs: list[dict]) -> dict[str, dict[str, float]]:
+def _speedups(runs: list[dict]) -> dict[str, dict[str, float | None]]:
     """Per route: throughput at 16 clients with batching / 1 client, and / 16 clients without."""
     def rate(route: str, clients: int, batching: bool) -> float | None:
         found = [r["req_s"] for r in runs

@@ -87,7 +87,7 @@ def standin_adapter(model_dir: str | Path, r: int = 16) -> Path:
                 param.normal_(0, 0.01)
     tmp = out.with_name(out.name + ".building")
     shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
+    model.save_pretrained(str(tmp))
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     logger.info("stand-in adapter written to %s", out)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from smallretail_llm.catalog.headers import core_field, notice_field
 from smallretail_llm.catalog.tables import Row, Table
@@ -108,6 +109,7 @@ def parse_rows(
         if errors:
             result.rejections.extend(errors)
         else:
+            assert record is not None  # both readers return no record only with a rejection
             result.records.append((row.number, record))
     return result
 
@@ -211,7 +213,7 @@ def _date_label(header: str) -> str:
     return "소비기한"
 
 
-def _pydantic_rejection(row: int, err: dict, headers: dict[str, str]) -> Rejection:
+def _pydantic_rejection(row: int, err: ErrorDetails, headers: dict[str, str]) -> Rejection:
     attr = str(err["loc"][0]) if err.get("loc") else ""
     message = err.get("msg", "")
     if err.get("type") == "string_too_long":

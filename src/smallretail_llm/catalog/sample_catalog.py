@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from smallretail_llm.catalog.service import ImportSummary, import_catalog
-from smallretail_llm.core.record import ShopPolicy
+from smallretail_llm.core.record import ProductRecord, ShopPolicy
 from smallretail_llm.db.store import Store
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 DEMO_SHOP = "hanbat_food"
 DEMO_SKU = "HB-AG-001"
 
 
-def sample_files() -> tuple[list, object]:
+def sample_files() -> tuple[list[Traversable], Traversable]:
     """The shipped sample catalog: one CSV export per shop plus shops.json (policies)."""
     root = resources.files("smallretail_llm.catalog") / "samples"
     return sorted((p for p in root.iterdir() if p.name.endswith(".csv")), key=lambda p: p.name), (
@@ -33,9 +37,9 @@ def load_samples(store: Store) -> dict[str, ImportSummary]:
     return summaries
 
 
-def catalog_pairs(store: Store) -> list:
+def catalog_pairs(store: Store) -> list[tuple[ProductRecord, ShopPolicy]]:
     """(record, policy) for every product of every shop that has a policy."""
-    pairs = []
+    pairs: list[tuple[ProductRecord, ShopPolicy]] = []
     for shop in store.shops():
         policy = store.get_policy(shop)
         if policy is not None:

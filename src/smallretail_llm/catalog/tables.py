@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def _clean(value: object) -> str:
     return str(value).strip()
 
 
-def _headers(raw: list[object], name: str) -> list[str]:
+def _headers(raw: Sequence[object], name: str) -> list[str]:
     headers = [_clean(h).lstrip("\ufeff") for h in raw]
     if not any(headers):
         raise TableError(f"첫 줄에 열 이름(헤더)이 없습니다: {name}")

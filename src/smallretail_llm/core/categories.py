@@ -140,8 +140,8 @@ def _category_from_yaml(code: str, raw: Any) -> CategorySpec:
 @functools.cache
 def _registry() -> tuple[Mapping[str, CategorySpec], Mapping[str, str]]:
     """(specs by code, normalized code/label/alias -> code), read once from package data."""
-    spec = resources.files("smallretail_llm.core").joinpath("specs/categories.yaml")
-    text = spec.read_text("utf-8")
+    spec_file = resources.files("smallretail_llm.core").joinpath("specs/categories.yaml")
+    text = spec_file.read_text("utf-8")
     raw = yaml.safe_load(text)
     if not isinstance(raw, dict):
         raise CategorySpecError("categories.yaml must map category codes to specs")

@@ -45,7 +45,8 @@ class NetContent(BaseModel):
 
     def display(self) -> str:
         """Human Korean rendering: 1500 mL -> "1.5L", 500 g -> "500g", 2 packs -> "500g x 2개"."""
-        value, unit = self.value, self.unit
+        value: float = self.value
+        unit: str = self.unit  # widened: "L" and "kg" are display units only
         if unit == "mL" and value >= 1000:
             value, unit = value / 1000, "L"
         elif unit == "g" and value >= 1000:

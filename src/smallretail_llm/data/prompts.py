@@ -166,7 +166,11 @@ def list_prompts(prompts_dir: str | Path | None = None) -> list[tuple[str, str]]
     for folder in prompts_dirs(prompts_dir):
         files = sorted(folder.glob("*.*.yaml")) if folder.is_dir() else []
         if files:
-            return [tuple(f.name.removesuffix(".yaml").rsplit(".", 1)) for f in files]
+            pairs = []
+            for f in files:  # "qa.v2.yaml": the glob guarantees a dot before the version
+                name, _, version = f.name.removesuffix(".yaml").rpartition(".")
+                pairs.append((name, version))
+            return pairs
     return []
 
 

@@ -232,10 +232,10 @@ def generate_qa(record: ProductRecord, policy: ShopPolicy, seed: int = 0,
     # out of scope: three topics, each a hand-off
     family = "food" if food else "cosmetics" if record.category == "cosmetics" else "other"
     for topic in rng.sample(sorted(OUT_OF_SCOPE_QUESTIONS), 3):
-        templates = OUT_OF_SCOPE_QUESTIONS[topic]
-        if isinstance(templates, dict):
-            templates = templates[family]
-        q = ask(list(templates), 1, name=record.name)[0]
+        topic_templates = OUT_OF_SCOPE_QUESTIONS[topic]
+        if isinstance(topic_templates, dict):
+            topic_templates = topic_templates[family]
+        q = ask(list(topic_templates), 1, name=record.name)[0]
         out.append(QAExample(q, handoff_answer(topic, tone), True, [], "unanswerable", None))
     out.extend(_pii_examples(record, policy, tone, rng, out))
     for template, target in rng.sample(INJECTIONS, 2):

@@ -15,6 +15,7 @@ running import never delays a request (``authenticate``). Every change is writte
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime as dt
 import hashlib
@@ -23,6 +24,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
+from typing import overload
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
@@ -41,6 +43,12 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+@overload
+def _aware(value: dt.datetime) -> dt.datetime: ...
+@overload
+def _aware(value: None) -> None: ...
+@overload
+def _aware(value: dt.datetime | None) -> dt.datetime | None: ...
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
     """SQLite gives naive datetimes back; they were written in UTC."""
     return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
@@ -200,7 +208,8 @@ class ApiKeys:
                 query = query.where(ApiKeyRow.shop_id == shop_id)
             return [KeyInfo.of(r) for r in session.scalars(query)]
 
-    def events(self, shop_id: str | None = None, key_id: str | None = None) -> list[dict]:
+    def events(self, shop_id: str | None = None, key_id: str | None = None
+               ) -> builtins.list[dict]:  # (`list` here is the method above)
         """The audit trail, oldest first."""
         with self.store.transaction() as session:
             query = select(KeyEventRow).order_by(KeyEventRow.id)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     create_engine,
@@ -32,6 +32,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from smallretail_llm.core.paths import default_db_url, home_dir  # noqa: F401 - home_dir re-exported
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
 from smallretail_llm.db.models import ImportRunRow, ProductRow, ShopRow, _now
+
+if TYPE_CHECKING:
+    from sqlalchemy import CursorResult
 
 SQLITE_BUSY_TIMEOUT_S = 60  # a second writer waits this long for the first (a big import)
 
@@ -116,15 +119,16 @@ class Store:
             return
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+            session.execute(pg_insert(ShopRow).values(shop_id=shop_id, created_at=_now())
+                            .on_conflict_do_nothing(index_elements=["shop_id"]))
         elif dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+            session.execute(sqlite_insert(ShopRow).values(shop_id=shop_id, created_at=_now())
+                            .on_conflict_do_nothing(index_elements=["shop_id"]))
         else:
             session.add(ShopRow(shop_id=shop_id))
             session.flush()
-            return
-        session.execute(insert(ShopRow).values(shop_id=shop_id, created_at=_now())
-                        .on_conflict_do_nothing(index_elements=["shop_id"]))
 
     def _lock_shop(self, session: Session, shop_id: str) -> None:
         """Hold the shop's row until commit, so one writer of a shop runs at a time. NO KEY
@@ -137,7 +141,9 @@ class Store:
     def put_policy(self, policy: ShopPolicy) -> None:
         with self.transaction() as s:
             self.ensure_shop(s, policy.shop_id)
-            s.get(ShopRow, policy.shop_id).policy = policy.model_dump(mode="json")
+            row = s.get(ShopRow, policy.shop_id)
+            assert row is not None  # ensure_shop has just made sure it exists
+            row.policy = policy.model_dump(mode="json")
 
     def get_policy(self, shop_id: str) -> ShopPolicy | None:
         with self._sessions() as s:
@@ -182,7 +188,8 @@ class Store:
         """Add an import's summary (a dataclass such as catalog.ImportSummary, or a dict with
         rows/imported/updated/changed/rejected) to import_runs, inside the import's own
         transaction: the audit row exists exactly when the imported rows do. Returns its id."""
-        data = asdict(summary) if is_dataclass(summary) else dict(summary)
+        instance = is_dataclass(summary) and not isinstance(summary, type)  # (not a class)
+        data = asdict(summary) if instance else dict(summary)
         if shop_id is not None:
             self.ensure_shop(session, shop_id)
         row = ImportRunRow(
@@ -215,8 +222,9 @@ class Store:
 
     def delete_product(self, shop_id: str, sku: str) -> bool:
         with self.transaction() as s:
-            result = s.execute(delete(ProductRow).where(
-                ProductRow.shop_id == shop_id, ProductRow.sku == sku))
+            # a DELETE gives a CursorResult (rowcount); Session.execute is typed as plain Result
+            result = cast("CursorResult[Any]", s.execute(delete(ProductRow).where(
+                ProductRow.shop_id == shop_id, ProductRow.sku == sku)))
             return result.rowcount > 0
 
     def list_products(

@@ -16,11 +16,15 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 
 from smallretail_llm.db.models import UsageRow
 from smallretail_llm.db.store import Store
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 
 @dataclass(frozen=True)
@@ -68,18 +72,20 @@ class Usage:
         self.limits = limits
         self._clock = clock
         dialect = store.engine.dialect.name
+        self._insert: Callable[[Table], postgresql.Insert | sqlite.Insert]
         if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+            self._insert = pg_insert
         else:
-            from sqlalchemy.dialects.sqlite import insert
-        self._insert = insert
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+            self._insert = sqlite_insert
 
     def _add(self, session, subject: str, window: str, requests: int, tokens: int
              ) -> tuple[int, int]:
-        table = UsageRow.__table__
-        statement = self._insert(table).values(
+        table = cast(Table, UsageRow.__table__)  # a mapped class's __table__ is its Table
+        insert = self._insert(table).values(
             subject=subject, window=window, requests=requests, tokens=tokens)
-        statement = statement.on_conflict_do_update(
+        statement = insert.on_conflict_do_update(
             index_elements=["subject", "window"],
             set_={"requests": table.c.requests + requests, "tokens": table.c.tokens + tokens},
         ).returning(table.c.requests, table.c.tokens)

@@ -12,10 +12,12 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_HARD_SET = Path("eval/data/hard_questions.jsonl")
 DEFAULT_HARD2_SET = Path("eval/data/hard_questions_2.jsonl")
@@ -84,8 +86,14 @@ def load_exports(folder: str | Path) -> dict[str, tuple[ProductRecord, ShopPolic
         store.put_policy(ShopPolicy.model_validate(policy))
     for path in sorted(folder.glob("*.csv")):
         import_catalog(store, path.name, path.stem, data=path.read_bytes())
-    return {p.key: (p, store.get_policy(shop)) for shop in store.shops()
-            for p in store.list_products(shop)}
+    catalog = {}
+    for shop in store.shops():
+        policy = store.get_policy(shop)
+        if policy is None:  # a CSV with no entry in shops.json: as load_catalog, left out
+            log.warning("상점 '%s'의 정책이 없어 평가에서 뺍니다", shop)
+            continue
+        catalog.update({p.key: (p, policy) for p in store.list_products(shop)})
+    return catalog
 
 
 def expected_values(field: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
@@ -129,7 +137,7 @@ def split_cases(catalog: dict, split: str, seed: int = 0) -> tuple[list[Describe
             describes.append(DescribeCase(record, policy, row["style"], row["tone"],
                                           row["messages"][-1]["content"], split))
         for i, qa in enumerate(generate_qa(record, policy, seed)):
-            asked = qa.field if qa.field in qa.evidence else (qa.evidence or [None])[0]
+            asked = qa.field if qa.field in qa.evidence else qa.evidence[0] if qa.evidence else None
             contains = expected_values(asked, record, policy) if asked and not qa.needs_human else []
             answers.append(AnswerCase(f"{key}#{i}", record, policy, qa.question, qa.needs_human,
                                       tuple(contains), qa.kind, (qa.kind,), split))
@@ -148,8 +156,8 @@ def sample_overlap(catalog: dict) -> list[str]:
     return sorted({record.name for record, _ in catalog.values() if norm(record.name) in seen})
 
 
-def hard_cases(catalog: dict, path: str | Path = DEFAULT_HARD_SET, split: str = "hard"
-               ) -> list[AnswerCase]:
+def hard_cases(catalog: dict[str, tuple[ProductRecord, ShopPolicy]],
+               path: str | Path = DEFAULT_HARD_SET, split: str = "hard") -> list[AnswerCase]:
     """The hand-written hard set; items whose product is not in the catalog are skipped."""
     path = Path(path)
     if not path.is_file():
@@ -173,8 +181,8 @@ def hard_cases(catalog: dict, path: str | Path = DEFAULT_HARD_SET, split: str = 
     return cases
 
 
-def select(cases: Sequence, limit: int | None, group: Callable[[object], tuple[str, ...]],
-           seed: int = 0) -> list:
+def select(cases: Sequence[T], limit: int | None, group: Callable[[T], tuple[str, ...]],
+           seed: int = 0) -> list[T]:
     """At most `limit` cases (None or <= 0: all), taken round-robin over groups after a seeded
     shuffle, so every style/category/kind is represented; returned in the original order.
     Groups are (outer, inner) tuples: the round goes through every outer value first (style),

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
 from smallretail_llm.evaluation import metrics as m
@@ -41,6 +42,9 @@ from smallretail_llm.evaluation.cases import (
     select,
     split_cases,
 )
+
+if TYPE_CHECKING:
+    from smallretail_llm.grounding.check import GroundingReport
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +99,7 @@ async def _describe(system: str, case: DescribeCase, engine, options) -> m.Descr
     out = m.DescriptionOutcome(system, case.split, r.key, r.shop_id, r.category, case.style,
                                case.tone, case.reference)
     started = time.perf_counter()
+    raw: GroundingReport | None
     try:
         if system == "renderer":
             text = render_description(r, case.style, case.tone, case.policy)
@@ -279,11 +284,15 @@ def _engine(model: str | None, adapter: str | None, systems: Sequence[str], conc
     from smallretail_llm.serving.engines.batcher import BatchingConfig
     from smallretail_llm.serving.engines.factory import local_engine
 
-    adapters = {LORA_NAME: adapter} if any(s.startswith(LORA_NAME) for s in systems) else None
+    adapters: dict[str, str | Path] | None = None
+    if any(s.startswith(LORA_NAME) for s in systems):
+        assert adapter is not None  # run_eval refuses lora systems without --adapter
+        adapters = {LORA_NAME: adapter}
     engine = local_engine(resolve_model(model or "nano"), adapters=adapters,
                           batching=BatchingConfig(max_batch_size=concurrency, max_queue=4096))
     if adapters:
-        check_adapter(adapter, expected_prompt_versions(), engine.tokenizer.chat_template)
+        check_adapter(adapters[LORA_NAME], expected_prompt_versions(),
+                      engine.rules.tokenizer.chat_template)
     return engine
 
 

@@ -23,6 +23,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 # ------------------------------------------------------------------ outcomes
@@ -455,11 +458,11 @@ def cost_summary(outcomes: Sequence[DescriptionOutcome | AnswerOutcome], wall_s:
 
 
 # ------------------------------------------------------------------ groups
-def breakdown(outcomes: Sequence, key: Callable[[object], str | list[str]],
-              summarize: Callable[[Sequence], dict]) -> dict[str, dict]:
+def breakdown(outcomes: Sequence[T], key: Callable[[T], str | list[str]],
+              summarize: Callable[[Sequence[T]], dict]) -> dict[str, dict]:
     """`summarize` per group of outcomes, groups sorted by name; a key that returns a list puts
     the outcome in each of those groups (tags)."""
-    groups: dict[str, list] = {}
+    groups: dict[str, list[T]] = {}
     for outcome in outcomes:
         names = key(outcome)
         for name in [names] if isinstance(names, str) else names:

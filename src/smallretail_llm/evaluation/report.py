@@ -67,7 +67,7 @@ HOW_TO_READ = (
 )
 
 
-def fmt(value: object, kind: str = "num") -> str:
+def fmt(value: float | str | None, kind: str = "num") -> str:
     if value is None:
         return "–"
     if kind == "pct":

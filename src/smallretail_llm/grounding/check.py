@@ -117,7 +117,9 @@ def _supported(claim: Mention, facts: Facts) -> bool:
             pool = bound or set()
     if claim.keys and all(_has(keys, _region_pool(keys, pool, facts)) for keys in claim.keys):
         return True
-    return bool(claim.needle) and claim.needle in facts.corpus
+    if not claim.needle:
+        return False
+    return claim.needle in facts.corpus
 
 
 def _region_pool(keys: frozenset[Key], pool: set[Key], facts: Facts) -> set[Key]:

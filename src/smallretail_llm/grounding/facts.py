@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from smallretail_llm.core.categories import FieldSpec, UnknownCategory, get_category
@@ -26,8 +27,8 @@ class Facts:
     declared_allergens: set[str] = field(default_factory=set)
     corpus: str = ""  # squashed record and policy strings, for phrase claims (brand, ranking ...)
 
-    def add(self, name: str, keys: object) -> None:
-        self.fields.setdefault(name, set()).update(keys)  # type: ignore[arg-type]
+    def add(self, name: str, keys: Iterable[Key]) -> None:
+        self.fields.setdefault(name, set()).update(keys)
 
 
 def record_strings(record: ProductRecord) -> list[str]:
@@ -84,10 +85,10 @@ def build_facts(record: ProductRecord, policy: ShopPolicy | None) -> Facts:
         _bound(facts, text, policy_side=False, notice=True)
     for text in policy_strings(policy):
         _bound(facts, text, policy_side=True)
-    for name, text in (("origin", record.origin), ("cross_contact", record.cross_contact),
-                       ("use_by", record.use_by.text if record.use_by else None)):
-        if text and text.strip():
-            facts.add(name, string_facts(text)[0])
+    for name, value in (("origin", record.origin), ("cross_contact", record.cross_contact),
+                        ("use_by", record.use_by.text if record.use_by else None)):
+        if value and value.strip():
+            facts.add(name, string_facts(value)[0])
     facts.corpus = "\n".join(squash(s) for s in record_strings(record) + policy_strings(policy))
     _typed(facts, record, policy)
     return facts

@@ -72,8 +72,8 @@ def _kind_reason(claim: Mention, record: ProductRecord) -> str:
         return (f"원산지가 상품 기록({record.origin})과 다릅니다" if record.origin
                 else "상품 기록에 원산지가 없습니다")
     if kind == "brand":
-        known = record.brand or record.manufacturer
-        return "상품 기록에 없는 브랜드·제조사입니다" + (f" (기록: {known})" if known else "")
+        maker = record.brand or record.manufacturer
+        return "상품 기록에 없는 브랜드·제조사입니다" + (f" (기록: {maker})" if maker else "")
     if kind == "contact":
         return "상품 기록·상점 정책에 없는 전화번호입니다"
     allergens = ", ".join(record.allergens) or "없음"

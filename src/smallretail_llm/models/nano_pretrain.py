@@ -19,7 +19,7 @@ import time
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -102,8 +102,10 @@ def encode_documents(documents: Sequence, tokenizer: PreTrainedTokenizerBase, ma
     for row in tokenizer(rendered, add_special_tokens=False)["input_ids"] if rendered else []:
         units.append(Unit(array("i"), [array("i", row[:max_len])], [0]))
     chats = [d for d in documents if not isinstance(d, str)]
-    fulls = [tokenizer.apply_chat_template(m, tokenize=False) for m in chats]
-    prompts = [tokenizer.apply_chat_template(m[:-1], tokenize=False, add_generation_prompt=True)
+    # tokenize=False renders one conversation to one str (the stub lists every return kind)
+    fulls = [cast(str, tokenizer.apply_chat_template(m, tokenize=False)) for m in chats]
+    prompts = [cast(str, tokenizer.apply_chat_template(m[:-1], tokenize=False,
+                                                       add_generation_prompt=True))
                for m in chats]
     order = sorted(range(len(chats)), key=lambda i: fulls[i])
     groups: list[tuple[str, list[int]]] = []
@@ -293,7 +295,7 @@ def pretrain(model: PreTrainedModel, corpus: EncodedCorpus, training: NanoTraini
             if step in (3, 5) and threads > 1:
                 timings[torch.get_num_threads()] = time.perf_counter() - tick
                 if step == 5:
-                    torch.set_num_threads(min(timings, key=timings.get))
+                    torch.set_num_threads(min(timings, key=timings.__getitem__))
             elapsed = time.perf_counter() - started
             if step % 5 == 0:  # re-plan from the measured speed, both ways
                 fits = int(budget / (elapsed / step))

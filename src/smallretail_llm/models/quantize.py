@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedConfig
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +85,7 @@ def decode_weight_bytes(model: nn.Module) -> int:
     return total
 
 
-def kv_bytes_per_token(config: object) -> int:
+def kv_bytes_per_token(config: PreTrainedConfig) -> int:
     """Bytes of K and V one token adds to the cache (fp32), all layers together."""
     text = config.get_text_config() if hasattr(config, "get_text_config") else config
     heads = text.num_attention_heads

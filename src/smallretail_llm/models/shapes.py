@@ -6,11 +6,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import yaml
 
 if TYPE_CHECKING:
+    import torch
     from transformers import PreTrainedConfig, PreTrainedModel
 
 
@@ -39,8 +40,8 @@ class ModelShape:
 
 @functools.cache
 def load_shapes() -> dict[str, ModelShape]:
-    spec = resources.files("smallretail_llm.models").joinpath("specs/model_shapes.yaml")
-    text = spec.read_text("utf-8")
+    spec_file = resources.files("smallretail_llm.models").joinpath("specs/model_shapes.yaml")
+    text = spec_file.read_text("utf-8")
     return {name: ModelShape(name=name, **entry) for name, entry in yaml.safe_load(text).items()}
 
 
@@ -86,6 +87,7 @@ def build_meta_model(name: str) -> PreTrainedModel:
     config = build_config(name)
     # The class is named, not looked up by config class: the kanana workaround's config is a
     # LlamaConfig subclass that AutoModelForCausalLM does not map.
+    assert config.architectures is not None  # every shape in model_shapes.yaml names its class
     model_class = getattr(transformers, config.architectures[0])
     with torch.device("meta"):
         return model_class(config)
@@ -94,5 +96,6 @@ def build_meta_model(name: str) -> PreTrainedModel:
 def count_parameters(model: PreTrainedModel) -> dict[str, int]:
     """Total parameters (a tied embedding counted once) and those outside the embedding."""
     total = sum(p.numel() for p in model.parameters())
-    embedding = model.get_input_embeddings().weight.numel()
+    # typed nn.Module by transformers; a causal LM's input embedding is an nn.Embedding
+    embedding = cast("torch.nn.Embedding", model.get_input_embeddings()).weight.numel()
     return {"total": total, "non_embedding": total - embedding}

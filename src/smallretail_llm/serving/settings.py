@@ -217,7 +217,7 @@ class Settings(BaseSettings):
         adapters = loaded[1:]
         own = [a for a in adapters if self.adapter_shops.get(a) == shop_id]
         shared = [a for a in adapters if a not in self.adapter_shops]
-        return (own or shared or [None])[0]
+        return own[0] if own else shared[0] if shared else None
 
     def limits(self):
         """The database-counted quotas (smallretail_llm.db.usage.Limits)."""

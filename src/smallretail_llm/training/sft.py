@@ -13,7 +13,7 @@ import resource
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from smallretail_llm.models.adapter import (  # noqa: F401 - re-exported: the training API
     ADAPTER_META,
@@ -78,7 +78,7 @@ def task_of(prompt_version: str) -> str:
 def resolve_prompt_versions(splits: DatasetDict, configured: list[str] | None) -> list[str]:
     """The prompt versions the data was rendered with: one per prompt (task), sorted. When the
     config names versions too, they must be exactly the data's."""
-    found = set()
+    found: set[str] = set()
     for split in splits.values():
         if "prompt_version" in split.column_names:
             found.update(v for v in split["prompt_version"] if v)
@@ -112,9 +112,10 @@ def encode_chat(
     kwargs = template_kwargs or {}
 
     def render(msgs: list[dict[str, str]], generation_prompt: bool) -> str:
-        return tokenizer.apply_chat_template(
+        # tokenize=False renders one conversation to one str (the stub lists every return kind)
+        return cast(str, tokenizer.apply_chat_template(
             msgs, tokenize=False, add_generation_prompt=generation_prompt, **kwargs
-        )
+        ))
 
     full = render(messages, False)
     spans = []
@@ -332,7 +333,7 @@ def train(
     has_eval = "eval" in data and len(data["eval"]) > 0
     if not has_eval:
         logger.warning("no '%s' split: training without eval loss or best checkpoint", config.eval_split)
-    model = add_lora(model, config)
+    peft_model = add_lora(model, config)
     args = TrainingArguments(
         output_dir=str(checkpoints),
         per_device_train_batch_size=config.batch_size,
@@ -368,7 +369,7 @@ def train(
         ddp_find_unused_parameters=False,  # frozen base weights get no grads by design
     )
     trainer = Trainer(
-        model=model,
+        model=peft_model,
         args=args,
         train_dataset=data["train"],
         eval_dataset=data["eval"] if has_eval else None,

@@ -25,7 +25,7 @@ import statistics
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from smallretail_llm.training.config import TrainConfig
 
@@ -166,7 +166,8 @@ def run_smoke(config: TrainConfig, steps: int, output_dir: str | Path,
     model = random_init_model(cfg.shape_name, cfg.seed)
     init_seconds = time.perf_counter() - started
     counts = count_parameters(model)
-    vocab = model.get_input_embeddings().num_embeddings
+    # typed nn.Module by transformers; a causal LM's input embedding is an nn.Embedding
+    vocab = cast("torch.nn.Embedding", model.get_input_embeddings()).num_embeddings
     if len(tokenizer) > vocab:
         raise ValueError(f"대역 토크나이저({len(tokenizer)})가 {cfg.shape_name}의 어휘보다 큽니다.")
     if config.quantization == "4bit" and not cuda:

@@ -20,7 +20,7 @@ import io
 import json
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from smallretail_llm.catalog.samples import (
@@ -103,7 +103,9 @@ class _Gtins:
     """Per-brand GS1 Korea company prefixes (880 + 4 digits) and item numbers."""
 
     def __init__(self, rng: random.Random) -> None:
-        self.rng, self.companies, self.used = rng, {}, set()
+        self.rng = rng
+        self.companies: dict[str, tuple[str, int]] = {}  # owner -> (company prefix, next item)
+        self.used: set[str] = set()
 
     def next(self, owner: str) -> str:
         if owner not in self.companies:
@@ -168,7 +170,8 @@ def _add_gaps(rng: random.Random, rows: list[dict[str, str]], items: list[Item])
         rows[i][rng.choice(required)] = ""
 
 
-def _csv_text(header: list[str], rows: list[dict[str, str]]) -> str:
+def _csv_text(header: list[str], rows: Sequence[Mapping[str, str | None]]) -> str:
+    """None cells (a messy export's blanks) are written empty, as csv.writer does."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")  # what Excel writes
     writer.writerow(header)

@@ -73,7 +73,9 @@ def list_keys(services: ServicesDep, _: AdminDep, shop: str | None = None) -> di
 def revoke_key(key_id: str, services: ServicesDep, actor: AdminDep) -> dict[str, Any]:
     if not services.keys.revoke(key_id, actor=actor):
         raise ApiError(404, "key_not_found", f"폐기할 수 있는 키가 없습니다: '{key_id}'")
-    return services.keys.get(key_id).listing()
+    key = services.keys.get(key_id)
+    assert key is not None  # revoke() found it, and key rows are never deleted
+    return key.listing()
 
 
 @router.post("/keys/{key_id}/rotate", summary="API 키 교체 (새 키 발급, 옛 키 폐기)")

@@ -7,7 +7,7 @@ import csv
 import io
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi import Path as PathParam
@@ -40,7 +40,7 @@ router = APIRouter(prefix="/v1/products", tags=["카탈로그"])
 Sku = Annotated[str, PathParam(description="상품코드", examples=["TOFU-300"])]
 MAX_OFFSET = 1_000_000_000  # far past any shop; larger ints overflow the database's integer
 _NOT_FOUND = {404: "상품 없음"}
-_CREATED = {201: {"model": ProductOut, "description": "새로 등록함"}}
+_CREATED: dict[int | str, dict[str, Any]] = {201: {"model": ProductOut, "description": "새로 등록함"}}
 _IMPORT_ERRORS = {400: "multipart 본문이 올바르지 않음", 403: "다른 상점의 상품이 든 파일",
                   413: "파일이 너무 큼", 422: "파일·매핑 오류"}
 

@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -69,13 +69,16 @@ _ERRORS = error_responses({**AUTH_ERRORS, **BODY_ERRORS, 404: "모델 또는 상
                            503: "대기열 가득 참, 또는 생성 모델 서버에 연결할 수 없음 (Retry-After)",
                            504: "생성 시간 초과"})
 
-_STREAM = {200: {"description": "`stream: true` 이면 SSE: `data: {청크 JSON}` … `data: [DONE]`",
+_STREAM: dict[int | str, dict[str, Any]] = {200: {"description": "`stream: true` 이면 SSE: `data: {청크 JSON}` … `data: [DONE]`",
                  "content": {"text/event-stream": {
                      "itemSchema": stream_event_schema("#/components/schemas/ErrorResponse")}}}}
 
 
 
-def _finish(result: GenerationResult | None) -> str:
+_Finish = Literal["stop", "length"]  # an OpenAI choice's finish_reason
+
+
+def _finish(result: GenerationResult | None) -> _Finish:
     return "length" if result is not None and result.finish_reason in ("length", "timeout") \
         else "stop"
 
@@ -189,7 +192,7 @@ async def _product_chat(body: ChatCompletionRequest, services: Services, shop: S
             choices=[Choice(message=AssistantMessage(content=result.answer), finish_reason="stop")])
 
     def events():
-        def chunk(delta: Delta, finish: str | None = None, **extra) -> str:
+        def chunk(delta: Delta, finish: _Finish | None = None, **extra) -> str:
             return _sse(ChatCompletionChunk(id=completion_id, created=created, model=body.model,
                                             choices=[ChunkChoice(delta=delta, finish_reason=finish)],
                                             **extra))
@@ -204,7 +207,7 @@ async def _product_chat(body: ChatCompletionRequest, services: Services, shop: S
 
 async def _events(stream: AsyncIterator[str], services: Services, shop: Shop, completion_id: str,
                   created: int, model: str, include_usage: bool) -> AsyncIterator[str]:
-    def chunk(delta: Delta, finish: str | None = None) -> str:
+    def chunk(delta: Delta, finish: _Finish | None = None) -> str:
         return _sse(ChatCompletionChunk(id=completion_id, created=created, model=model,
                                         choices=[ChunkChoice(delta=delta, finish_reason=finish)]))
 

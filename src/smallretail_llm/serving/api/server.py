@@ -60,7 +60,8 @@ def uvicorn_config(app, settings: Settings):
         app, host=settings.host, port=settings.port, log_config=None, access_log=False,
         proxy_headers=True, timeout_graceful_shutdown=10,
         http=protocol(settings.read_timeout_s, settings.body_timeout_s),
-        timeout_keep_alive=settings.idle_timeout_s,  # type: ignore[arg-type] (a float works)
+        # uvicorn annotates an int, but only hands it to loop.call_later: a float works
+        timeout_keep_alive=settings.idle_timeout_s,  # type: ignore[arg-type]
         limit_concurrency=settings.max_connections)
 
 

@@ -70,7 +70,9 @@ class RowMasks:
         only_rows = []  # (row, the only tokens it may write, their scores): a header, a closing
         written = False
         for row, constraint in enumerate(self.constraints):
-            tokens = self.tokens_of(row) if constraint is not None else None
+            if constraint is None:
+                continue
+            tokens = self.tokens_of(row)
             if tokens is None:
                 continue
             ban = step_ban(tokens, constraint, self.table, words=False, misfits=tops is None)

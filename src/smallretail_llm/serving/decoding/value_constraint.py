@@ -274,7 +274,7 @@ def _filled_tail(text: str, allowed: ValueConstraint) -> str:
             return head[:i] + tail
         start = head.rfind(OPEN, 0, i)
         name = head[start + 1:i - 1] if start >= 0 else None
-        if name not in allowed.values:
+        if name is None or name not in allowed.values:
             return head[:i] + tail
         head = head[:start] + allowed.values[name]
     return head + tail
@@ -349,7 +349,7 @@ def _run_ban(run: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
     heads = allowed.value_heads
     ids = [i for name, i in table.slot_ids.items()
            if allowed.slots is not None and name not in allowed.slots
-           or name in heads and (heads[name] is None or not _token_ok(run, heads[name], allowed))]
+           or name in heads and ((head := heads[name]) is None or not _token_ok(run, head, allowed))]
     unfinished = bool(run) and not _complete(run, allowed)
     if unfinished:
         candidates: Iterable[int] = table.numeric_start_ids

@@ -36,6 +36,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from smallretail_llm.serving.engines.engine import (
     FinishReason,
@@ -130,6 +131,7 @@ class Job:
                 self.on_text = None
 
 
+T = TypeVar("T")
 RunBatch = Callable[[Sequence[Job]], list[GenerationResult]]
 RunJoining = Callable[[Sequence[Job], "Intake"], None]
 
@@ -144,6 +146,7 @@ class Intake:
         self._key = key
         self.jobs = list(jobs)
         self.steps: Counter[int] = Counter()  # rows per decode step, not yet in the metrics
+        assert batcher._loop is not None  # made by Batcher._run, which runs on the loop
         self._loop = batcher._loop
 
     def waiting(self) -> bool:
@@ -212,7 +215,7 @@ class Batcher:
         self._changed: asyncio.Event | None = None
         self._closed = False
 
-    def run_in_worker(self, fn: Callable[..., object], *args: object) -> object:
+    def run_in_worker(self, fn: Callable[..., T], *args: object) -> T:
         """Run ``fn(*args)`` in the worker thread now and return its result (blocks; call it
         outside the event loop, e.g. to load the model). Why: torch's OpenMP threads belong to
         the thread that runs a parallel op; a second team (loading in the main thread, running
@@ -430,11 +433,14 @@ class Batcher:
         logger.debug("batch of %d, %d waiting", len(batch), len(self._pending))
         intake = Intake(self, self._batch_key(batch[0].request), batch)
         try:
+            # `joins` says which of the two runner signatures run_batch has (see __init__)
             if self._joins:
                 self._running = intake.jobs  # (the same list: joiners are cancelled on close)
-                await self._loop.run_in_executor(self._executor, self._run_batch, batch, intake)
+                run_joining = cast(RunJoining, self._run_batch)
+                await self._loop.run_in_executor(self._executor, run_joining, batch, intake)
             else:
-                results = await self._loop.run_in_executor(self._executor, self._run_batch, batch)
+                run_batch = cast(RunBatch, self._run_batch)
+                results = await self._loop.run_in_executor(self._executor, run_batch, batch)
                 for job, result in zip(batch, results, strict=True):
                     self._answer(job, result)
         except Exception as exc:  # one broken batch must not kill the scheduler

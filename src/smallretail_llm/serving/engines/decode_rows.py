@@ -7,11 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from smallretail_llm.serving.decoding.row_masks import RowMasks
 from smallretail_llm.serving.engines.batcher import Job
 from smallretail_llm.serving.engines.engine import BASE_ADAPTER, FinishReason, GenerationResult
 from smallretail_llm.serving.engines.local_engine import IncrementalDecoder, Prompt
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
+
+
+def job_prompt(job: Job) -> Prompt:
+    """The tokenized prompt a local engine queues as ``job.data`` (``BatchedEngine.enqueue``)."""
+    return cast(Prompt, job.data)
 
 
 @dataclass(eq=False)
@@ -25,13 +34,13 @@ class Row:
     reason: FinishReason | None = None
 
     @classmethod
-    def start(cls, job: Job, tokenizer: object, eos_ids: frozenset[int]) -> Row:
+    def start(cls, job: Job, tokenizer: PreTrainedTokenizerBase, eos_ids: frozenset[int]) -> Row:
         """A new row for ``job``: nothing generated yet, its own stop strings."""
         return cls(job, IncrementalDecoder(tokenizer, job.request.stop), eos_ids)
 
     @property
     def prompt(self) -> Prompt:
-        return self.job.data  # type: ignore[return-value]
+        return job_prompt(self.job)
 
     @property
     def adapter(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
@@ -212,7 +212,7 @@ class Engine(Protocol):
         EngineUnavailable (remote engines: backend down or circuit open)."""
         ...
 
-    def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+    def stream(self, request: GenerationRequest) -> TextStream:
         """Start generating now (errors are raised here) and return the text deltas. A remote
         engine may raise EngineUnavailable while iterating, when the backend fails before or
         during the first delta."""

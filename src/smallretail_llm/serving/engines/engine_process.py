@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import itertools
 import logging
 import multiprocessing
@@ -41,7 +42,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from smallretail_llm.serving.engines.batcher import BatcherMetrics
 from smallretail_llm.serving.engines.engine import (
@@ -127,7 +128,8 @@ class ProcessEngine:
     @property
     def metrics(self) -> BatcherMetrics:
         """The batch metrics as the engine process last sent them, plus the API side's refusals."""
-        values = {k: Counter(v) if isinstance(v, dict) else v for k, v in self._snapshot.items()}
+        values: dict[str, Any] = {k: Counter(v) if isinstance(v, dict) else v
+                                  for k, v in self._snapshot.items()}
         metrics = BatcherMetrics(**values)
         metrics.rejected_total += self._rejected
         return metrics
@@ -256,7 +258,8 @@ def engine_main(conn: Connection, settings: Settings) -> None:
     local = settings.model_copy(update={"queue_size": settings.queue_size + settings.batch_size,
                                         "num_threads": settings.num_threads or spare_cores()})
     try:
-        engine = build_engine(local)
+        # serving_engine runs only local engines here, all of them BatchedEngines
+        engine = cast("BatchedEngine", build_engine(local))
     except Exception as exc:  # noqa: BLE001 - the API process raises it, with its message
         conn.send(("failed", None, _portable(exc)))
         return
@@ -308,7 +311,8 @@ async def _serve(conn: Connection, engine: BatchedEngine) -> None:
         message = await inbox.get()
         if message[0] == "run":
             _, call_id, request, prompt, stream = message
-            on_text = (lambda delta, i=call_id: send(("text", i, delta))) if stream else None
+            on_text: Callable[[str], None] | None = (
+                (lambda delta, i=call_id: send(("text", i, delta))) if stream else None)
             try:
                 job = engine.enqueue(request, prompt, on_text)
             except Exception as exc:  # noqa: BLE001 - its caller gets it (QueueFull cannot be)
@@ -316,9 +320,9 @@ async def _serve(conn: Connection, engine: BatchedEngine) -> None:
                 continue
             task = loop.create_task(engine.result(job))
             running[call_id] = task
-            task.add_done_callback(lambda t, i=call_id: finished(i, t))
-        elif message[0] == "cancel" and (task := running.get(message[1])) is not None:
-            task.cancel()
+            task.add_done_callback(functools.partial(finished, call_id))
+        elif message[0] == "cancel" and (cancelled := running.get(message[1])) is not None:
+            cancelled.cancel()
         elif message[0] == "close":
             break
     publisher.cancel()

@@ -17,6 +17,7 @@ from smallretail_llm.serving.settings import Settings
 
 if TYPE_CHECKING:
     from smallretail_llm.serving.engines.batcher import BatchingConfig
+    from smallretail_llm.serving.engines.local_engine import BatchedEngine
 
 
 def build_engine(settings: Settings) -> Engine:
@@ -46,7 +47,7 @@ def build_engine(settings: Settings) -> Engine:
 
 
 def local_engine(model: str | Path, *, gguf: str | Path | None = None,
-                 batching: BatchingConfig | None = None, **options: Any) -> Engine:
+                 batching: BatchingConfig | None = None, **options: Any) -> BatchedEngine:
     """The one place a local engine is made, for the server, eval and the bench alike: llama.cpp
     over ``gguf`` when one is given (its tokenizer from ``model``), else transformers over
     ``model``. ``options`` go to the engine as they are (adapters, device, num_threads,

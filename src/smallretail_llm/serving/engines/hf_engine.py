@@ -28,6 +28,7 @@ import logging
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
@@ -50,6 +51,9 @@ from smallretail_llm.serving.engines.local_engine import (
 from smallretail_llm.serving.engines.mixed_lora import MixedLora, mixable
 from smallretail_llm.serving.engines.prefix_cache import PrefixCache, supports
 from smallretail_llm.serving.engines.step_loop import StepLoop
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel
 
 __all__ = ["BatchedEngine", "IncrementalDecoder", "Prompt", "TransformersEngine", "tokenize_prompt"]
 
@@ -133,7 +137,7 @@ class TransformersEngine(BatchedEngine):
         )
 
     def _load(self, model: str | Path, adapters: Mapping[str, str | Path] | None,
-              quantize: str | None, local: bool) -> torch.nn.Module:
+              quantize: str | None, local: bool) -> PreTrainedModel:
         """Load the base, wrap the adapters, quantize; sets ``_model``, returns the base."""
         if self._num_threads:
             torch.set_num_threads(self._num_threads)
@@ -182,7 +186,7 @@ def _default_dtype(device: torch.device) -> torch.dtype:
     return torch.float32
 
 
-def _eos_ids(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase) -> frozenset[int]:
+def _eos_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> frozenset[int]:
     """Every id that ends a turn: the model's generation config may list several (Qwen: both
     <|im_end|> and <|endoftext|>); the tokenizer's EOS is the chat template's end marker."""
     configured = getattr(model.generation_config, "eos_token_id", None)

@@ -20,8 +20,12 @@ keep every position too; their mask hides what lies outside the window.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedConfig
 
 KV = tuple[torch.Tensor, torch.Tensor]  # keys, values: [1, kv_heads, tokens, head_dim]
 _GROW = 256  # capacity grows in steps of this many positions (one copy per growth)
@@ -35,7 +39,7 @@ class UnsupportedAttention(ValueError):
 class SlotCache:
     """Pre-allocated keys and values of up to ``rows`` sequences (see the module docstring)."""
 
-    def __init__(self, config: object, rows: int, *, dtype: torch.dtype,
+    def __init__(self, config: PreTrainedConfig, rows: int, *, dtype: torch.dtype,
                  device: torch.device) -> None:
         """``config``: the model's text config (layers, heads, head size, window)."""
         self.layer_types = _layer_types(config)
@@ -132,6 +136,7 @@ class SlotCache:
         causal = keys <= query
         masks = {FULL: shape(causal)}
         if SLIDING in self.layer_types:
+            assert self.window is not None  # _layer_types refuses sliding layers without one
             masks[SLIDING] = shape(causal & (keys > query - self.window))
         if len(set(self.layer_types)) == 1:  # (models of one layer type take a tensor only)
             return masks[self.layer_types[0]]
@@ -172,7 +177,7 @@ class SlotCache:
         self.capacity = capacity
 
 
-def _layer_types(config: object) -> list[str]:
+def _layer_types(config: PreTrainedConfig) -> list[str]:
     """Each layer's attention type; raises UnsupportedAttention for anything but full and
     sliding-window attention (linear or chunked attention keep other state)."""
     layers = config.num_hidden_layers

@@ -29,7 +29,7 @@ import numpy as np
 
 from smallretail_llm.serving.decoding.row_masks import RowMasks
 from smallretail_llm.serving.engines.batcher import Intake, Job
-from smallretail_llm.serving.engines.decode_rows import Row, row_masks
+from smallretail_llm.serving.engines.decode_rows import Row, job_prompt, row_masks
 from smallretail_llm.serving.engines.engine import GenerationRequest
 from smallretail_llm.serving.engines.local_engine import shared_prefix
 
@@ -216,10 +216,10 @@ class LlamaStepLoop:
                      for row, seq in zip(rows, seqs, strict=True)]
             budget = self._context.batch_tokens - len(parts)
             new: list[Row] = []
-            while joining and len(joining[0].data.ids) <= budget:
+            while joining and len(job_prompt(joining[0]).ids) <= budget:
                 job = joining.pop(0)
                 seq, start = self._claim(job)
-                rest = job.data.ids[start:]
+                rest = job_prompt(job).ids[start:]
                 parts.append((seq, start, rest))
                 budget -= len(rest)
                 new.append(Row.start(job, self._tokenizer, self._eos_ids))
@@ -250,7 +250,7 @@ class LlamaStepLoop:
     def _claim(self, job: Job) -> tuple[int, int]:
         """A free sequence for the job, holding the longest cached prefix of its prompt that
         any sequence of its tenant has; returns (sequence, positions already there)."""
-        ids, owner = job.data.ids, job.request.tenant
+        ids, owner = job_prompt(job).ids, job.request.tenant
         held = [shared_prefix(s.tokens, ids) if s.owner == owner else 0 for s in self._sequences]
         target = max((s for s, seq in enumerate(self._sequences) if not seq.busy),
                      key=held.__getitem__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from smallretail_llm.serving.engines.batcher import Batcher, BatcherMetrics, BatchingConfig, Job
 from smallretail_llm.serving.engines.engine import (
@@ -64,9 +64,10 @@ class IncrementalDecoder:
         return self._release(self._new_piece(final=True), final=True)
 
     def _decode(self, start: int, end: int) -> str:
-        return self._tokenizer.decode(
+        # one flat list of ids decodes to one str (transformers types batches in too)
+        return cast(str, self._tokenizer.decode(
             self._ids[start:end], skip_special_tokens=True, clean_up_tokenization_spaces=False
-        )
+        ))
 
     def _new_piece(self, *, final: bool) -> str:
         before = self._decode(self._prefix, self._read)
@@ -120,7 +121,7 @@ class Prompt:
 
 
 def tokenize_prompt(tokenizer: PreTrainedTokenizerBase, request: GenerationRequest,
-                    template_kwargs: Mapping[str, object], max_new_tokens: int,
+                    template_kwargs: Mapping[str, Any], max_new_tokens: int,
                     context: int | None) -> Prompt:
     """The request's prompt ids (chat template applied to messages) and its token limit.
     Raises ValueError when the prompt leaves no room in the context. Shared by every local
@@ -176,6 +177,10 @@ class BatchedEngine:
     @property
     def ready(self) -> bool:
         return self._ready
+
+    def model_names(self) -> list[str]:
+        """The base model's name first, then every loaded adapter's name (each engine's own)."""
+        raise NotImplementedError
 
     @property
     def metrics(self) -> BatcherMetrics:

@@ -56,7 +56,9 @@ class MixedLora:
                 some = next(iter(stacks.values()), (torch.empty(0),))[0]
                 self._groups[key] = _Group(spans, some.device, some.dtype)
             group = self._groups[key]
-            layer.forward = functools.partial(_forward, layer, stacks, group)
+            # on purpose: an instance attribute over the class's forward (close() deletes it)
+            layer.forward = functools.partial(  # type: ignore[method-assign]
+                _forward, layer, stacks, group)
             self._patched.append(layer)
 
     def select(self, names: Sequence[str]) -> None:

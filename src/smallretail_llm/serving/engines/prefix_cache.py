@@ -37,10 +37,14 @@ import logging
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedConfig
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +71,7 @@ class _Entry:
     nbytes: int
 
 
-def supports(config: object) -> bool:
+def supports(config: PreTrainedConfig) -> bool:
     """Whether a model with this config gets a cache of plain full-attention layers."""
     try:
         layers = DynamicCache(config=config).layers

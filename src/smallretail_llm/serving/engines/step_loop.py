@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Hashable, Sequence
+from typing import TYPE_CHECKING, cast
 
 import torch
 from transformers import (
@@ -38,11 +39,15 @@ from transformers import (
 from smallretail_llm.serving.decoding.constrained_logits import mask_scores
 from smallretail_llm.serving.decoding.row_masks import RowMasks
 from smallretail_llm.serving.engines.batcher import Intake, Job
-from smallretail_llm.serving.engines.decode_rows import Row, row_masks
+from smallretail_llm.serving.engines.decode_rows import Row, job_prompt, row_masks
 from smallretail_llm.serving.engines.engine import GenerationRequest
 from smallretail_llm.serving.engines.kv_slots import SlotCache
 from smallretail_llm.serving.engines.mixed_lora import MixedLora
 from smallretail_llm.serving.engines.prefix_cache import PrefixCache
+
+if TYPE_CHECKING:
+    from peft import PeftModel
+    from transformers import PreTrainedModel
 
 PREFILL_TOKENS = 2048  # padded prompt tokens per joining forward (rows x longest rest)
 
@@ -82,7 +87,8 @@ class Chooser:
             logits = mask_scores(self._masks, logits)
         if self.greedy:
             return logits.argmax(dim=-1).tolist()
-        logits = self._warpers(None, logits)
+        # the warpers (temperature, top-k, top-p) never read input_ids, typed LongTensor for all
+        logits = self._warpers(None, logits)  # type: ignore[arg-type]
         probs = torch.softmax(logits, dim=-1)
         return torch.multinomial(probs, num_samples=1)[:, 0].tolist()
 
@@ -104,8 +110,9 @@ class StepLoop:
         self._mixed = mixed
         self._device = device
         self._pad_id = pad_id
-        self._head = model.get_output_embeddings()
-        self._config = model.config.get_text_config()
+        hf_model = cast("PreTrainedModel", model)  # the base, or a PeftModel that forwards to it
+        self._head = hf_model.get_output_embeddings()
+        self._config = hf_model.config.get_text_config()
         self._defaults = getattr(model, "generation_config", None)
         # (refuses unsupported attention now; allocates on first use)
         self._cache = SlotCache(self._config, max_rows, dtype=dtype, device=device)
@@ -219,9 +226,10 @@ class StepLoop:
         """Adapters peft must run itself (not mixable): one per run, set by the batch key."""
         if self._mixed is not None or not hasattr(self._model, "peft_config"):
             return contextlib.nullcontext()
+        peft_model = cast("PeftModel", self._model)  # it has a peft_config: _with_adapters' wrap
         if request.adapter is None:
-            return self._model.disable_adapter()
-        self._model.set_adapter(request.adapter)
+            return peft_model.disable_adapter()
+        peft_model.set_adapter(request.adapter)
         return contextlib.nullcontext()
 
 
@@ -231,7 +239,7 @@ def _chunks(jobs: Sequence[Job]) -> list[list[Job]]:
     chunks: list[list[Job]] = []
     width = 0
     for job in jobs:
-        tokens = len(job.data.ids)  # type: ignore[attr-defined]
+        tokens = len(job_prompt(job).ids)
         if chunks and (len(chunks[-1]) + 1) * max(width, tokens) <= PREFILL_TOKENS:
             chunks[-1].append(job)
             width = max(width, tokens)
