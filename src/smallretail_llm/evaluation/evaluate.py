@@ -276,7 +276,7 @@ def _engine(model: str | None, adapter: str | None, systems: Sequence[str], conc
     from smallretail_llm.data.prompts import expected_prompt_versions
     from smallretail_llm.models.adapter import check_adapter
     from smallretail_llm.models.nano import resolve_model
-    from smallretail_llm.serving.engines.batcher import BatchingConfig
+    from smallretail_llm.serving.engines.batching import BatchingConfig
     from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 
     adapters = {LORA_NAME: adapter} if any(s.startswith(LORA_NAME) for s in systems) else None

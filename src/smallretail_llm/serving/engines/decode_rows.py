@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from smallretail_llm.serving.decoding.row_masks import RowMasks
-from smallretail_llm.serving.engines.batcher import Job
+from smallretail_llm.serving.engines.batching import Job
 from smallretail_llm.serving.engines.engine import BASE_ADAPTER, FinishReason, GenerationResult
 from smallretail_llm.serving.engines.local_engine import IncrementalDecoder, Prompt
 

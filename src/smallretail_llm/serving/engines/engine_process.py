@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from smallretail_llm.serving.engines.batcher import BatcherMetrics
+from smallretail_llm.serving.engines.batching import BatcherMetrics
 from smallretail_llm.serving.engines.engine import (
     EngineUnavailable,
     GenerationRequest,

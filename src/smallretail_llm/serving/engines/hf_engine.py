@@ -32,13 +32,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
-from smallretail_llm.serving.engines.batcher import (
-    Batcher,
-    BatchingConfig,
-    Intake,
-    Job,
-    sampling_key,
-)
+from smallretail_llm.serving.engines.batcher import Batcher, Intake
+from smallretail_llm.serving.engines.batching import BatchingConfig, Job, sampling_key
 from smallretail_llm.serving.engines.engine import BASE_ADAPTER, GenerationRequest
 from smallretail_llm.serving.engines.local_engine import (
     BatchedEngine,
