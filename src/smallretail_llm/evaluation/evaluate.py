@@ -134,7 +134,7 @@ def foreign_numbers(text: str, record: ProductRecord, policy: ShopPolicy | None,
     """How many numbers `text` states that the record, the policy (and `also`, e.g. the
     question) do not: what record-constrained decoding is there to bring to 0."""
     from smallretail_llm.baseline.slots import slot_values
-    from smallretail_llm.serving.decoding.value_constraint import numbers_in, numbers_of
+    from smallretail_llm.serving.decoding.number_runs import numbers_in, numbers_of
 
     known = numbers_in([*slot_values(record, policy).values(), *also])
     return sum(n not in known for n in numbers_of(text))
