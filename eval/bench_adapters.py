@@ -26,7 +26,7 @@ from bench_constrained import timed, write_report  # eval/ is the script's own f
 from smallretail_llm.core.paths import home_dir
 from smallretail_llm.data.prompts import render_answer
 from smallretail_llm.evaluation.cases import load_catalog, split_cases
-from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.batching import BatchingConfig
 from smallretail_llm.serving.engines.engine import GenerationRequest
 from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 

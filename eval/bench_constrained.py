@@ -37,7 +37,7 @@ from smallretail_llm.serving.draft_requests import (
     answer_values,
     describe_request,
 )
-from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.batching import BatchingConfig
 from smallretail_llm.serving.engines.engine import GenerationRequest
 from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 

@@ -56,7 +56,7 @@ from smallretail_llm.core.paths import home_dir
 from smallretail_llm.evaluation.cases import load_catalog, split_cases
 from smallretail_llm.models.export import gguf_file
 from smallretail_llm.serving.draft_requests import GenerationOptions
-from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.batching import BatchingConfig
 from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 from smallretail_llm.serving.server_process import stop, wait_ready
 

@@ -190,7 +190,7 @@ def test_garbled_draft_is_never_returned():
 
 def test_runaway_repetition_fails_the_draft_check():
     from smallretail_llm.grounding.check import GroundingReport
-    from smallretail_llm.serving.assistant import check_draft
+    from smallretail_llm.serving.draft_checks import check_draft
 
     ok = GroundingReport(passed=True, unsupported_claims=[], missing_required=[], compliance_violations=[])
     for junk in ("배송: 결제 결제 결제 결제 결제 결제 결제", "출고 10000000000원", "\n\n\n\n\n\n\n교환"):
@@ -265,13 +265,13 @@ def test_an_unpaired_quote_fails_the_draft():
     assert quoted.source == "model"  # the same draft with its quotes paired is served
 
     from smallretail_llm.grounding.check import GroundingReport
-    from smallretail_llm.serving.assistant import _quote_failures
+    from smallretail_llm.serving.draft_checks import quote_failures
 
     ok = GroundingReport(passed=True, unsupported_claims=[], missing_required=[],
                          compliance_violations=[])
     values = {"cross_contact": "땅콩을 사용한 제품과 같은 시설에서 제조 (Men's)"}
     said = f"'{values['cross_contact']}' 표시가 있어요."
-    assert _quote_failures(ok, said, values).passed  # the value's own apostrophe is not counted
-    failed = _quote_failures(ok, "“표시가 있어요.", values)
+    assert quote_failures(ok, said, values).passed  # the value's own apostrophe is not counted
+    failed = quote_failures(ok, "“표시가 있어요.", values)
     assert not failed.passed
     assert failed.unsupported_claims[0].reason == "짝이 맞지 않는 따옴표가 있습니다"

@@ -7,7 +7,8 @@ import threading
 
 import pytest
 
-from smallretail_llm.serving.engines.batcher import Batcher, BatchingConfig, Job
+from smallretail_llm.serving.engines.batcher import Batcher
+from smallretail_llm.serving.engines.batching import BatchingConfig, Job
 from smallretail_llm.serving.engines.engine import (
     GenerationRequest,
     GenerationResult,

@@ -9,10 +9,10 @@ import asyncio
 from fake_engine import FakeEngine, shop_policy, tofu
 from smallretail_llm.baseline.prompt_facts import HEALTH_FOOD_STATEMENT
 from smallretail_llm.serving import assistant, draft_requests
+from smallretail_llm.serving.decoding.number_runs import numbers_in
 from smallretail_llm.serving.decoding.value_constraint import (
     TokenTable,
     ValueConstraint,
-    numbers_in,
     step_ban,
 )
 

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.batching import BatchingConfig
 from smallretail_llm.serving.engines.engine import Engine, GenerationRequest, UnknownAdapter
 from smallretail_llm.serving.engines.hf_engine import IncrementalDecoder, TransformersEngine
 from tiny_models import (

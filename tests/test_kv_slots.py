@@ -16,7 +16,7 @@ from transformers import (
     Qwen2ForCausalLM,
 )
 
-from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.batching import BatchingConfig
 from smallretail_llm.serving.engines.engine import GenerationRequest
 from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 from smallretail_llm.serving.engines.kv_slots import SlotCache, UnsupportedAttention

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.batching import BatchingConfig
 from smallretail_llm.serving.engines.engine import GenerationRequest
 from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 from tiny_models import build_nano_tiny, one_thread  # noqa: F401  (autouse: one torch thread)

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from fake_engine import ApiHarness, FakeEngine
-from smallretail_llm.serving.engines.batcher import Batcher, BatchingConfig, Job
+from smallretail_llm.serving.engines.batcher import Batcher
+from smallretail_llm.serving.engines.batching import BatchingConfig, Job
 from smallretail_llm.serving.engines.engine import GenerationRequest, GenerationResult, TextStream
 
 ROOT = Path(__file__).resolve().parents[1]

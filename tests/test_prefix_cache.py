@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import LlamaConfig, MistralConfig
 
-from smallretail_llm.serving.engines.batcher import BatchingConfig
+from smallretail_llm.serving.engines.batching import BatchingConfig
 from smallretail_llm.serving.engines.engine import GenerationRequest
 from smallretail_llm.serving.engines.hf_engine import TransformersEngine
 from smallretail_llm.serving.engines.prefix_cache import PrefixCache, common_prefix, supports

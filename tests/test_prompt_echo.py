@@ -5,7 +5,7 @@ import asyncio
 
 from fake_engine import FakeEngine, shop_policy, tofu
 from smallretail_llm.data.prompts import render_answer, render_describe
-from smallretail_llm.serving import assistant
+from smallretail_llm.serving import assistant, draft_checks
 
 
 def test_echoed_prompt_finds_system_sentences_and_answer_headers():
@@ -13,11 +13,11 @@ def test_echoed_prompt_finds_system_sentences_and_answer_headers():
     messages = render_answer(record, "배송비 얼마예요?", policy)
     system = messages[0]["content"]
     first_sentence = system.split(". ")[0] + "."
-    assert assistant.echoed_prompt(f"네, {first_sentence} 감사합니다", messages) == first_sentence
+    assert draft_checks.echoed_prompt(f"네, {first_sentence} 감사합니다", messages) == first_sentence
     markers = assistant._ANSWER_PROMPT_MARKERS
-    assert assistant.echoed_prompt("[쇼핑몰 정책]\n배송비: 3,000원", messages, markers) == "[쇼핑몰 정책]"
-    assert assistant.echoed_prompt("배송비는 3,000원입니다.", messages, markers) is None
-    assert assistant.echoed_prompt("[쇼핑몰 정책] 배송비", messages) is None  # no markers asked
+    assert draft_checks.echoed_prompt("[쇼핑몰 정책]\n배송비: 3,000원", messages, markers) == "[쇼핑몰 정책]"
+    assert draft_checks.echoed_prompt("배송비는 3,000원입니다.", messages, markers) is None
+    assert draft_checks.echoed_prompt("[쇼핑몰 정책] 배송비", messages) is None  # no markers asked
 
 
 def test_an_answer_that_echoes_the_prompt_falls_back_to_the_rules():
@@ -47,11 +47,11 @@ def test_instruction_words_leaked_into_word_salad_are_an_echo():
     record, policy = tofu(), shop_policy()
     messages = render_describe(record, "intro", "friendly", policy)
     salad = f"{record.name} 볼 상품은 물결 저분자 작성자다이에요."
-    assert assistant.echoed_prompt(salad, messages) == "작성자다"
-    assert assistant.echoed_prompt(f"{record.name}을 소개해요.", messages) is None
-    assert assistant.echoed_prompt("상품을 소개합니다. 알려 드립니다.", messages) is None
+    assert draft_checks.echoed_prompt(salad, messages) == "작성자다"
+    assert draft_checks.echoed_prompt(f"{record.name}을 소개해요.", messages) is None
+    assert draft_checks.echoed_prompt("상품을 소개합니다. 알려 드립니다.", messages) is None
     said = record.model_copy(update={"storage": "개봉 후 냉장 보관하고 햇볕에 두지 않는다"})
     quoting = render_describe(said, "detail", "polite", policy)
-    assert assistant.echoed_prompt("보관방법: 개봉 후 냉장 보관하고 햇볕에 두지 않는다", quoting) is None
+    assert draft_checks.echoed_prompt("보관방법: 개봉 후 냉장 보관하고 햇볕에 두지 않는다", quoting) is None
     answer_messages = render_answer(record, "배송비 얼마예요?", policy)
-    assert assistant.echoed_prompt("네, 상담원이다 확인해요.", answer_messages) == "상담원이다"
+    assert draft_checks.echoed_prompt("네, 상담원이다 확인해요.", answer_messages) == "상담원이다"

@@ -15,7 +15,8 @@ from smallretail_llm.db.store import Store
 from smallretail_llm.models import nano
 from smallretail_llm.models.adapter import ADAPTER_META
 from smallretail_llm.training.config import TrainConfig
-from smallretail_llm.training.sft import load_sft_splits, train
+from smallretail_llm.training.sft import train
+from smallretail_llm.training.sft_data import load_sft_splits
 
 SHOP = "hanbat_food"
 TINY = nano.NanoShape(vocab_size=900, hidden_size=32, intermediate_size=64, num_layers=2,

@@ -13,6 +13,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from smallretail_llm.models import nano
 from smallretail_llm.training import sft as training
+from smallretail_llm.training import sft_data
 from smallretail_llm.training.config import TrainConfig
 
 TINY = nano.NanoShape(vocab_size=500, hidden_size=32, intermediate_size=64, num_layers=2,
@@ -79,9 +80,9 @@ def run(base_dir, data_dir, tmp_path_factory):
 # ---------------------------------------------------------------- masking and collation
 
 def test_encode_chat_labels_only_the_assistant_turn_and_eos(tokenizer):
-    encoded = training.encode_chat(example(1)["messages"], tokenizer, max_length=256)
+    encoded = sft_data.encode_chat(example(1)["messages"], tokenizer, max_length=256)
     ids, labels = encoded["input_ids"], encoded["labels"]
-    learned = [i for i, label in enumerate(labels) if label != training.IGNORE_INDEX]
+    learned = [i for i, label in enumerate(labels) if label != sft_data.IGNORE_INDEX]
     assert learned == list(range(learned[0], len(ids)))  # one span, to the very end
     assert [labels[i] for i in learned] == [ids[i] for i in learned]
     assert tokenizer.decode([ids[i] for i in learned]) == "김치의 원산지는 제주입니다.<|im_end|>\n"
@@ -92,52 +93,52 @@ def test_encode_chat_labels_only_the_assistant_turn_and_eos(tokenizer):
 def test_encode_chat_multi_turn_masks_every_user_turn(tokenizer):
     messages = [{"role": "user", "content": "하나"}, {"role": "assistant", "content": "일"},
                 {"role": "user", "content": "둘"}, {"role": "assistant", "content": "이"}]
-    encoded = training.encode_chat(messages, tokenizer, max_length=256)
+    encoded = sft_data.encode_chat(messages, tokenizer, max_length=256)
     learned = [t for t, label in zip(encoded["input_ids"], encoded["labels"], strict=True)
-               if label != training.IGNORE_INDEX]
+               if label != sft_data.IGNORE_INDEX]
     assert tokenizer.decode(learned) == "일<|im_end|>\n이<|im_end|>\n"
 
 
 def test_encode_chat_drops_too_long_and_assistantless(tokenizer):
-    assert training.encode_chat(example(1)["messages"], tokenizer, max_length=10) is None
-    assert training.encode_chat(example(1)["messages"][:2], tokenizer, max_length=256) is None
+    assert sft_data.encode_chat(example(1)["messages"], tokenizer, max_length=10) is None
+    assert sft_data.encode_chat(example(1)["messages"][:2], tokenizer, max_length=256) is None
 
 
 def test_collator_right_pads_with_ignored_labels():
-    collate = training.SFTCollator(pad_token_id=3)
+    collate = sft_data.SFTCollator(pad_token_id=3)
     batch = collate([{"input_ids": [5, 6, 7], "labels": [-100, 6, 7]},
                      {"input_ids": [8], "labels": [8]}])
     assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 3, 3]]
     assert batch["labels"].tolist() == [[-100, 6, 7], [8, -100, -100]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
-    assert training.SFTCollator(3, pad_to_multiple_of=4)(
+    assert sft_data.SFTCollator(3, pad_to_multiple_of=4)(
         [{"input_ids": [1], "labels": [1]}])["input_ids"].tolist() == [[1, 3, 3, 3]]
 
 
 # ---------------------------------------------------------------- data and settings
 
 def test_load_sft_splits_all_formats(tmp_path, data_dir):
-    assert training.load_sft_splits(data_dir)["validation"].num_rows == 8
+    assert sft_data.load_sft_splits(data_dir)["validation"].num_rows == 8
     one = tmp_path / "all.jsonl"
     one.write_text("\n".join(json.dumps({**example(i), "split": s}, ensure_ascii=False)
                              for i, s in enumerate(["train", "train", "validation"])), "utf-8")
-    assert {k: v.num_rows for k, v in training.load_sft_splits(one).items()} == \
+    assert {k: v.num_rows for k, v in sft_data.load_sft_splits(one).items()} == \
         {"train": 2, "validation": 1}
     DatasetDict({"train": Dataset.from_list([example(0)])}).save_to_disk(str(tmp_path / "hf"))
-    assert training.load_sft_splits(tmp_path / "hf")["train"].num_rows == 1
+    assert sft_data.load_sft_splits(tmp_path / "hf")["train"].num_rows == 1
     with pytest.raises(FileNotFoundError, match="없습니다"):
-        training.load_sft_splits(tmp_path / "missing.jsonl")
+        sft_data.load_sft_splits(tmp_path / "missing.jsonl")
 
 
 def test_prompt_versions_are_resolved_per_task():
     splits = DatasetDict({"train": Dataset.from_list([example(0), example(1)])})
-    assert training.resolve_prompt_versions(splits, None) == ["answer.v1", "describe.v1"]
+    assert sft_data.resolve_prompt_versions(splits, None) == ["answer.v1", "describe.v1"]
     with pytest.raises(ValueError, match="다릅니다"):
-        training.resolve_prompt_versions(splits, ["describe.v2", "answer.v1"])
+        sft_data.resolve_prompt_versions(splits, ["describe.v2", "answer.v1"])
     mixed = DatasetDict({"train": Dataset.from_list([example(0), {**example(2),
                                                                   "prompt_version": "describe.v2"}])})
     with pytest.raises(ValueError, match="describe"):
-        training.resolve_prompt_versions(mixed, None)
+        sft_data.resolve_prompt_versions(mixed, None)
 
 
 def test_precision_is_fp32_on_cpu_and_never_bf16_there():
@@ -156,8 +157,8 @@ def test_lora_steps_change_only_adapter_weights(base_dir, data_dir, tmp_path, to
     peft_model = training.add_lora(model, config(base_dir, data_dir, tmp_path))
     lora = {n: p.detach().clone() for n, p in peft_model.named_parameters() if p.requires_grad}
     assert lora and all("lora_" in n for n in lora)
-    batch = training.SFTCollator(tokenizer.pad_token_id)(
-        [training.encode_chat(example(i)["messages"], tokenizer, 256) for i in range(4)])
+    batch = sft_data.SFTCollator(tokenizer.pad_token_id)(
+        [sft_data.encode_chat(example(i)["messages"], tokenizer, 256) for i in range(4)])
     optimizer = torch.optim.AdamW([p for p in peft_model.parameters() if p.requires_grad], lr=1e-2)
     for _ in range(3):
         peft_model(**batch).loss.backward()

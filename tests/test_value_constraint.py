@@ -10,11 +10,11 @@ import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
+from smallretail_llm.serving.decoding.number_runs import numbers_in
 from smallretail_llm.serving.decoding.value_constraint import (
     TokenTable,
     ValueConstraint,
     banned,
-    numbers_in,
     step_ban,
 )
 

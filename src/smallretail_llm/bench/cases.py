@@ -51,7 +51,7 @@ def _median(values: Sequence[float]) -> float:
 
 def load_engine(spec: Mapping[str, Any]):
     """The engine a spec names: transformers (fp32 or int8) or llama.cpp (a GGUF file)."""
-    from smallretail_llm.serving.engines.batcher import BatchingConfig
+    from smallretail_llm.serving.engines.batching import BatchingConfig
     from smallretail_llm.serving.engines.factory import local_engine
 
     batching = BatchingConfig(max_batch_size=max(spec["batches"]), max_wait_ms=1, max_queue=256)

@@ -139,7 +139,7 @@ def foreign_numbers(text: str, record: ProductRecord, policy: ShopPolicy | None,
     """How many numbers `text` states that the record, the policy (and `also`, e.g. the
     question) do not: what record-constrained decoding is there to bring to 0."""
     from smallretail_llm.baseline.slots import slot_values
-    from smallretail_llm.serving.decoding.value_constraint import numbers_in, numbers_of
+    from smallretail_llm.serving.decoding.number_runs import numbers_in, numbers_of
 
     known = numbers_in([*slot_values(record, policy).values(), *also])
     return sum(n not in known for n in numbers_of(text))
@@ -281,7 +281,7 @@ def _engine(model: str | None, adapter: str | None, systems: Sequence[str], conc
     from smallretail_llm.data.prompts import expected_prompt_versions
     from smallretail_llm.models.adapter import check_adapter
     from smallretail_llm.models.nano import resolve_model
-    from smallretail_llm.serving.engines.batcher import BatchingConfig
+    from smallretail_llm.serving.engines.batching import BatchingConfig
     from smallretail_llm.serving.engines.factory import local_engine
 
     adapters: dict[str, str | Path] | None = None

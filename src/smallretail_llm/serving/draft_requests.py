@@ -31,7 +31,8 @@ from smallretail_llm.core.record import ProductRecord, ShopPolicy
 from smallretail_llm.data.prompts import render_describe
 from smallretail_llm.grounding.check import unsupported_in
 from smallretail_llm.grounding.facts import category_fields
-from smallretail_llm.serving.decoding.value_constraint import ValueConstraint, numbers_in
+from smallretail_llm.serving.decoding.number_runs import numbers_in
+from smallretail_llm.serving.decoding.value_constraint import ValueConstraint
 from smallretail_llm.serving.offload import Offload
 
 if TYPE_CHECKING:

@@ -7,11 +7,8 @@ catches it after the fact and the draft is lost; masking the logits makes it imp
 constraint is data (`ValueConstraint`: allowed number strings and slot names, built per request
 from the same record the prompt shows); `TokenTable` knows how one tokenizer spells digits (single
 digits, merged "900", byte-level "Ġ24", byte-fallback "<0x31>"); `banned_ids` is the per-step
-decision both the transformers processor and the llama.cpp processor call.
-
-A number is a run of digits with inner "," or "." ("24,900", "1.5", "2027"). "2027-01-19" is
-three runs, each of which must occur in the record. A trailing "," or "." ends a sentence or a
-list, so it closes the run instead of extending it.
+decision both the transformers processor and the llama.cpp processor call. What counts as a
+number, and whether a run of digits can still become a stated one, is in number_runs.py.
 """
 
 from __future__ import annotations
@@ -36,20 +33,15 @@ from smallretail_llm.serving.decoding.label_bans import (
     misfit_slot_ids,
     said_label_ids,
 )
+from smallretail_llm.serving.decoding.number_runs import (
+    NUMERIC,
+    complete,
+    filled_tail,
+    tail_run,
+    token_ok,
+)
 
-_NUMBER = re.compile(r"[0-9](?:[0-9,.]*[0-9])?")
-_NUMERIC = frozenset("0123456789,.")
 _BYTE_TOKEN = re.compile(r"<0x([0-9A-Fa-f]{2})>")
-
-
-def numbers_of(text: str) -> list[str]:
-    """The number runs of one text, in order ("24,900원 (30,000원)" -> ["24,900", "30,000"])."""
-    return _NUMBER.findall(text or "")
-
-
-def numbers_in(texts: Iterable[str]) -> frozenset[str]:
-    """Every number run stated in `texts` ("24,900원 (30,000원 이상)" -> {"24,900", "30,000"})."""
-    return frozenset(m.group() for t in texts for m in _NUMBER.finditer(t or ""))
 
 
 @dataclass(frozen=True)
@@ -108,8 +100,8 @@ class ValueConstraint:
         each number run (a notice table's value is hundreds of characters)."""
         heads: dict[str, str | None] = {}
         for name, value in self.values.items():
-            end = next((i + 1 for i, ch in enumerate(value) if ch not in _NUMERIC), len(value))
-            heads[name] = value[:end] if _token_ok("", value[end:], self) else None
+            end = next((i + 1 for i, ch in enumerate(value) if ch not in NUMERIC), len(value))
+            heads[name] = value[:end] if token_ok("", value[end:], self) else None
         return heads
 
     @functools.cached_property
@@ -189,7 +181,7 @@ class TokenTable:
         self.digit_ids = [i for i, p in enumerate(self.pieces)
                           if i not in special and any(c.isdigit() and c.isascii() for c in p)]
         self.numeric_start_ids = [i for i, p in enumerate(self.pieces)
-                                  if p and p[0] in _NUMERIC and i not in special]
+                                  if p and p[0] in NUMERIC and i not in special]
         self.numeric_start_set = frozenset(self.numeric_start_ids)
         self.slot_ids = {m.group(1): i for i, p in enumerate(self.pieces)
                          if (m := SLOT_RE.fullmatch(p))}
@@ -249,79 +241,6 @@ class TokenTable:
         return cls([p or "" for p in pieces], tokenizer.all_special_ids, eos)
 
 
-def _tail_run(text: str) -> str:
-    """The number being written at the end of `text` ("가격은 24,9" -> "24,9"), or ""."""
-    i = len(text)
-    while i > 0 and text[i - 1] in _NUMERIC:
-        i -= 1
-    run = text[i:]
-    j = 0
-    while j < len(run) and not run[j].isdigit():  # leading "," or "." belong to the sentence
-        j += 1
-    return run[j:]
-
-
-def _filled_tail(text: str, allowed: ValueConstraint) -> str:
-    """`text` with the slots its trailing number run reaches into read as their values
-    ("24,9⟦x⟧" ends in x's value): only the end matters, so only slots there are filled."""
-    head, tail = text, ""
-    while allowed.values:
-        i = len(head)
-        while i > 0 and head[i - 1] in _NUMERIC:
-            i -= 1
-        tail = head[i:] + tail
-        if not head[:i].endswith(CLOSE):
-            return head[:i] + tail
-        start = head.rfind(OPEN, 0, i)
-        name = head[start + 1:i - 1] if start >= 0 else None
-        if name is None or name not in allowed.values:
-            return head[:i] + tail
-        head = head[:start] + allowed.values[name]
-    return head + tail
-
-
-def _complete(run: str, allowed: ValueConstraint) -> bool:
-    """A run that ends here is fine when it is a stated number (a trailing "," or "." is
-    punctuation: "24,900." ends a sentence)."""
-    return run.rstrip(",.") in allowed.numbers
-
-
-def _token_ok(run: str, piece: str, allowed: ValueConstraint) -> bool:
-    """Whether appending `piece` after a text whose current number run is `run` keeps every
-    number stated, finished or not, a number the record has. Read by numeric segments, not
-    character by character: `piece` may be a slot's whole value (a notice table of 500
-    characters is asked once per request and number run)."""
-    at = 0
-    for segment in _NUMERIC_SEGMENT.finditer(piece):
-        if segment.start() > at:  # words before it end the number being written
-            if run and not _complete(run, allowed):
-                return False
-            run = ""
-        extended = _extend(run, segment.group(), allowed)
-        if extended is None:
-            return False
-        run, at = extended, segment.end()
-    return at == len(piece) or not run or _complete(run, allowed)
-
-
-def _extend(run: str, chars: str, allowed: ValueConstraint) -> str | None:
-    """`run` with the digits and separators `chars` appended, or None where that writes a
-    number the record lacks."""
-    for ch in chars:
-        if not run and not ch.isdigit():
-            continue  # a comma or period outside a number
-        if not ch.isdigit() and run[-1:] in (",", "."):
-            return None  # "15,," is no number, nor its start
-        run += ch
-        if run not in allowed.prefixes and not (
-                not ch.isdigit() and run[:-1] in allowed.numbers):
-            return None  # a separator is either inside a stated number or ends one
-    return run
-
-
-_NUMERIC_SEGMENT = re.compile(r"[0-9,.]+")
-
-
 class Ban(NamedTuple):
     """One step's decision: these ids are banned, and with `only_numeric` every token that does
     not start a number is banned too (the model is inside an unfinished number); with `only`
@@ -337,7 +256,7 @@ def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> 
     """What the model may not emit next, given the text it has generated so far. Only tokens
     that contain or start a number are looked at, so a step costs little on any vocabulary."""
     end = generated_text[-1:]
-    run = _tail_run(_filled_tail(generated_text, allowed)) if end in _NUMERIC or end == CLOSE \
+    run = tail_run(filled_tail(generated_text, allowed)) if end in NUMERIC or end == CLOSE \
         else ""  # (no number being written: the common case)
     key = (id(table), run)
     if key not in allowed.cache.run_bans:  # the same few runs come back at almost every step
@@ -349,15 +268,15 @@ def _run_ban(run: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
     heads = allowed.value_heads
     ids = [i for name, i in table.slot_ids.items()
            if allowed.slots is not None and name not in allowed.slots
-           or name in heads and ((head := heads[name]) is None or not _token_ok(run, head, allowed))]
-    unfinished = bool(run) and not _complete(run, allowed)
+           or name in heads and ((head := heads[name]) is None or not token_ok(run, head, allowed))]
+    unfinished = bool(run) and not complete(run, allowed)
     if unfinished:
         candidates: Iterable[int] = table.numeric_start_ids
     elif run:  # a finished number that may also go on ("3,000" vs "30,000")
         candidates = sorted(set(table.digit_ids) | set(table.numeric_start_ids))
     else:
         candidates = table.digit_ids
-    ids += [i for i in candidates if not _token_ok(run, table.pieces[i], allowed)]
+    ids += [i for i in candidates if not token_ok(run, table.pieces[i], allowed)]
     return Ban(ids, unfinished)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from smallretail_llm.serving.decoding.row_masks import RowMasks
-from smallretail_llm.serving.engines.batcher import Job
+from smallretail_llm.serving.engines.batching import Job
 from smallretail_llm.serving.engines.engine import BASE_ADAPTER, FinishReason, GenerationResult
 from smallretail_llm.serving.engines.local_engine import IncrementalDecoder, Prompt
 

@@ -44,7 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from smallretail_llm.serving.engines.batcher import BatcherMetrics
+from smallretail_llm.serving.engines.batching import BatcherMetrics
 from smallretail_llm.serving.engines.engine import (
     EngineUnavailable,
     GenerationRequest,

@@ -24,7 +24,7 @@ def build_engine(settings: Settings) -> Engine:
     """The engine ``settings.engine`` names: transformers (``settings.model``: hub id, local
     dir or "nano", with its adapters), llama_cpp (``settings.gguf``, tokenizer from the model
     folder) or remote (an OpenAI-compatible server). Loading takes a while; it happens here."""
-    from smallretail_llm.serving.engines.batcher import BatchingConfig
+    from smallretail_llm.serving.engines.batching import BatchingConfig
 
     if settings.engine == "remote":
         return build_remote_engine(settings)

@@ -33,13 +33,8 @@ from typing import TYPE_CHECKING
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 
-from smallretail_llm.serving.engines.batcher import (
-    Batcher,
-    BatchingConfig,
-    Intake,
-    Job,
-    sampling_key,
-)
+from smallretail_llm.serving.engines.batcher import Batcher, Intake
+from smallretail_llm.serving.engines.batching import BatchingConfig, Job, sampling_key
 from smallretail_llm.serving.engines.engine import BASE_ADAPTER, GenerationRequest
 from smallretail_llm.serving.engines.local_engine import (
     BatchedEngine,

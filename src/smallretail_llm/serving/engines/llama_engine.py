@@ -31,7 +31,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from smallretail_llm.serving.engines.batcher import Batcher, BatchingConfig, Intake, Job
+from smallretail_llm.serving.engines.batcher import Batcher, Intake
+from smallretail_llm.serving.engines.batching import BatchingConfig, Job
 from smallretail_llm.serving.engines.local_engine import BatchedEngine, PromptRules
 
 logger = logging.getLogger(__name__)

@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from smallretail_llm.serving.decoding.row_masks import RowMasks
-from smallretail_llm.serving.engines.batcher import Intake, Job
+from smallretail_llm.serving.engines.batcher import Intake
+from smallretail_llm.serving.engines.batching import Job
 from smallretail_llm.serving.engines.decode_rows import Row, job_prompt, row_masks
 from smallretail_llm.serving.engines.engine import GenerationRequest
 from smallretail_llm.serving.engines.local_engine import shared_prefix

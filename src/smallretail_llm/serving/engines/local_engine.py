@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from smallretail_llm.serving.engines.batcher import Batcher, BatcherMetrics, BatchingConfig, Job
+from smallretail_llm.serving.engines.batcher import Batcher
+from smallretail_llm.serving.engines.batching import BatcherMetrics, BatchingConfig, Job
 from smallretail_llm.serving.engines.engine import (
     GenerationRequest,
     GenerationResult,
