@@ -7,7 +7,8 @@ import pytest
 
 from smallretail_llm.baseline.copy_check import field_labels, mislabeled_slots, orphan_labels
 from smallretail_llm.baseline.slots import all_slot_names, delexicalize, fill, slot, slot_values
-from smallretail_llm.catalog.sample_catalog import catalog_pairs, load_samples
+from smallretail_llm.catalog.sample_catalog import load_samples
+from smallretail_llm.catalog.service import catalog_pairs
 from smallretail_llm.core.record import NetContent, ProductRecord, ShopPolicy
 from smallretail_llm.data.dataset import build_examples
 from smallretail_llm.db.store import Store

@@ -7,8 +7,7 @@ from importlib import resources
 
 import pytest
 
-from smallretail_llm.catalog.sample_catalog import catalog_pairs
-from smallretail_llm.catalog.service import import_catalog
+from smallretail_llm.catalog.service import catalog_pairs, import_catalog
 from smallretail_llm.core.record import ShopPolicy
 from smallretail_llm.data.dataset import assign_splits, build_examples, corpus_conversations, save
 from smallretail_llm.db.store import Store

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from fake_engine import shop_policy, tofu
-from smallretail_llm.catalog.sample_catalog import catalog_pairs, load_samples
-from smallretail_llm.catalog.service import import_catalog
+from smallretail_llm.catalog.sample_catalog import load_samples
+from smallretail_llm.catalog.service import catalog_pairs, import_catalog
 from smallretail_llm.core.record import ShopPolicy
 from smallretail_llm.data.dataset import build_examples, corpus_conversations
 from smallretail_llm.db.store import Store

@@ -13,8 +13,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from smallretail_llm.catalog.sample_catalog import DEMO_SHOP, DEMO_SKU, catalog_pairs, load_samples
-from smallretail_llm.catalog.service import ImportSummary
+from smallretail_llm.catalog.sample_catalog import DEMO_SHOP, DEMO_SKU, load_samples
+from smallretail_llm.catalog.service import ImportSummary, catalog_pairs
 from smallretail_llm.core.categories import CATEGORIES
 from smallretail_llm.core.paths import home_dir
 from smallretail_llm.db.store import Store

@@ -8,7 +8,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from smallretail_llm.catalog.service import ImportSummary, import_catalog
-from smallretail_llm.core.record import ProductRecord, ShopPolicy
+from smallretail_llm.core.record import ShopPolicy
 from smallretail_llm.db.store import Store
 
 if TYPE_CHECKING:
@@ -35,13 +35,3 @@ def load_samples(store: Store) -> dict[str, ImportSummary]:
         shop_id = path.name.removesuffix(".csv")
         summaries[shop_id] = import_catalog(store, path.name, shop_id, data=path.read_bytes())
     return summaries
-
-
-def catalog_pairs(store: Store) -> list[tuple[ProductRecord, ShopPolicy]]:
-    """(record, policy) for every product of every shop that has a policy."""
-    pairs: list[tuple[ProductRecord, ShopPolicy]] = []
-    for shop in store.shops():
-        policy = store.get_policy(shop)
-        if policy is not None:
-            pairs.extend((p, policy) for p in store.list_products(shop))
-    return pairs

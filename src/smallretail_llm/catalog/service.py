@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -124,6 +125,25 @@ def _warn(summary: ImportSummary, parsed: ParsedRows, policy: ShopPolicy | None,
             writer.writerow([row, record.sku, w.field, w.rule, w.message])
         path.write_text("\ufeff" + buffer.getvalue(), encoding="utf-8")
         summary.warnings_file = str(path)
+
+
+def catalog_pairs(store: Store, on_missing_policy: Callable[[str], None] | None = None,
+                  ) -> list[tuple[ProductRecord, ShopPolicy]]:
+    """(record, policy) for every product of every shop: what data, training and eval read.
+    A shop with products but no policy is left out, after ``on_missing_policy(shop)`` (which
+    may raise, as the CLI does, or warn, as eval does)."""
+    pairs: list[tuple[ProductRecord, ShopPolicy]] = []
+    for shop in store.shops():
+        products = store.list_products(shop)
+        if not products:
+            continue
+        policy = store.get_policy(shop)
+        if policy is None:
+            if on_missing_policy is not None:
+                on_missing_policy(shop)
+            continue
+        pairs.extend((p, policy) for p in products)
+    return pairs
 
 
 def export_jsonl(records: list[ProductRecord]) -> str:

@@ -48,17 +48,13 @@ def _store(db: str | None):
 
 
 def _catalog_with_policies(db: str | None) -> list[tuple[ProductRecord, ShopPolicy]]:
-    store = _store(db)
-    pairs: list[tuple[ProductRecord, ShopPolicy]] = []
-    for shop in store.shops():
-        products = store.list_products(shop)
-        if not products:
-            continue
-        policy = store.get_policy(shop)
-        if policy is None:
-            fail(f"상점 '{shop}'의 정책(배송·교환·상담)이 없습니다: "
-                 "`smallretail catalog policy 정책.json`으로 먼저 등록하세요", 2)
-        pairs.extend((p, policy) for p in products)
+    from smallretail_llm.catalog.service import catalog_pairs
+
+    def no_policy(shop: str) -> None:
+        fail(f"상점 '{shop}'의 정책(배송·교환·상담)이 없습니다: "
+             "`smallretail catalog policy 정책.json`으로 먼저 등록하세요", 2)
+
+    pairs = catalog_pairs(_store(db), on_missing_policy=no_policy)
     if not pairs:
         fail("데이터베이스에 상품이 없습니다: `smallretail catalog import`로 먼저 가져오세요", 2)
     return pairs

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from smallretail_llm.catalog.service import catalog_pairs
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,10 @@ class AnswerCase:
     fields: tuple[str, ...] = ()  # the fields the question asks about, where the set labels them
 
 
+def _left_out(shop: str) -> None:
+    log.warning("상점 '%s'의 정책이 없어 평가에서 뺍니다", shop)
+
+
 def load_catalog(db: str | None = None) -> dict[str, tuple[ProductRecord, ShopPolicy]]:
     """(record, policy) by product key: the given DB, or the shipped sample catalog in memory."""
     from smallretail_llm.db.store import Store
@@ -62,14 +67,8 @@ def load_catalog(db: str | None = None) -> dict[str, tuple[ProductRecord, ShopPo
         from smallretail_llm.catalog.sample_catalog import load_samples
 
         load_samples(store)
-    catalog = {}
-    for shop in store.shops():
-        policy = store.get_policy(shop)
-        if policy is None:
-            log.warning("상점 '%s'의 정책이 없어 평가에서 뺍니다", shop)
-            continue
-        catalog.update({p.key: (p, policy) for p in store.list_products(shop)})
-    return catalog
+    return {record.key: (record, policy)
+            for record, policy in catalog_pairs(store, on_missing_policy=_left_out)}
 
 
 def load_exports(folder: str | Path) -> dict[str, tuple[ProductRecord, ShopPolicy]]:
@@ -86,14 +85,8 @@ def load_exports(folder: str | Path) -> dict[str, tuple[ProductRecord, ShopPolic
         store.put_policy(ShopPolicy.model_validate(policy))
     for path in sorted(folder.glob("*.csv")):
         import_catalog(store, path.name, path.stem, data=path.read_bytes())
-    catalog = {}
-    for shop in store.shops():
-        policy = store.get_policy(shop)
-        if policy is None:  # a CSV with no entry in shops.json: as load_catalog, left out
-            log.warning("상점 '%s'의 정책이 없어 평가에서 뺍니다", shop)
-            continue
-        catalog.update({p.key: (p, policy) for p in store.list_products(shop)})
-    return catalog
+    return {record.key: (record, policy)
+            for record, policy in catalog_pairs(store, on_missing_policy=_left_out)}
 
 
 def expected_values(field: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
