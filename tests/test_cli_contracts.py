@@ -111,6 +111,24 @@ def test_demo_refuses_a_bad_db_url_before_building_anything(home):
     assert not home.exists()  # nothing was built or cached
 
 
+def test_demo_without_serving_prints_only_its_json_line(home, monkeypatch):
+    """The build's progress (rich tables, the trainer's logs) goes to stderr with --no-serve, so
+    stdout is the one JSON line. The real build takes minutes; a stand-in prints as it does."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    def build(db, serve, port):
+        Console().print("[bold]1/3[/] 학습 데이터 만드는 중...")
+        print({"loss": 1.0})  # what the Trainer prints
+        return SimpleNamespace(db_url=db or "sqlite:///demo.db", data_dir=home / "data",
+                               model_dir=home / "nano", adapter_dir=home / "adapter")
+
+    monkeypatch.setattr("smallretail_llm.demo.run_demo", build)
+    summary = succeeds("demo", "--no-serve")
+    assert summary["adapter"] == str(home / "adapter")
+
+
 # -- data -----------------------------------------------------------------------------------
 
 def test_data_corpus_writes_one_conversation_per_line(tmp_path, shop_db):

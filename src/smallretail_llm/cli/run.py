@@ -19,12 +19,17 @@ def demo(
 ) -> None:
     """The main job on the embedded defaults: sample catalog -> data -> nano model -> LoRA ->
     the API on 127.0.0.1 (each step cached after the first run)."""
+    from contextlib import redirect_stdout
+
     from smallretail_llm.demo import run_demo
 
-    assets = run_demo(_db_url(db), serve=serve, port=port)
-    if not serve:
-        emit({"db": assets.db_url, "data": str(assets.data_dir), "model": str(assets.model_dir),
-              "adapter": str(assets.adapter_dir)})
+    if serve:  # a person watches: the build's progress, then the curl examples, on stdout
+        run_demo(_db_url(db), serve=True, port=port)
+        return
+    with redirect_stdout(sys.stderr):  # stdout is for the one JSON line
+        assets = run_demo(_db_url(db), serve=False, port=port)
+    emit({"db": assets.db_url, "data": str(assets.data_dir), "model": str(assets.model_dir),
+          "adapter": str(assets.adapter_dir)})
 
 
 
