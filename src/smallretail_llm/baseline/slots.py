@@ -255,9 +255,5 @@ def fill(text: str, values: Mapping[str, str]) -> Filled:
     return Filled("".join(out), tuple(filled), tuple(unknown))
 
 
-def has_slots(text: str) -> bool:
-    return SLOT_RE.search(text) is not None
-
-
 def slot_names_in(texts: Iterable[str]) -> set[str]:
     return {m.group(1) for t in texts for m in SLOT_RE.finditer(t)}

@@ -33,7 +33,7 @@ from smallretail_llm.baseline.intent import (
     match_intents,
     out_of_scope_topic,
 )
-from smallretail_llm.baseline.qa import QAExample, answer_field, handoff_answer, refusal_answer
+from smallretail_llm.baseline.qa import QAExample, handoff_answer, refusal_answer
 from smallretail_llm.baseline.question import is_yes_no, split_parts
 from smallretail_llm.baseline.relevance import answers_what_was_asked
 from smallretail_llm.baseline.renderer import render_description
@@ -232,17 +232,6 @@ def _has_privacy_note(text: str) -> bool:
     """A message that carried personal data gets the note not to post it (qa.PII_NOTE: every
     tone's note names 연락처); a draft without it is not served."""
     return "연락처" in text
-
-
-def evidence_for(question: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
-    """Fields the question asks about that the record or policy can answer: the facts an
-    answer to it relies on ("use_by", "notice.ingredients", "policy.shipping_fee_krw")."""
-    fields: list[str] = []
-    for match in match_intents(question, record.category):
-        if match.field not in fields and answer_field(
-                match.field, record, policy, policy.tone, match.allergen) is not None:
-            fields.append(match.field)
-    return fields
 
 
 async def answer(engine: Engine, record: ProductRecord, question: str, policy: ShopPolicy, *,

@@ -355,8 +355,3 @@ def _last_word_ids(ids: Sequence[int], table: TokenTable) -> list[int]:
             return []
         return table.by_word.get(table.pieces[token].strip("▁Ġ "), [])
     return []
-
-
-def slot_text_ok(text: str) -> bool:
-    """True when no slot is left half-written at the end of `text` (a lone "⟦")."""
-    return text.rfind(OPEN) <= text.rfind("⟧")
