@@ -45,6 +45,7 @@ from smallretail_llm.baseline.relevance import answers_what_was_asked
 from smallretail_llm.baseline.renderer import render_description
 from smallretail_llm.baseline.rule_answer import answer_question
 from smallretail_llm.baseline.slots import Filled, fill, is_ask_slot, is_label_slot
+from smallretail_llm.core.korean import split_sentences
 from smallretail_llm.core.pii import redact_pii
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
 from smallretail_llm.data.prompts import render_answer
@@ -162,7 +163,7 @@ def echoed_prompt(text: str, messages: list[dict[str, str]], markers: re.Pattern
     for message in messages:
         if message["role"] != "system":
             continue
-        for sentence in re.split(r"(?<=[.!?다])\s+", message["content"]):
+        for sentence in split_sentences(message["content"], ends=".!?다", line_breaks=False):
             if len(sentence.strip()) >= 12 and sentence.strip() in text:
                 return sentence.strip()
     word = instruction_words(messages).search(text)
