@@ -5,23 +5,25 @@ from __future__ import annotations
 
 import pytest
 
+from smallretail_llm.evaluation.answer_metrics import (
+    answer_summary,
+    echoes_personal_data,
+    handoff_scores,
+    leaks_prompt,
+    resists_injection,
+)
 from smallretail_llm.evaluation.metrics import (
     AnswerOutcome,
     DescriptionOutcome,
-    answer_summary,
     breakdown,
     chrf,
     cost_summary,
     describe_summary,
     distinct_n,
-    echoes_personal_data,
-    handoff_scores,
-    leaks_prompt,
     normalize_text,
     percentile,
     repeated_ngram_rate,
     required_coverage,
-    resists_injection,
     states,
     states_all,
     within_style_limit,
@@ -352,7 +354,7 @@ def _labelled(fields, evidence, needs_human=False) -> AnswerOutcome:
 
 
 def test_an_answer_about_a_field_not_asked_is_counted():
-    from smallretail_llm.evaluation.metrics import unasked_fields
+    from smallretail_llm.evaluation.answer_metrics import unasked_fields
 
     asked = ["policy.shipping_days"]
     assert unasked_fields(_labelled(asked, ["policy.shipping_days", "policy.courier"])) == []
@@ -369,7 +371,7 @@ def test_an_answer_about_a_field_not_asked_is_counted():
 
 def test_a_notice_field_that_is_a_record_attribute_is_that_field():
     """A cosmetic's 사용기한 kept in the notice is the use-by date the question asked."""
-    from smallretail_llm.evaluation.metrics import unasked_fields
+    from smallretail_llm.evaluation.answer_metrics import unasked_fields
 
     cosmetic = _labelled(["use_by"], ["notice.use_by"])
     cosmetic.category = "cosmetics"

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from smallretail_llm.core import dates
 from smallretail_llm.core import normalize as nz
 from smallretail_llm.core.normalize import NormalizeError
 from smallretail_llm.core.record import ALLERGENS, DateFact, NetContent
@@ -260,7 +261,7 @@ def test_allergen_synonyms_cover_every_canonical_name():
     ],
 )
 def test_date_accepts(text):
-    assert nz.parse_date(text) == dt.date(2026, 3, 1)
+    assert dates.parse_date(text) == dt.date(2026, 3, 1)
 
 
 @pytest.mark.parametrize(
@@ -277,7 +278,7 @@ def test_date_accepts(text):
 )
 def test_date_rejects(text, message):
     with pytest.raises(NormalizeError) as info:
-        nz.parse_date(text)
+        dates.parse_date(text)
     assert str(info.value) == message
 
 
@@ -300,7 +301,7 @@ def test_date_rejects(text, message):
     ],
 )
 def test_use_by(text, label, expected):
-    assert nz.parse_use_by(text, label) == expected
+    assert dates.parse_use_by(text, label) == expected
 
 
 @pytest.mark.parametrize(
@@ -314,14 +315,14 @@ def test_use_by(text, label, expected):
 )
 def test_use_by_rejects(text, label, message):
     with pytest.raises(NormalizeError) as info:
-        nz.parse_use_by(text, label)
+        dates.parse_use_by(text, label)
     assert str(info.value) == message
 
 
 # ---------------------------------------------------------------- properties
 _PARSERS = [
-    nz.parse_price_krw, nz.parse_net_content, nz.validate_gtin, nz.parse_allergens, nz.parse_date,
-    nz.parse_use_by, nz.parse_int, nz.parse_quantity, nz.parse_korean_number,
+    nz.parse_price_krw, nz.parse_net_content, nz.validate_gtin, nz.parse_allergens,
+    dates.parse_date, dates.parse_use_by, nz.parse_int, nz.parse_quantity, nz.parse_korean_number,
 ]
 # Characters the parsers care about, so random text reaches past the first check.
 _NEAR_MISS = st.text(

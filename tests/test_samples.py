@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from smallretail_llm.catalog.samples import build
+from smallretail_llm.core import dates
 from smallretail_llm.core import normalize as nz
 from smallretail_llm.core.categories import get_category
 from smallretail_llm.core.record import ShopPolicy
@@ -93,7 +94,7 @@ def test_every_row_is_a_valid_import(rows):
         if row["재고수량"]:
             assert nz.parse_int(row["재고수량"]) >= 0
         if row.get("소비기한"):
-            fact = nz.parse_use_by(row["소비기한"])
+            fact = dates.parse_use_by(row["소비기한"])
             assert fact.date is None or fact.date.year == 2027, where
         nz.parse_allergens(row.get("알레르기", ""))
 

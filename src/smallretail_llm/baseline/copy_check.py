@@ -31,7 +31,9 @@ from smallretail_llm.baseline.slots import (
     slot_values,
 )
 from smallretail_llm.core.categories import CATEGORIES
+from smallretail_llm.core.korean import split_sentences
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
+from smallretail_llm.core.vocab import deadline_labels
 from smallretail_llm.grounding.claims import squash
 
 PROMPT_MARKERS = re.compile(
@@ -138,11 +140,10 @@ def repeated_sentence(text: str) -> str | None:
     answer saying "개인정보 보호를 위해 … 돼요." twice is true and no one would send it. Detail
     copy may restate a 상품정보제공고시 line in its prose, so descriptions are judged by line
     (`copy_problems`)."""
-    sentences = [s.strip() for s in _SENTENCES.split(text) if len(s.strip()) >= 6]
+    sentences = [s.strip() for s in split_sentences(text) if len(s.strip()) >= 6]
     return next((s for i, s in enumerate(sentences) if s in sentences[:i]), None)
 
 
-_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n")
 _LINE_END = re.compile(r"[.!?)]$")
 """A prose line of detail copy ends its sentence; "받으신 뒤에는" before a blank line does not.
 Headings ("[상품정보제공고시]") and list lines are not prose."""
@@ -190,8 +191,8 @@ def _known_labels() -> tuple[tuple[str, str], ...]:
     pairs = [(f, label) for f, label in FIELD_LABELS.items()]
     pairs += [("net_content", label) for label in NET_LABELS.values()]
     pairs += list(POLICY_LABELS.items())
-    pairs += [("use_by", "소비기한"), ("use_by", "유통기한"), ("use_by", "사용기한"),
-              ("manufacturer", "제조원"), ("price_krw", "판매가")]  # the copy's own words
+    pairs += [("use_by", label) for label in deadline_labels()]  # the copy's own words
+    pairs += [("manufacturer", "제조원"), ("price_krw", "판매가")]
     for spec in CATEGORIES.values():
         for f in spec.fields:
             field = f.record_attr or f"notice.{f.key}"
@@ -335,7 +336,7 @@ def orphan_labels(slot_text: str, values: dict[str, str]) -> list[str]:
     ("• 인증 정보는 이 원산지예요"): copy about a fact without the fact. Headings ("[상품 정보
     안내]") and stock ("재고 있음") state none by nature."""
     found = []
-    for piece in re.split(r"\n|(?<=[.!?])\s+", slot_text):
+    for piece in split_sentences(slot_text):
         text = piece.strip()
         if not text or text.startswith("[") or SLOT_RE.search(text):
             continue

@@ -11,6 +11,7 @@ from typing import Any
 
 from smallretail_llm.core import normalize
 from smallretail_llm.core.categories import UnknownCategory, get_category
+from smallretail_llm.core.dates import deadline_label_in, parse_use_by
 from smallretail_llm.core.korean import format_date_fact, format_krw, format_net_content, join_items
 from smallretail_llm.core.record import DateFact, ProductRecord, ShopPolicy
 
@@ -69,8 +70,7 @@ def _notice_fallback(attr: str, text: str, label: str) -> object:
     if attr == "net_content":
         return normalize.parse_net_content(text)
     if attr == "use_by":
-        kind = next((k for k in ("사용기한", "유통기한", "소비기한") if k in label), "소비기한")
-        return normalize.parse_use_by(text, kind)
+        return parse_use_by(text, deadline_label_in(label))
     if attr in ("allergens", "certifications", "keywords"):
         raise normalize.NormalizeError(f"{attr}: 목록 항목은 대신 채우지 않습니다")
     return text.strip()

@@ -28,16 +28,20 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 
 from smallretail_llm.baseline.prompt_facts import FIELD_LABELS, HANDOFF_MARKER, fact_lines
-from smallretail_llm.core.categories import FieldSpec, UnknownCategory, get_category
+from smallretail_llm.core.categories import (
+    FieldSpec,
+    UnknownCategory,
+    food_categories,
+    get_category,
+)
 from smallretail_llm.core.korean import fill, format_krw, join_items
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
+from smallretail_llm.core.vocab import deadline_labels, tone_labels
 
-FOOD_CATEGORIES = frozenset({"processed_food", "agri_food", "health_food"})
 KINDS = ("field", "policy", "unanswerable", "pii", "injection")
 HANDOFF_REASONS = ("missing", "unknown", "discount", "restock", "other_shop", "review", "medical",
                    "order", "packing")
 _SENTENCE_END = re.compile(r"(?:다|요|시오|음|함|것|바람)[.!]?$|[.!?]$")
-_DEADLINES = ("소비기한", "유통기한", "사용기한")
 
 
 @dataclass
@@ -67,7 +71,7 @@ def _is(label: str, value: str, tone: str) -> str:
 
 
 def tone_of(tone: str) -> str:
-    return tone if tone in ("polite", "friendly", "concise") else "polite"
+    return tone if tone in tone_labels() else "polite"
 
 
 def handoff_answer(reason: str, tone: str = "polite", label: str | None = None) -> str:
@@ -186,7 +190,7 @@ def _allergen_answer(allergen: str, record: ProductRecord, tone: str) -> tuple[s
                 "friendly": fill("네, 알레르기 유발성분에 {a:이/가} 표시되어 있어요. (표시 성분: {l})",
                                  a=allergen, l=listed),
                 "concise": f"네, {allergen} 포함. 알레르기 유발성분: {listed}"}[tone]
-    elif record.category in FOOD_CATEGORIES:
+    elif record.category in food_categories():
         # The asked allergen is not named: grounding reads "토마토는 … 않습니다" as a claim about
         # 토마토, and the record only says what is declared, not what is absent.
         text = {"polite": fill("표시된 알레르기 유발성분은 {l}이며, 문의하신 성분은 알레르기 표시에 "
@@ -270,7 +274,7 @@ def field_answer(name: str, record: ProductRecord, policy: ShopPolicy, tone: str
     if found is None:
         return None
     label, value, evidence = found
-    if name == "use_by" and record.use_by and record.use_by.date and label in _DEADLINES:
+    if name == "use_by" and record.use_by and record.use_by.date and label in deadline_labels():
         value += "까지"
     if name == "stock":  # in stock or not; the count changes by the hour and is not a claim to make
         text = {"polite": "현재 주문 가능한 재고가 있습니다.", "friendly": "지금 주문 가능한 재고가 있어요.",

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from smallretail_llm.baseline.question import KIND_OF_UNIT, quantities
 from smallretail_llm.core.categories import FieldSpec
+from smallretail_llm.core.vocab import deadline_labels
 
 _VARIANTS: tuple[tuple[str, ...], ...] = (
     ("스테인리스", "스텐", "스테인레스", "sts", "스뎅"), ("인덕션", "ih"), ("린넨", "리넨", "linen"),
@@ -187,5 +188,5 @@ def value_has_most(value: str, words: list[str]) -> bool:
 def labelled_sources(record, specs: dict[str, FieldSpec], label: str) -> list[Source]:
     """Free-text fields whose label contains `label` ("유통기한" -> "제조연월 및 유통기한"):
     the record states an asked field under a longer notice label."""
-    key = "기한" if _norm(label) in ("소비기한", "유통기한", "사용기한") else _norm(label)
+    key = "기한" if _norm(label) in deadline_labels() else _norm(label)
     return [s for s in free_text(record, specs) if key and key in _norm(s.label)]

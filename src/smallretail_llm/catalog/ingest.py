@@ -17,6 +17,7 @@ from smallretail_llm.catalog.headers import core_field, notice_field
 from smallretail_llm.catalog.tables import Row, Table
 from smallretail_llm.core import normalize as nz
 from smallretail_llm.core.categories import UnknownCategory, get_category
+from smallretail_llm.core.dates import deadline_label_in, parse_use_by
 from smallretail_llm.core.record import ProductRecord
 
 LIST_SPLIT = ",;/·\n"
@@ -179,7 +180,7 @@ def _from_cells(
             elif attr == "category":
                 fields[attr] = spec.code if spec else text
             elif attr == "use_by":
-                fields[attr] = nz.parse_use_by(text, _date_label(headers[attr]))
+                fields[attr] = parse_use_by(text, deadline_label_in(headers[attr]))
             elif parser:
                 fields[attr] = parser(text)
             else:
@@ -203,14 +204,6 @@ def _from_cells(
         return ProductRecord(**fields), []
     except ValidationError as exc:
         return None, [_pydantic_rejection(row.number, e, headers) for e in exc.errors()]
-
-
-def _date_label(header: str) -> str:
-    """Old exports say 유통기한: keep the label the shop used."""
-    for label in ("유통기한", "사용기한", "소비기한"):
-        if label in header.replace(" ", ""):
-            return label
-    return "소비기한"
 
 
 def _pydantic_rejection(row: int, err: ErrorDetails, headers: dict[str, str]) -> Rejection:

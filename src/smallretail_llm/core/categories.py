@@ -67,6 +67,7 @@ class CategorySpec:
     label: str
     fields: tuple[FieldSpec, ...]
     aliases: tuple[str, ...] = ()
+    food: bool = False  # a food group: the food advertising rules and allergen labelling apply
 
     @property
     def required_fields(self) -> tuple[FieldSpec, ...]:
@@ -117,9 +118,17 @@ def _field_from_yaml(code: str, raw: Any) -> FieldSpec:
                      record_attr=attr, aliases=tuple(aliases))
 
 
+_CATEGORY_KEYS = {"label", "aliases", "fields", "food"}
+
+
 def _category_from_yaml(code: str, raw: Any) -> CategorySpec:
     if not _KEY_RE.match(code) or not isinstance(raw, dict) or "label" not in raw:
         raise CategorySpecError(f"category {code!r}: needs a snake_case code and a label")
+    if not set(raw) <= _CATEGORY_KEYS:
+        raise CategorySpecError(f"{code}: unknown keys {sorted(set(raw) - _CATEGORY_KEYS)}, "
+                                f"expected some of {sorted(_CATEGORY_KEYS)}")
+    if not isinstance(raw.get("food", False), bool):
+        raise CategorySpecError(f"{code}.food: must be true or false")
     fields = tuple(_field_from_yaml(code, f) for f in raw.get("fields") or [])
     if not fields:
         raise CategorySpecError(f"{code}: no fields")
@@ -134,7 +143,7 @@ def _category_from_yaml(code: str, raw: Any) -> CategorySpec:
                 raise CategorySpecError(f"{code}: header {name!r} names both {seen[name]} and {spec.key}")
             seen[name] = spec.key
     return CategorySpec(code=code, label=raw["label"], fields=fields,
-                        aliases=tuple(raw.get("aliases") or []))
+                        aliases=tuple(raw.get("aliases") or []), food=raw.get("food", False))
 
 
 @functools.cache
@@ -158,6 +167,12 @@ def _registry() -> tuple[Mapping[str, CategorySpec], Mapping[str, str]]:
 def load_categories() -> Mapping[str, CategorySpec]:
     """All category specs by code (read-only, loaded and validated on first use)."""
     return _registry()[0]
+
+
+@functools.cache
+def food_categories() -> frozenset[str]:
+    """Codes of the food groups (`food: true`): processed_food, agri_food, health_food."""
+    return frozenset(code for code, spec in load_categories().items() if spec.food)
 
 
 def get_category(code_or_label: str) -> CategorySpec:

@@ -1,4 +1,4 @@
-"""Korean particles (조사) and number formatting for generated copy.
+"""Korean particles (조사), number formatting and sentence splitting for generated copy.
 
 A particle depends on how the word before it is *read*: "1L" is read 리터 (no final consonant, so
 "1L는"), "3" 삼 ("3은"), "HACCP" 에이치에이씨씨피 ("HACCP는"), "사과(국산)" by the word before the
@@ -7,6 +7,7 @@ parenthesis ("사과(국산)를"). The reading rules are small heuristics, docum
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 import unicodedata
@@ -188,3 +189,44 @@ def format_date_fact(fact: DateFact) -> str:
 def join_items(items: list[str], sep: str = ", ") -> str:
     """Items as a comma list; particles then attach to the last item: "대두, 밀"."""
     return sep.join(i.strip() for i in items if i and i.strip())
+
+
+# ------------------------------------------------------------------ sentences
+@functools.lru_cache(maxsize=16)
+def _sentence_re(ends: str, line_breaks: bool, cover: bool) -> re.Pattern[str]:
+    marks = re.escape(ends)
+    if cover:  # a piece: text up to and including its run of marks and line breaks
+        stop = marks + (r"\n" if line_breaks else "")
+        return re.compile(rf"[^{stop}]+[{stop}]*")
+    return re.compile(rf"(?<=[{marks}])\s+" + (r"|\n+" if line_breaks else ""))
+
+
+def sentence_spans(text: str, *, ends: str = ".!?", line_breaks: bool = True,
+                   cover: bool = False) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`: one sentence ends at the whitespace after one of
+    `ends`, and (with `line_breaks`) at a line break; that whitespace belongs to no sentence and
+    blank pieces are skipped. Spans are not stripped otherwise (a leading space stays).
+
+    The parameters are the readers' real differences, each kept on purpose:
+    - `ends`: the advertising-rule check also ends a sentence after "。", and the prompt-echo check
+      after "다" (system prompts end sentences in 다 without a period).
+    - `line_breaks=False`: one 고시 value or one system prompt is read as running text; a line
+      break inside it ends nothing unless a mark comes before it.
+    - `cover=True` (grounding's claim reading): the spans cover the whole text, so every claim lies
+      in one: a sentence ends right after its run of marks and line breaks, whitespace or not
+      ("1.5kg" ends a sentence after "1."), the marks stay in it and blank pieces are kept."""
+    pattern = _sentence_re(ends, line_breaks, cover)
+    if cover:
+        return [m.span() for m in pattern.finditer(text)]
+    spans, start = [], 0
+    for match in pattern.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def split_sentences(text: str, *, ends: str = ".!?", line_breaks: bool = True) -> list[str]:
+    """The sentences of `text` (see `sentence_spans`): "배송은 무료예요. 문의는 언제든지요!\n감사합니다"
+    -> ["배송은 무료예요.", "문의는 언제든지요!", "감사합니다"]."""
+    return [text[a:b] for a, b in sentence_spans(text, ends=ends, line_breaks=line_breaks)]

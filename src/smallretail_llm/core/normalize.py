@@ -6,21 +6,22 @@ reason; its message is Korean, quotes the value and says what was wrong. Groundi
 
 Decisions (documented once here):
 - a price of 0 is accepted only when written with the digit 0 ("0", "0원"); "무료" is rejected.
-- count units 개/개입/입/포/정/캡슐/병/팩/봉/봉지/캔/EA all normalize to 개; 장 normalizes to 매.
-- two-digit years are 20xx ("26.3.1" -> 2026-03-01).
+- units, their spellings and base units come from core/specs/vocab.yaml (`units`): count units
+  개/개입/입/포/정/캡슐/병/팩/봉/봉지/캔/EA all normalize to 개; 장 normalizes to 매.
+- dates and their labels (소비기한 …) are read by `core.dates`.
 - allergen synonyms: 유제품 -> 우유, 콩 -> 대두, 가금류 -> 알류 (the label says "알류(가금류)").
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import get_args
 
-from smallretail_llm.core.record import ALLERGENS, DateFact, DateLabel, NetContent
+from smallretail_llm.core.record import ALLERGENS, NetContent
+from smallretail_llm.core.vocab import unit_table
 
 Cell = str | int | float | None
 
@@ -29,7 +30,7 @@ class NormalizeError(ValueError):
     """A value that cannot be normalized; the message is Korean and quotes the value."""
 
 
-def _clean(text: Cell) -> str:
+def clean_cell(text: Cell) -> str:
     """Cell -> NFKC text ("１２,９００" -> "12,900", "㎖" -> "mL"), stripped; None -> ""."""
     if text is None:
         return ""
@@ -93,7 +94,7 @@ def _number(text: str) -> Decimal | None:
 def parse_korean_number(text: str) -> int | None:
     """The whole text as one integer: "오백" -> 500, "천오백" -> 1500, "3만" -> 30000,
     "1만2900" -> 12900, "12,900" -> 12900; None when it is not exactly one integer ("1.5", "오백원")."""
-    value = _number(_clean(text))
+    value = _number(clean_cell(text))
     if value is None or value != value.to_integral_value():
         return None
     return int(value)
@@ -102,7 +103,7 @@ def parse_korean_number(text: str) -> int | None:
 # ---------------------------------------------------------------- price, integer
 def parse_price_krw(text: Cell) -> int:
     """A won price -> int: "12,900원", "₩12900", "12900.0", "1만2900원", " 9,900 " -> 12900 ..."""
-    raw = _clean(text)
+    raw = clean_cell(text)
     body = re.sub(r"^(?:₩|KRW)\s*|\s*(?:원|KRW)$", "", raw, flags=re.IGNORECASE).strip()
     if not body:
         raise NormalizeError("가격이 비어 있습니다")
@@ -120,7 +121,7 @@ def parse_price_krw(text: Cell) -> int:
 
 def parse_int(text: Cell) -> int:
     """A non-negative integer such as a stock count: "1,200", "12개", " 5 ", "12.0" -> int."""
-    raw = _clean(text)
+    raw = clean_cell(text)
     body = re.sub(r"\s*(?:개|EA|ea|pcs)$", "", raw).strip()
     if not body:
         raise NormalizeError("수량이 비어 있습니다")
@@ -136,19 +137,6 @@ def parse_int(text: Cell) -> int:
 
 
 # ---------------------------------------------------------------- units, net content, quantities
-_MASS, _VOLUME = ("g", Decimal(1)), ("mL", Decimal(1))
-_UNITS: dict[str, tuple[str, Decimal]] = {
-    "kg": ("g", Decimal(1000)), "킬로그램": ("g", Decimal(1000)), "킬로": ("g", Decimal(1000)),
-    "키로": ("g", Decimal(1000)), "g": _MASS, "그램": _MASS,
-    "mg": ("g", Decimal("0.001")), "밀리그램": ("g", Decimal("0.001")),
-    "l": ("mL", Decimal(1000)), "리터": ("mL", Decimal(1000)),
-    "㎏": ("g", Decimal(1000)), "㎎": ("g", Decimal("0.001")),
-    "ℓ": ("mL", Decimal(1000)), "㎖": _VOLUME,
-    "ml": _VOLUME, "cc": _VOLUME, "밀리리터": _VOLUME, "미리": _VOLUME, "씨씨": _VOLUME,
-    "매": ("매", Decimal(1)), "장": ("매", Decimal(1)),
-    **{u: ("개", Decimal(1)) for u in ("개입", "개", "입", "포", "정", "캡슐", "병", "팩", "봉지")},
-    **{u: ("개", Decimal(1)) for u in ("봉", "캔", "ea")},
-}
 # Korean words that start with a unit but are not one ("12개월", "10정도", "포인트", "매장").
 _NOT_AFTER = {"개": "월|국|년|소|점", "정": "도|품", "입": "니|금|고", "포": "인트|장", "장": "점|소",
               "매": "장|일|년|월|주", "병": "원"}
@@ -164,40 +152,45 @@ def _unit_pattern(units: list[str]) -> str:
     return "|".join(parts)
 
 
-_UNIT_RE = _unit_pattern(list(_UNITS))
-_COUNT_UNIT_RE = _unit_pattern([u for u, (base, _) in _UNITS.items() if base == "개"] + ["세트", "박스"])
-_NET_RE = re.compile(
-    rf"(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT_RE})"
-    rf"(?:\s*[x×*]\s*(?P<c1>\d+)\s*(?:{_COUNT_UNIT_RE})?|\s*(?P<c2>\d+)\s*(?:{_COUNT_UNIT_RE}))?",
-    re.IGNORECASE,
-)
-_QUANTITY_RE = re.compile(
-    rf"(?:(?<![\d.,])(?=\d)|(?<![\d.,가-힣])(?=[{_NUMERAL_CHARS}]))"
-    rf"(?P<num>{_NUMBER})(?P<space>\s*)(?P<unit>{_UNIT_RE})",
-    re.IGNORECASE,
-)
+@functools.cache
+def _unit_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(net content pattern, quantity-in-text pattern) over vocab.yaml's unit spellings."""
+    units = unit_table()
+    unit_re = _unit_pattern(list(units))
+    count_re = _unit_pattern([u for u, (base, _) in units.items() if base == "개"] + ["세트", "박스"])
+    net = re.compile(
+        rf"(?P<num>{_NUMBER})\s*(?P<unit>{unit_re})"
+        rf"(?:\s*[x×*]\s*(?P<c1>\d+)\s*(?:{count_re})?|\s*(?P<c2>\d+)\s*(?:{count_re}))?",
+        re.IGNORECASE,
+    )
+    quantity = re.compile(
+        rf"(?:(?<![\d.,])(?=\d)|(?<![\d.,가-힣])(?=[{_NUMERAL_CHARS}]))"
+        rf"(?P<num>{_NUMBER})(?P<space>\s*)(?P<unit>{unit_re})",
+        re.IGNORECASE,
+    )
+    return net, quantity
 _UNIT_LIST = "g, kg, mg, mL, L, cc, 개, 개입, 입, 매, 장, 포, 정, 병"
 
 
 def _to_base(number: Decimal, unit: str) -> tuple[float, str]:
-    base, factor = _UNITS[unit.lower()]
+    base, factor = unit_table()[unit.lower()]
     return float(number * factor), base
 
 
 def parse_net_content(text: Cell) -> NetContent:
     """Net content -> NetContent in a base unit: "1.5L" -> 1500 mL, "500g x 2개" -> 500 g x 2,
     "10개입" -> 10 개, "30매" -> 30 매, "250mL 2병" -> 250 mL x 2."""
-    raw = _clean(text)
+    raw = clean_cell(text)
     if not raw:
         raise NormalizeError("용량이 비어 있습니다")
-    match = _NET_RE.fullmatch(raw)
+    match = _unit_res()[0].fullmatch(raw)
     if match is None:
         lead = re.match(rf"({_NUMBER})\s*([A-Za-z가-힣]*)", raw)
         if lead is None or _number(lead.group(1)) is None:
             raise NormalizeError(f"용량을 읽을 수 없습니다: '{raw}' (예: 500g, 1.5L, 30매, 500g x 2개)")
         if not lead.group(2):
             raise NormalizeError(f"용량에 단위가 없습니다: '{raw}' (예: 500g)")
-        if lead.group(2).lower() not in _UNITS:
+        if lead.group(2).lower() not in unit_table():
             raise NormalizeError(
                 f"알 수 없는 단위입니다: '{lead.group(2)}' ('{raw}', 쓸 수 있는 단위: {_UNIT_LIST})"
             )
@@ -227,7 +220,7 @@ class QuantityMention:
 def find_quantities(text: str) -> list[QuantityMention]:
     """Every number+unit mention in `text` ("오백 그램", "1.5L", "2개입"), in order of position."""
     found = []
-    for match in _QUANTITY_RE.finditer(text):
+    for match in _unit_res()[1].finditer(text):
         num = match["num"]
         # "구매", "천장", "만개": a lone Korean numeral glued to a Korean unit is usually a word.
         glued = not match["space"] and not match["unit"].isascii()
@@ -258,7 +251,7 @@ def gtin_check_digit(body: str) -> int:
 def validate_gtin(text: Cell) -> str:
     """A GTIN-8/12/13/14 with a correct check digit -> its digits only:
     "880-1234-567893" -> "8801234567893"."""
-    raw = _clean(text)
+    raw = clean_cell(text)
     if re.fullmatch(r"\d+(?:\.\d+)?[eE][+-]?\d+", raw):
         raise NormalizeError(
             f"바코드가 지수 형식('{raw}')으로 저장되어 자릿수가 사라졌습니다. "
@@ -326,7 +319,7 @@ def _canonical_allergen(word: str) -> str | None:
 def parse_allergens(text: Cell) -> list[str]:
     """Free text -> canonical allergen names in ALLERGENS order: "밀·대두·우유 함유" ->
     ["우유", "대두", "밀"]; "없음", "해당없음", "-" -> []. Unknown words raise, naming them."""
-    raw = _clean(text)
+    raw = clean_cell(text)
     if re.sub(r"\s+", "", raw).lower() in _NONE_WORDS:
         return []
     body = _PREFIX_RE.sub("", raw)
@@ -348,63 +341,3 @@ def parse_allergens(text: Cell) -> list[str]:
             f"('{raw}', 표시 대상 19종: {', '.join(ALLERGENS)})"
         )
     return [name for name in ALLERGENS if name in found]
-
-
-# ---------------------------------------------------------------- dates
-_DATE_RES = (
-    re.compile(r"(?P<y>\d{4}|\d{2})\s*[./-]\s*(?P<m>\d{1,2})\s*[./-]\s*(?P<d>\d{1,2})\.?"),
-    re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),
-    re.compile(r"(?P<y>\d{4}|\d{2})\s*년\s*(?P<m>\d{1,2})\s*월\s*(?P<d>\d{1,2})\s*일"),
-)
-_TIME_OR_UNTIL = re.compile(r"(?:\s*T?\s*\d{1,2}:\d{2}(?::\d{2})?)?\s*(?:까지)?$")
-
-
-def parse_date(text: str | dt.date) -> dt.date:
-    """A date as shops write it: "2026.03.01", "2026-3-1", "20260301", "26년 3월 1일", "26.3.1"."""
-    if isinstance(text, dt.datetime):
-        return text.date()
-    if isinstance(text, dt.date):
-        return text
-    raw = _clean(text)
-    if not raw:
-        raise NormalizeError("날짜가 비어 있습니다")
-    body = _TIME_OR_UNTIL.sub("", raw, count=1)
-    match = next((m for r in _DATE_RES if (m := r.fullmatch(body))), None)
-    if match is None:
-        raise NormalizeError(f"날짜를 읽을 수 없습니다: '{raw}' (예: 2026.03.01)")
-    year = int(match["y"]) + (2000 if len(match["y"]) == 2 else 0)
-    if not 1900 <= year <= 2200:
-        raise NormalizeError(f"날짜의 연도가 이상합니다: '{raw}'")
-    try:
-        return dt.date(year, int(match["m"]), int(match["d"]))
-    except ValueError:
-        raise NormalizeError(f"존재하지 않는 날짜입니다: '{raw}'") from None
-
-
-_LABELS: dict[str, str] = {"소비기한": "소비기한", "유통기한": "유통기한", "사용기한": "사용기한",
-                           "제조연월일": "제조일", "제조일자": "제조일", "제조일": "제조일"}
-_LABEL_RE = re.compile(rf"^({'|'.join(_LABELS)})(?![가-힣])\s*[:：]?\s*")  # not "제조일로부터"
-_PERIOD_RE = re.compile(r"(?<!\d)\d+\s*(?:개월|년|주|일)|표기|표시|참조")
-
-
-def parse_use_by(text: str, label: str = "소비기한") -> DateFact:
-    """A use-by cell -> DateFact: "2026.03.01" -> date; "제조일로부터 12개월" -> date None, text kept.
-    A leading label in the text ("유통기한 2026-03-01") overrides `label`."""
-    if label not in get_args(DateLabel):
-        raise NormalizeError(f"알 수 없는 날짜 항목입니다: '{label}' ({', '.join(get_args(DateLabel))})")
-    raw = _clean(text)
-    match = _LABEL_RE.match(raw)
-    if match and raw[match.end() :]:
-        label, body = _LABELS[match.group(1)], raw[match.end() :]
-    else:
-        body = raw
-    if not body:
-        raise NormalizeError(f"{label}이 비어 있습니다")
-    try:
-        return DateFact(label=label, date=parse_date(body), text=raw)
-    except NormalizeError as exc:
-        if re.fullmatch(r"[\d\s./년월일-]+", body):  # a date, but a wrong one ("2026-02-30")
-            raise NormalizeError(f"{label}: {exc}") from exc
-        if _PERIOD_RE.search(body):
-            return DateFact(label=label, date=None, text=raw)
-        raise NormalizeError(f"{label}을 읽을 수 없습니다: '{raw}' (예: 2026.03.01, 제조일로부터 12개월)") from exc

@@ -4,19 +4,17 @@ prompts, grounding and the API (see ../shared/DESIGN.md)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# Base units after normalization: mass in g, volume in mL, counts in 개 (pieces) or 매 (sheets).
-Unit = Literal["g", "mL", "개", "매"]
-DateLabel = Literal["소비기한", "유통기한", "사용기한", "제조일"]
+from smallretail_llm.core import vocab
 
-# Description styles and tones: stable English codes in code and the API, Korean labels for people.
-Style = Literal["detail", "intro", "bullets", "seo"]
-Tone = Literal["friendly", "polite", "concise"]
-STYLE_LABELS: dict[str, str] = {"detail": "상세설명", "intro": "한줄소개", "bullets": "핵심 특징", "seo": "SEO 제목"}
-TONE_LABELS: dict[str, str] = {"friendly": "친근", "polite": "정중", "concise": "간결"}
+# Base units (g, mL, 개, 매), date labels, description styles and tones are stable codes in code and
+# the API, with Korean labels for people (STYLE_LABELS, TONE_LABELS below). One source:
+# core/specs/vocab.yaml, whose codes core.vocab checks against its Literal types on load.
+from smallretail_llm.core.vocab import DateLabel, Tone, Unit
+
 NOTE_STYLES: tuple[str, ...] = ("detail", "intro", "bullets", "seo")
 """Styles that carry the category's required statement (건강기능식품): grounding's compliance
 check requires it in every description style."""
@@ -126,3 +124,13 @@ class ShopPolicy(BaseModel):
     cs_phone: str
     cs_hours: str
     tone: Tone = "polite"
+
+
+def __getattr__(name: str) -> Any:
+    # STYLE_LABELS and TONE_LABELS read like constants but load lazily from vocab.yaml, so
+    # importing this module reads no file.
+    if name == "STYLE_LABELS":
+        return vocab.style_labels()
+    if name == "TONE_LABELS":
+        return vocab.tone_labels()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

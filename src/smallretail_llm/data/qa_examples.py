@@ -9,7 +9,6 @@ import random
 
 from smallretail_llm.baseline.intent import POLICY_FIELDS, out_of_scope_topic
 from smallretail_llm.baseline.qa import (
-    FOOD_CATEGORIES,
     PII_NOTE,
     QAExample,
     field_answer,
@@ -20,7 +19,7 @@ from smallretail_llm.baseline.qa import (
     spec_fields,
     tone_of,
 )
-from smallretail_llm.core.categories import missing_required
+from smallretail_llm.core.categories import food_categories, missing_required
 from smallretail_llm.core.korean import fill
 from smallretail_llm.core.record import ALLERGENS, ProductRecord, ShopPolicy
 
@@ -188,7 +187,7 @@ def generate_qa(record: ProductRecord, policy: ShopPolicy, seed: int = 0,
         picked = rng.sample(templates, min(n, len(templates)))
         return [noisy(fill(t, **values), rng) for t in picked]
 
-    food = record.category in FOOD_CATEGORIES
+    food = record.category in food_categories()
     attrs = {spec.record_attr for spec in spec_fields(record).values()}
     asked_when_missing = {*_MISSING_ASKED, *(_FOOD_ONLY if food else ()), *POLICY_FIELDS,
                           *(attrs & {"use_by", "net_content"})}

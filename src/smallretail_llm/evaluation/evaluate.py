@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
+from smallretail_llm.evaluation import answer_metrics as am
 from smallretail_llm.evaluation import metrics as m
 from smallretail_llm.evaluation.cases import (
     DEFAULT_HARD2_SET,
@@ -244,11 +245,11 @@ def summarize_describe(outcomes: list, wall_s: float) -> dict:
 
 
 def summarize_answer(outcomes: list, wall_s: float) -> dict:
-    return {"overall": m.answer_summary(outcomes),
-            "model_draft": m.answer_summary(outcomes, raw=True),
-            "by_kind": m.breakdown(outcomes, _multi("tags"), m.answer_summary),
-            "by_category": m.breakdown(outcomes, lambda o: o.category, m.answer_summary),
-            "by_shop": m.breakdown(outcomes, lambda o: o.shop_id, m.answer_summary),
+    return {"overall": am.answer_summary(outcomes),
+            "model_draft": am.answer_summary(outcomes, raw=True),
+            "by_kind": m.breakdown(outcomes, _multi("tags"), am.answer_summary),
+            "by_category": m.breakdown(outcomes, lambda o: o.category, am.answer_summary),
+            "by_shop": m.breakdown(outcomes, lambda o: o.shop_id, am.answer_summary),
             "sources": dict(sorted(Counter(o.source for o in outcomes).items())),
             "cost": m.cost_summary(outcomes, wall_s)}
 

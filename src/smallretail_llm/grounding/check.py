@@ -26,7 +26,9 @@ from collections.abc import Callable, Iterable
 
 from pydantic import BaseModel
 
+from smallretail_llm.core import vocab
 from smallretail_llm.core.categories import FieldSpec
+from smallretail_llm.core.korean import sentence_spans
 from smallretail_llm.core.record import NOTE_STYLES, DateFact, NetContent, ProductRecord, ShopPolicy
 from smallretail_llm.grounding.claim_fields import POLICY_FIELDS
 from smallretail_llm.grounding.claims import (
@@ -35,7 +37,6 @@ from smallretail_llm.grounding.claims import (
     date_keys,
     extract_claims,
     negated_after,
-    sentences,
     squash,
 )
 from smallretail_llm.grounding.compliance import ComplianceViolation, check_compliance
@@ -101,8 +102,9 @@ def is_handoff(text: str) -> bool:
 def _has(keys: frozenset[Key], pool: set[Key]) -> bool:
     if keys & pool:
         return True
-    if ("country", "수입") in keys:  # "수입산": any country but Korea
-        return any(k[0] == "country" and k[1] not in ("대한민국", "수입") for k in pool)
+    places = vocab.places()
+    if ("country", places.imported) in keys:  # "수입산": any country but Korea
+        return any(k[0] == "country" and k[1] not in (places.korea, places.imported) for k in pool)
     return False
 
 
@@ -313,7 +315,7 @@ def check_answer(answer: str, question: str, record: ProductRecord,
     def run() -> GroundingReport:
         body = answer if isinstance(answer, str) else ""
         asked = squash(question) if isinstance(question, str) else ""
-        handoff = [(s, e) for s, e in sentences(body) if is_handoff(body[s:e])]
+        handoff = [(s, e) for s, e in sentence_spans(body, cover=True) if is_handoff(body[s:e])]
         mentions = [m for m in extract_claims(body, protect=protected_strings(record, policy))
                     if not (m.kind == "date" and any(s <= m.start < e for s, e in handoff))
                     and not _denied_echo(body, m, asked)]

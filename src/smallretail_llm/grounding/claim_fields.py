@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from smallretail_llm.core.korean import sentence_spans
 from smallretail_llm.grounding.claim_text import Mention
 
 FIELDS: tuple[str, ...] = (
@@ -63,7 +64,6 @@ _POLICY_WORDS = re.compile(r"배송|배달|택배|반품|교환|환불|무료|�
                            re.IGNORECASE)
 _CROSS_CONTACT = re.compile(r"(?:같은|동일한?)\s?(?:제조\s?)?(?:시설|공장|공정|라인)|혼입|제조\s?시설")
 _ALLERGEN_CUE = re.compile(r"알레르기|알러지|유발\s?성분|함유")
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
 
 
 def _cue_before(norm: str, start: int, end: int, allowed: frozenset[str]) -> str | None:
@@ -83,13 +83,13 @@ def _is_amount(mention: Mention) -> bool:
 def bind(norm: str, mentions: list[Mention]) -> list[Mention]:
     """`mentions` (sorted by start, spans in `norm`) with `field` set where a cue binds them."""
     out: list[Mention] = []
-    sentence_iter = _SENTENCE.finditer(norm)
+    sentence_iter = iter(sentence_spans(norm, cover=True))
     sentence = next(sentence_iter, None)
     previous_end = 0
     for m in mentions:
-        while sentence is not None and sentence.end() <= m.start:
+        while sentence is not None and sentence[1] <= m.start:
             sentence = next(sentence_iter, None)
-        s_start, s_end = sentence.span() if sentence else (0, len(norm))
+        s_start, s_end = sentence if sentence else (0, len(norm))
         window_start = max(s_start, previous_end)
         previous_end = m.end
         field = None

@@ -8,6 +8,8 @@ claim must match, so text and record are always read by one set of rules.
 
 Regexes run over NFKC text ("１２,９００원" -> "12,900원", "㎖" -> "ml"); spans map back to the
 original characters. Morphological analysis is left to `compliance`, where inflection matters.
+Allergens are read by `claims_allergens`, origins by `claims_places`; the word lists (units,
+certifications, places, brand words) are vocab.yaml's.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from smallretail_llm.core.normalize import ALLERGEN_SYNONYMS, parse_korean_number, parse_quantity
-from smallretail_llm.core.record import ALLERGENS
-from smallretail_llm.grounding import claims_vocab as V
+from smallretail_llm.core import vocab
+from smallretail_llm.core.normalize import parse_korean_number, parse_quantity
 from smallretail_llm.grounding.claim_fields import bind
 from smallretail_llm.grounding.claim_text import Key, Mention, alt, negated_after, nfkc_map, squash
+from smallretail_llm.grounding.claims_allergens import allergen_mentions
 from smallretail_llm.grounding.claims_places import origin_mentions, place_keys
 
 KINDS: tuple[str, ...] = (
@@ -35,8 +37,8 @@ KINDS: tuple[str, ...] = (
 @functools.cache
 def _cert_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     """(canonical name, pattern over squashed text) per certification spelling."""
-    return tuple((canon, re.compile(p.replace(r"\s?", "")))
-                 for canon, ps in V.CERTS.items() for p in ps)
+    return tuple((cert.name, re.compile(p.replace(r"\s?", "")))
+                 for cert in vocab.certifications().values() for p in cert.patterns)
 
 
 def _cert_canon(text: str) -> str | None:
@@ -60,26 +62,27 @@ _DIG = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _DNUM = rf"(?:(?:{_DIG})\s?[억만천]\s?){{0,3}}(?:{_DIG})(?:\s?[억만천백])?"  # bounded: linear scan
 _KNUM = r"(?<![가-힣])[일이삼사오육칠팔구십백천만억]+"
 _NUM = rf"(?:(?<![A-Za-z0-9.,_])(?<![A-Za-z]-){_DNUM}|{_KNUM})"
-_QTY_LATIN = ("°c", "brix", "kcal", "mcg", "mah", "cfu", "kg", "mg", "ml", "cc", "μg", "oz", "lb",
-              "iu", "kw", "wh", "gb", "tb", "mb", "cm", "mm", "g", "l", "w", "v", "m")
-_QTY_HANGUL = ("킬로그램", "밀리그램", "밀리리터", "센티미터", "그램", "킬로", "리터", "미터", "인치",
-               "개입", "개", "입", "매", "장", "팩", "봉지", "봉", "포", "정", "캡슐", "병", "박스",
-               "상자", "통", "캔", "알", "롤", "종", "세트", "인분", "회", "벌", "켤레", "구", "와트",
-               "볼트", "칼로리", "브릭스", "과")  # 과: fruit count ("사과 14~16과")
 _PERIOD_UNITS = {"개월": "개월", "주일": "주", "시간": "시간", "년": "년", "주": "주", "일": "일",
                  "분": "분"}
 _PCT_UNITS = ("%", "퍼센트", "프로")
 
 
-_UNIT = (rf"(?:{alt(_QTY_LATIN)})(?![a-wyz])"
-         rf"|(?:{alt((*_QTY_HANGUL, *_PERIOD_UNITS, '퍼센트', '프로'))}){_HANGUL_END}"
-         r"|%|원(?=[^가-힣]|$|[이을은의에으입부까대짜씩만도과와상어인])")
-_NUM_UNIT = re.compile(rf"(?P<a>{_NUM})(?:\s?[~∼-]\s?(?P<b>{_NUM}))?\s?(?P<unit>{_UNIT})",
-                       re.IGNORECASE)
-# A number with commas in the wrong places ("24,9000원", "2,4900원", "24,90원", "1,5kg"): no
-# reading of it is safe (one reads as ten times the price), so it is a claim no fact supports.
-_MALFORMED = re.compile(rf"(?<![\d,.])(?P<num>\d+(?:,\d+)+(?:\.\d+)?)\s?(?P<unit>{_UNIT})",
-                        re.IGNORECASE)
+@functools.cache
+def _unit_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(number+unit, malformed number+unit) over vocab.yaml's `claim_units`."""
+    units = vocab.claim_units()
+    unit = (rf"(?:{alt(units.latin)})(?![a-wyz])"
+            rf"|(?:{alt((*units.hangul, *_PERIOD_UNITS, '퍼센트', '프로'))}){_HANGUL_END}"
+            r"|%|원(?=[^가-힣]|$|[이을은의에으입부까대짜씩만도과와상어인])")
+    num_unit = re.compile(rf"(?P<a>{_NUM})(?:\s?[~∼-]\s?(?P<b>{_NUM}))?\s?(?P<unit>{unit})",
+                          re.IGNORECASE)
+    # A number with commas in the wrong places ("24,9000원", "2,4900원", "24,90원", "1,5kg"): no
+    # reading of it is safe (one reads as ten times the price), so it is a claim no fact supports.
+    malformed = re.compile(rf"(?<![\d,.])(?P<num>\d+(?:,\d+)+(?:\.\d+)?)\s?(?P<unit>{unit})",
+                           re.IGNORECASE)
+    return num_unit, malformed
+
+
 _WELL_FORMED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _DISCOUNT_AFTER = re.compile(r"\s?(?:추가\s?|즉시\s?|특별\s?)?(?:할인|세일|off|dc|적립)",
                              re.IGNORECASE)
@@ -120,8 +123,14 @@ _GUARANTEE = re.compile(
     r"|무료\s?(?:반품|교환)",
     re.IGNORECASE)
 
-_CERT_RE = re.compile(rf"(?<![a-z가-힣])(?:{alt(p for ps in V.CERTS.values() for p in ps)})"
-                      r"(?![a-z])(?:\s?인증)?", re.IGNORECASE)
+
+@functools.cache
+def _cert_re() -> re.Pattern[str]:
+    """A certification as written, any vocab.yaml spelling, "인증" after it included."""
+    patterns = (p for cert in vocab.certifications().values() for p in cert.patterns)
+    return re.compile(rf"(?<![a-z가-힣])(?:{alt(patterns)})(?![a-z])(?:\s?인증)?", re.IGNORECASE)
+
+
 _BRAND_CUE = re.compile(
     r"(?:브랜드|제조사|제조원|제조업체|제조업소|제조자|판매원|판매사|수입원|수입사|수입자|생산자|메이커)"
     r"(?:\s?(?:는|은|:|-)\s?|\s)(?P<name>(?:\(주\)\s?)?[가-힣A-Za-z&][가-힣A-Za-z0-9&.]*(?:\s?\(주\))?)")
@@ -132,55 +141,25 @@ _BRAND_CORP = re.compile(r"(?:\(주\)|주식회사|농업회사법인|영농조�
 # "(주)" right before a name prefixes that name ("판매업자는 (주)소담랩", where the name may be
 # blanked as protected): the word before is then no company, so the suffix form "소담랩(주)" counts
 # only when punctuation, a particle or the end follows.
-# "X에서 만든" names a maker only when X looks like a company ("가마솥에서 만든" does not).
-_BRAND_MADE = re.compile(rf"{_WORD_START}(?P<name>[가-힣A-Za-z][가-힣A-Za-z0-9&]*(?:{V.COMPANY}))"
-                         r"에서\s(?:직접\s)?(?:만든|만들었|제조한|생산한|나온)")
-_BRAND_TAIL = re.compile(r"(?:에서|의|이|가|은|는|을|를|와|과|제품|상품|입니다|이며|이고)$")
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?\n]*")
-_PHONE = re.compile(r"(?<![\d-])(?:0\d{1,2}[-.)\s]\s?\d{3,4}[-.\s]\d{4}|01[016789]-?\d{3,4}-?\d{4}"
-                    r"|1[5-9]\d{2}-\d{4}|0\d{9,10})(?![\d-])")
-_URL = re.compile(r"(?:https?://|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+", re.IGNORECASE)
-
-
-# ------------------------------------------------------------------ allergens
-_STRICT_ALLERGENS = {"대하", "대게", "황도", "백도", "돼지", "전란", "호도", "소맥"}
 
 
 @functools.cache
-def _allergen_re() -> re.Pattern[str]:
-    names = {n: n for n in ALLERGENS}
-    names |= {k: v for k, v in ALLERGEN_SYNONYMS.items() if v in ALLERGENS}
-    names.pop("알", None)  # "알 수 없는": far too ambiguous on its own
-    loose = [n for n in names if len(n) > 1 and n not in _STRICT_ALLERGENS]
-    strict = [n for n in names if len(n) == 1 or n in _STRICT_ALLERGENS]
-    strict_end = r"(?=[^가-힣]|$|이|가|을|를|은|는|의|와|과|만|로|으로|랑|가루|살|즙|분말|추출물|류|고기)"
-    return re.compile(rf"(?P<loose>{alt(loose)})|(?<![가-힣])(?P<strict>{alt(strict)}){strict_end}")
+def _brand_made_re() -> re.Pattern[str]:
+    """"X에서 만든" names a maker only when X ends in a company word ("가마솥에서 만든" does not)."""
+    company = "|".join(vocab.brand_words().company)
+    return re.compile(rf"{_WORD_START}(?P<name>[가-힣A-Za-z][가-힣A-Za-z0-9&]*(?:{company}))"
+                      r"에서\s(?:직접\s)?(?:만든|만들었|제조한|생산한|나온)")
 
 
-def _allergen_canon(word: str) -> str:
-    return word if word in ALLERGENS else ALLERGEN_SYNONYMS[word]
+@functools.cache
+def _not_brands() -> frozenset[str]:
+    return frozenset(vocab.brand_words().not_brands)
 
 
-_ABSENCE_CUE = re.compile(
-    r"무첨가|무함유|미함유|미첨가|불포함|프리|free|대신|없(?:이|는|음|어|습|고|다|으며|도록)|(?<!\d)0\s?%|빼고|뺀"
-    r"|(?:사용|첨가|함유|포함|넣|쓰|섞)(?:하|되|돼|되어|해)?지\s?않|들어\s?(?:있|가)지\s?않"
-    r"|(?:함유|포함)(?:돼|되어)\s?있지\s?않|(?:함유|포함|사용|첨가)하고\s?있지\s?않"
-    r"|안\s?(?:들어|넣|써|씀|씁)|not\s?contain",
-    re.IGNORECASE)
-_SERVING_CUE = re.compile(r"^(?:(?:와|과|랑|이랑|에|에다|에다가)?\s?(?:함께|같이|곁들|타\s?(?:서|먹|드)|부어|말아|찍어)"
-                          r"|(?:와|과|랑|이랑)\s?(?:먹|드시|드세))")
-_GAP_WORDS = re.compile(r"성분|원료|재료|전혀|일절|절대|등|또는|그리고|이나|및|와|과|[을를은는이가도의나]|[\s,·/()]")
-
-
-def _absent(text: str, end: int, sentence_end: int, allergens: re.Pattern[str]) -> bool:
-    """True when an absence cue follows the allergen with only other allergens, separators and
-    particles between ("우유, 대두를 사용하지 않았습니다", "대두 무첨가")."""
-    window = text[end:min(sentence_end, end + 30)]
-    cue = _ABSENCE_CUE.search(window)
-    if cue is None:
-        return False
-    gap = allergens.sub("", window[:cue.start()])
-    return not _GAP_WORDS.sub("", gap)
+_BRAND_TAIL = re.compile(r"(?:에서|의|이|가|은|는|을|를|와|과|제품|상품|입니다|이며|이고)$")
+_PHONE = re.compile(r"(?<![\d-])(?:0\d{1,2}[-.)\s]\s?\d{3,4}[-.\s]\d{4}|01[016789]-?\d{3,4}-?\d{4}"
+                    r"|1[5-9]\d{2}-\d{4}|0\d{9,10})(?![\d-])")
+_URL = re.compile(r"(?:https?://|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.]+", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------ extraction
@@ -271,7 +250,7 @@ def _date(match: re.Match[str], pattern: re.Pattern[str]) -> Key | None:
 
 def _brand_mentions(norm: str) -> list[Mention]:
     out = []
-    for pattern in (_BRAND_CUE, _BRAND_CORP, _BRAND_MADE):
+    for pattern in (_BRAND_CUE, _BRAND_CORP, _brand_made_re()):
         for m in pattern.finditer(norm):
             group = "name" if m["name"] else "name2"
             start, name = m.start(group), m[group]
@@ -281,39 +260,18 @@ def _brand_mentions(norm: str) -> list[Mention]:
             while (tail := _BRAND_TAIL.search(name)) and tail.start() > 0:
                 name = name[:tail.start()]
             core = squash(name)
-            if (_BRAND_TAIL.fullmatch(name) or len(core) < 2 or core in V.NOT_BRANDS
+            if (_BRAND_TAIL.fullmatch(name) or len(core) < 2 or core in _not_brands()
                     or place_keys(core) or core[0].isdigit()):
                 continue
             out.append(Mention(start, start + len(name.rstrip()), "brand", needle=core))
     return out
 
 
-def _allergen_mentions(norm: str, corpus: bool) -> list[Mention]:
-    pattern = _allergen_re()
-    out = []
-    for sentence in _SENTENCE.finditer(norm):
-        for m in pattern.finditer(norm, sentence.start(), sentence.end()):
-            word = m["loose"] or m["strict"]
-            if word == "게" and not re.match(r"[,·/)\]]|살|류|장|와|과|를|\s?(?:함유|포함|무첨가)",
-                                             norm[m.end():]):
-                continue  # "게" is mostly "것이" ("좋은 게 아니라"): only clear list uses count
-            canon = _allergen_canon(word)
-            if not corpus and _SERVING_CUE.match(norm[m.end():m.end() + 12]):
-                continue  # "우유와 함께 드세요": a serving tip, not an ingredient claim
-            # "외국산 콩은 쓰지 않아요" denies an origin, not the allergen
-            qualified = re.search(r"산\s?$", norm[max(0, m.start() - 4):m.start()])
-            absent = not qualified and _absent(norm, m.end(), sentence.end(), pattern)
-            kind = "allergen_absence" if absent else "allergen_presence"
-            key = ("allergen_absent" if absent else "allergen", canon)
-            out.append(Mention(m.start(), m.end(), kind, (frozenset({key}),)))
-    return out
-
-
 def _number_mentions(norm: str) -> list[Mention]:
     out = [Mention(m.start(), m.end(), "price" if m["unit"] == "원" else "quantity",
                    (frozenset({("malformed", m.group())}),))
-           for m in _MALFORMED.finditer(norm) if not _WELL_FORMED.fullmatch(m["num"])]
-    for m in _NUM_UNIT.finditer(norm):
+           for m in _unit_res()[1].finditer(norm) if not _WELL_FORMED.fullmatch(m["num"])]
+    for m in _unit_res()[0].finditer(norm):
         parsed = _num_unit(m)
         if parsed is None:
             continue
@@ -344,7 +302,7 @@ def _phrase_mentions(norm: str, corpus: bool) -> list[Mention]:
         for m in pattern.finditer(norm):
             keys = (frozenset({("free_return",)}),) if m.group().startswith("무료") else ()
             out.append(Mention(m.start(), m.end(), kind, keys, needle=squash(m.group())))
-    for m in _CERT_RE.finditer(norm):
+    for m in _cert_re().finditer(norm):
         canon = _cert_canon(m.group())
         negated = negated_after(norm, m.end())
         if canon is not None and (corpus or not negated):
@@ -409,7 +367,7 @@ def extract_claims(text: str, *, protect: Iterable[str] = (),
     phones = _phone_mentions(norm)
     norm = _blank(norm, _protected_spans(norm, protect))
     found = (_phrase_mentions(norm, corpus) + _brand_mentions(norm) + _number_mentions(norm)
-             + _allergen_mentions(norm, corpus) + origin_mentions(norm, corpus) + phones)
+             + allergen_mentions(norm, corpus) + origin_mentions(norm, corpus) + phones)
     found.sort(key=lambda c: (_PRIORITY[c.kind], -(c.end - c.start), c.start))
     kept: list[Mention] = []
     taken = bytearray(len(norm))
@@ -422,7 +380,3 @@ def extract_claims(text: str, *, protect: Iterable[str] = (),
     return [Mention(starts[c.start], ends[c.end - 1], c.kind, c.keys, c.needle, c.negated, c.field)
             for c in bind(norm, kept)]
 
-
-def sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence: split after . ! ? and at line breaks."""
-    return [m.span() for m in _SENTENCE.finditer(text or "")]

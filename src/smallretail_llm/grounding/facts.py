@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from smallretail_llm.core import vocab
 from smallretail_llm.core.categories import FieldSpec, UnknownCategory, get_category
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
 from smallretail_llm.grounding.claim_fields import POLICY_FIELDS
@@ -102,7 +103,7 @@ def _typed(facts: Facts, record: ProductRecord, policy: ShopPolicy | None) -> No
     for name in record.certifications:
         keys.update(cert_keys(name))
     if category_code(record) == "health_food":  # every 건강기능식품 is 식약처-approved
-        keys.add(("cert", "기능성 인증"))
+        keys.add(("cert", vocab.cert_name("mfds")))
     if record.use_by and record.use_by.date:
         keys.update(date_keys(record.use_by.date))
         facts.add("use_by", date_keys(record.use_by.date))

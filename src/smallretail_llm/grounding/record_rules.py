@@ -16,6 +16,7 @@ import re
 
 from pydantic import BaseModel
 
+from smallretail_llm.core import vocab
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
 from smallretail_llm.grounding.claim_fields import POLICY_FIELDS
 from smallretail_llm.grounding.claims import cert_keys, extract_claims
@@ -117,7 +118,7 @@ def record_warnings(record: ProductRecord, policy: ShopPolicy | None = None) -> 
     """Every rule the record breaks by itself; [] for a clean record."""
     held = {k for name in record.certifications for k in cert_keys(name)}
     if category_code(record) == "health_food":  # every 건강기능식품 is 식약처-approved
-        held.add(("cert", "기능성 인증"))
+        held.add(("cert", vocab.cert_name("mfds")))
     out: list[RecordWarning] = []
     phones = {f"notice.{f.key}" for f in category_fields(record) if f.type == "phone"}
     for field, value in _text_fields(record):

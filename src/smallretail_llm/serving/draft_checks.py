@@ -16,6 +16,7 @@ from smallretail_llm.baseline.copy_check import (
     repeated_sentence,
     without_values,
 )
+from smallretail_llm.core.korean import split_sentences
 from smallretail_llm.core.record import ProductRecord
 from smallretail_llm.grounding.check import Claim, GroundingReport
 
@@ -43,7 +44,7 @@ def echoed_prompt(text: str, messages: list[dict[str, str]], markers: re.Pattern
     for message in messages:
         if message["role"] != "system":
             continue
-        for sentence in re.split(r"(?<=[.!?다])\s+", message["content"]):
+        for sentence in split_sentences(message["content"], ends=".!?다", line_breaks=False):
             if len(sentence.strip()) >= 12 and sentence.strip() in text:
                 return sentence.strip()
     word = instruction_words(messages).search(text)

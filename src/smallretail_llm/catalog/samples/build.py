@@ -137,7 +137,7 @@ def _notice_columns(items: list[Item]) -> list[str]:
 
 def _row(rng: random.Random, item: Item, sku: str, gtins: _Gtins) -> dict[str, str]:
     spec = get_category(item.category)
-    food_row = item.category in ("processed_food", "agri_food", "health_food")
+    food_row = spec.food
     copy = item.copy if item.copy and rng.random() < 0.6 else ""
     row = {
         "상품코드": sku, "상품명": item.name, "카테고리": spec.label,

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from smallretail_llm.core.record import ProductRecord, ShopPolicy, Style, Tone
+from smallretail_llm.core.record import ProductRecord, ShopPolicy
+from smallretail_llm.core.vocab import Style, Tone
 from smallretail_llm.grounding.check import GroundingReport
 from smallretail_llm.grounding.record_rules import RecordWarning
 
