@@ -152,7 +152,7 @@ def _same_amount(asked: list[tuple[float, str]], value: str) -> bool | None:
 
 
 def _yes_no(part: str, name: str, value: str, words: list[str], record: ProductRecord,
-            negative: bool) -> bool | None | Literal["handoff"]:
+            negative: bool) -> bool | Literal["handoff"] | None:
     """True/False for 네/아니요, None for no verdict (state the value), "handoff" when the
     record cannot settle it."""
     asked_amounts = quantities(part)
@@ -187,9 +187,9 @@ def _place(word: str) -> str:
 
 def _is_list(name: str) -> bool:
     """Lists whose silence about a word is no answer (ingredients, materials, specs)."""
-    return name in ("certifications",) or name.startswith("notice.") and name.removeprefix(
+    return name == "certifications" or (name.startswith("notice.") and name.removeprefix(
         "notice.") in ("ingredients", "all_ingredients", "material", "components", "specification",
-                       "chemicals", "nutrition")
+                       "chemicals", "nutrition"))
 
 
 def _amount(kind: str, field_name: str | None, record: ProductRecord, policy: ShopPolicy,
@@ -377,7 +377,7 @@ def _answer_part(part_text: str, record: ProductRecord, policy: ShopPolicy, tone
             if part.text and yes and value is not None:
                 verdict = _yes_no(part_text, part.first or "", value, words, record, negative)
                 if verdict == "handoff":
-                    return Part(missing=part.evidence and [KIND_LABELS[kind]] or [])
+                    return Part(missing=(part.evidence and [KIND_LABELS[kind]]) or [])
                 part = _prefixed(part, verdict)
             return part
         return Part(handoff="unknown")

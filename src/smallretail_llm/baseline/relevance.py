@@ -61,8 +61,8 @@ def answers_what_was_asked(text: str, asked: tuple[str, ...] | list[str],
     fields = {field_of(n) for n in slot_names_in([delexicalize(text, values)])} - {"name"}
     if not all(words.search(text) for a, words in VALUELESS_ANSWERS.items() if a in asked):
         return False  # "재고 있어요?" left unanswered next to another answer
-    if several or question and (len(split_parts(question)) > 1
-                                or question_word_count(question) > 1):
+    if several or (question and (len(split_parts(question)) > 1
+                                or question_word_count(question) > 1)):
         # several questions, in several sentences or one ("언제까지고 어느 지역"): every one
         # answered
         wanted = {a for a in asked if a in values and a not in VALUELESS_ANSWERS}
@@ -84,5 +84,5 @@ def shares_words(text: str, value: str) -> bool:
     보관") keeps at least two of its Korean words of two or more syllables. One is not enough:
     it is often the field's own name ("용량 정보 있음." shares only "용량" with "지름 24cm x
     높이 12cm, 용량 5.0L"), and a unit such as "cm" is no paraphrase (the name says it too)."""
-    words = {w for w in re.findall(r"[가-힣]{2,}", value)}
+    words = set(re.findall(r"[가-힣]{2,}", value))
     return sum(w in text for w in words) >= 2

@@ -168,7 +168,7 @@ def _from_cells(
 
     fields: dict[str, Any] = {"shop_id": shop, "extra": extra}
     for attr, text in values.items():
-        if not text or attr in ("shop_id",):
+        if not text or attr == "shop_id":
             continue
         parser = CORE_PARSERS.get(attr)
         try:

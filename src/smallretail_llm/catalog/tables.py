@@ -127,7 +127,7 @@ def _rows(headers: list[str], raw_rows, first_number: int) -> list[Row]:
         values = [_clean(v) for v in raw]
         if not any(values):
             continue  # blank spreadsheet line: nothing to lose
-        cells = dict(zip(headers, values + [""] * (len(headers) - len(values))))
+        cells = dict(zip(headers, values + [""] * (len(headers) - len(values)), strict=False))
         # Cells beyond the header are data too: keep them rather than drop them.
         for j, v in enumerate(values[len(headers):], start=len(headers) + 1):
             if v:

@@ -280,4 +280,4 @@ class Store:
             query = select(ProductRow.category, func.count()).group_by(ProductRow.category)
             if shop_id is not None:
                 query = query.where(ProductRow.shop_id == shop_id)
-            return {code: n for code, n in sorted(s.execute(query).all())}
+            return dict(sorted(s.execute(query).all()))

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-T = TypeVar("T")
-
 from smallretail_llm.core import vocab
+
+T = TypeVar("T")
 
 
 # ------------------------------------------------------------------ outcomes

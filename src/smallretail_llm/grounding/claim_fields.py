@@ -89,7 +89,7 @@ def bind(norm: str, mentions: list[Mention]) -> list[Mention]:
     for m in mentions:
         while sentence is not None and sentence[1] <= m.start:
             sentence = next(sentence_iter, None)
-        s_start, s_end = sentence if sentence else (0, len(norm))
+        s_start, s_end = sentence or (0, len(norm))
         window_start = max(s_start, previous_end)
         previous_end = m.end
         field = None

@@ -75,7 +75,7 @@ def decode_weight_bytes(model: nn.Module) -> int:
     output = model.get_output_embeddings()  # type: ignore[operator]
     tied = isinstance(output, nn.Linear) and output.weight is embedding.weight
     total = 0
-    for name, param in model.named_parameters():  # a tied tensor is listed once
+    for _name, param in model.named_parameters():  # a tied tensor is listed once
         if param is embedding.weight and not tied:
             total += param.shape[-1] * param.element_size()
         else:

@@ -59,9 +59,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value
+        entry.update({key: value for key, value in vars(record).items()
+                      if key not in _STANDARD and not key.startswith("_")})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         if record.stack_info:

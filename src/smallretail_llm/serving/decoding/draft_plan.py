@@ -102,7 +102,7 @@ def _header_ids(state: DraftState, allowed: ValueConstraint, table: TokenTable) 
         return continuing_ids(text, allowed.header_lines, table)
     upcoming = state.begun.index(False) if False in state.begun else len(state.begun)
     if (upcoming == len(state.begun) or BLOCK not in allowed.paragraphs[upcoming] or text is None
-            or text and not any(h.startswith(text[0]) for h in allowed.headers)):  # (prose)
+            or (text and not any(h.startswith(text[0]) for h in allowed.headers))):  # (prose)
         return None
     return continuing_ids(text, allowed.header_lines, table)
 
@@ -152,8 +152,8 @@ def advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> 
     """The request's `DraftState` brought up to `ids` (a new one when `ids` is another draft)."""
     state = allowed.cache.plan
     seen = len(state.ids) if state else 0
-    if state is None or seen and (len(ids) < seen or ids[seen - 1] != state.ids[-1]
-                                  or ids[0] != state.ids[0]):  # a new draft of the request
+    if state is None or (seen and (len(ids) < seen or ids[seen - 1] != state.ids[-1]
+                                  or ids[0] != state.ids[0])):  # a new draft of the request
         state = allowed.cache.plan = DraftState(begun=(False,) * len(allowed.paragraphs),
                                                 pending=set(allowed.plan_values))
     for token in ids[len(state.ids):]:
@@ -178,8 +178,8 @@ def advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> 
             state.line += piece
         said = allowed.values.get(slot, "") if slot else ""
         found = [value for value in state.pending  # as a slot, in one, or in words
-                 if value in said or value[-1] in piece
-                 and state.text.find(value, -len(value) - len(piece)) >= 0
+                 if value in said or (value[-1] in piece
+                 and state.text.find(value, -len(value) - len(piece)) >= 0)
                  ] if said or not allowed.plan_ends.isdisjoint(piece) else []
         if found:
             state.pending.difference_update(found)
@@ -188,7 +188,8 @@ def advance(ids: Sequence[int], allowed: ValueConstraint, table: TokenTable) -> 
                                 for values in allowed.paragraph_values)
         if (found or slot or blank) and allowed.paragraphs:
             state.lacking = any(g & state.slots and not values <= state.stated
-                                for g, values in zip(allowed.paragraphs, allowed.paragraph_values))
+                                for g, values in zip(allowed.paragraphs, allowed.paragraph_values,
+                                                    strict=False))
         if blank:
             state.paragraph = state.text.rsplit("\n\n", 1)[1]
         elif state.paragraph is not None:

@@ -267,8 +267,8 @@ def banned(generated_text: str, allowed: ValueConstraint, table: TokenTable) -> 
 def _run_ban(run: str, allowed: ValueConstraint, table: TokenTable) -> Ban:
     heads = allowed.value_heads
     ids = [i for name, i in table.slot_ids.items()
-           if allowed.slots is not None and name not in allowed.slots
-           or name in heads and ((head := heads[name]) is None or not token_ok(run, head, allowed))]
+           if (allowed.slots is not None and name not in allowed.slots)
+           or (name in heads and ((head := heads[name]) is None or not token_ok(run, head, allowed)))]
     unfinished = bool(run) and not complete(run, allowed)
     if unfinished:
         candidates: Iterable[int] = table.numeric_start_ids

@@ -30,6 +30,7 @@ Scheduling rules (why they are what they are):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -97,10 +98,8 @@ class Intake:
         self._call(self._batcher._answer, job, result)
 
     def _call(self, fn: Callable[..., object], *args: object) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop closed while this batch ran (shutdown)
             self._loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:  # the loop closed while this batch ran (shutdown)
-            pass
 
 
 T = TypeVar("T")
@@ -215,10 +214,8 @@ class Batcher:
         self.metrics.queue_depth = 0
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
         self._executor.shutdown(wait=False)
 
     # -- scheduling -------------------------------------------------------------------------
@@ -324,10 +321,8 @@ class Batcher:
         if on_loop:
             fn(*args)
         elif self._loop is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the loop closed (shutdown)
                 self._loop.call_soon_threadsafe(fn, *args)
-            except RuntimeError:  # the loop closed (shutdown)
-                pass
 
     def _stepped(self, steps: Counter[int]) -> None:
         self.metrics.step_rows.update(steps)

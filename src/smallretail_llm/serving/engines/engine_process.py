@@ -31,6 +31,7 @@ engine -> API ``("ready", rules, names, batching)`` or ``("failed", None, error)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import itertools
@@ -149,11 +150,8 @@ class ProcessEngine:
         if self._closing:
             return
         self._closing, self._ready = True, False
-        try:
-            with self._lock:
-                self._conn.send(("close",))
-        except OSError:
-            pass
+        with contextlib.suppress(OSError), self._lock:
+            self._conn.send(("close",))
         await asyncio.to_thread(self._process.join, 15)
         if self._process.is_alive():
             self._process.kill()
@@ -186,10 +184,8 @@ class ProcessEngine:
         except asyncio.CancelledError:
             with self._lock:  # its place is free now, as a cancelled row's is in one process
                 self._calls.pop(call.id, None)
-                try:
+                with contextlib.suppress(OSError):
                     self._conn.send(("cancel", call.id))  # the row stops at its next token
-                except OSError:
-                    pass
             raise
 
     def _read(self) -> None:
@@ -207,10 +203,8 @@ class ProcessEngine:
             elif kind == "metrics":
                 self._snapshot = message[2]
             if call is not None:
-                try:
+                with contextlib.suppress(RuntimeError):  # that caller's loop has closed
                     call.loop.call_soon_threadsafe(_deliver, call, message)
-                except RuntimeError:  # that caller's loop has closed
-                    pass
         self._lost()
 
     def _lost(self) -> None:
@@ -223,10 +217,8 @@ class ProcessEngine:
             calls, self._calls = list(self._calls.values()), {}
         for call in calls:
             message = ("failed", call.id, EngineUnavailable(GONE))
-            try:
+            with contextlib.suppress(RuntimeError):
                 call.loop.call_soon_threadsafe(_deliver, call, message)
-            except RuntimeError:
-                pass
 
 
 def _deliver(call: _Call, message: tuple) -> None:
@@ -282,10 +274,8 @@ async def _serve(conn: Connection, engine: BatchedEngine) -> None:
             inbox.put_nowait(("close",))
 
     def send(message: tuple) -> None:
-        try:
+        with contextlib.suppress(OSError):  # the API process is gone; the inbox closes us
             conn.send(message)
-        except OSError:  # the API process is gone; the inbox closes us
-            pass
 
     def finished(call_id: int, task: asyncio.Task) -> None:
         running.pop(call_id, None)

@@ -99,7 +99,7 @@ class SlotCache:
         """Copies of a row's keys and values (for the prefix cache to own)."""
         n = self.lengths[row]
         return [(k[row : row + 1, :, :n].clone(), v[row : row + 1, :, :n].clone())
-                for k, v in zip(self._keys, self._values)]
+                for k, v in zip(self._keys, self._values, strict=True)]
 
     # -- forward passes ------------------------------------------------------------------------
 

@@ -108,7 +108,7 @@ class IncrementalDecoder:
 def shared_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     """How many leading token ids two sequences have in common."""
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):  # up to the shorter one
         if x != y:
             break
         n += 1
