@@ -3,7 +3,7 @@ what /docs shows)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -82,6 +82,18 @@ class FilledSlot(BaseModel):
     value: str = Field(description="기록에서 채운 값 그대로")
 
 
+# Fields every generated response carries (descriptions and answers alike), defined once.
+FilledSlots = Annotated[list[FilledSlot], Field(
+    default_factory=list, description="모델 초안의 값 자리에 상품 기록이 채운 값 (source: model일 때)")]
+EngineDown = Annotated[bool, Field(
+    default=False, description="true: 생성 모델 서버에 연결할 수 없어 모델 없이 답함 "
+    "(잠시 뒤 다시 요청하면 모델 답변을 받을 수 있음)")]
+RecordWarnings = Annotated[list[RecordWarning], Field(
+    default_factory=list, description="상품 기록 자체가 어긴 규칙 (예: 인증 없이 상품명에 '유기농', "
+    "상품 필드에 적힌 상점 정책): 어느 필드를 어떻게 고칠지 안내합니다. 이런 기록의 설명은 근거 "
+    "검사에서 떨어질 수 있습니다")]
+
+
 class DescriptionResponse(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "text": "맑은콩에서 선보이는 국산콩 두부입니다. 원산지는 국내산입니다.", "style": "detail",
@@ -109,15 +121,9 @@ class DescriptionResponse(BaseModel):
     grounding: GroundingReport
     model: str
     usage: Usage
-    slots: list[FilledSlot] = Field(
-        default_factory=list, description="모델 초안의 값 자리에 상품 기록이 채운 값 (source: model일 때)")
-    engine_down: bool = Field(
-        default=False, description="true: 생성 모델 서버에 연결할 수 없어 모델 없이 답함 "
-        "(잠시 뒤 다시 요청하면 모델 답변을 받을 수 있음)")
-    record_warnings: list[RecordWarning] = Field(
-        default_factory=list, description="상품 기록 자체가 어긴 규칙 (예: 인증 없이 상품명에 '유기농', "
-        "상품 필드에 적힌 상점 정책): 어느 필드를 어떻게 고칠지 안내합니다. 이런 기록의 설명은 근거 "
-        "검사에서 떨어질 수 있습니다")
+    slots: FilledSlots
+    engine_down: EngineDown
+    record_warnings: RecordWarnings
 
 
 class AnswerRequest(_ProductRef):
@@ -162,15 +168,9 @@ class AnswerResponse(BaseModel):
     grounding: GroundingReport
     model: str
     usage: Usage
-    slots: list[FilledSlot] = Field(
-        default_factory=list, description="모델 초안의 값 자리에 상품 기록이 채운 값 (source: model일 때)")
-    engine_down: bool = Field(
-        default=False, description="true: 생성 모델 서버에 연결할 수 없어 모델 없이 답함 "
-        "(잠시 뒤 다시 요청하면 모델 답변을 받을 수 있음)")
-    record_warnings: list[RecordWarning] = Field(
-        default_factory=list, description="상품 기록 자체가 어긴 규칙 (예: 인증 없이 상품명에 '유기농', "
-        "상품 필드에 적힌 상점 정책): 어느 필드를 어떻게 고칠지 안내합니다. 이런 기록의 설명은 근거 "
-        "검사에서 떨어질 수 있습니다")
+    slots: FilledSlots
+    engine_down: EngineDown
+    record_warnings: RecordWarnings
 
 
 class MissingField(BaseModel):
