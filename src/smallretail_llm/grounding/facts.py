@@ -95,15 +95,21 @@ def build_facts(record: ProductRecord, policy: ShopPolicy | None) -> Facts:
     return facts
 
 
+def held_cert_keys(record: ProductRecord) -> set[Key]:
+    """The certifications a record holds: those it lists, plus 식약처 인정 for every
+    건강기능식품 (the category itself is the approval)."""
+    held = {k for name in record.certifications for k in cert_keys(name)}
+    if category_code(record) == "health_food":
+        held.add(("cert", vocab.cert_name("mfds")))
+    return held
+
+
 def _typed(facts: Facts, record: ProductRecord, policy: ShopPolicy | None) -> None:
     keys = facts.keys
     keys.update(("allergen", a) for a in record.allergens)
     facts.add("allergens", (("allergen", a) for a in record.allergens))
     facts.add("cross_contact", (("allergen", a) for a in record.allergens))
-    for name in record.certifications:
-        keys.update(cert_keys(name))
-    if category_code(record) == "health_food":  # every 건강기능식품 is 식약처-approved
-        keys.add(("cert", vocab.cert_name("mfds")))
+    keys.update(held_cert_keys(record))
     if record.use_by and record.use_by.date:
         keys.update(date_keys(record.use_by.date))
         facts.add("use_by", date_keys(record.use_by.date))

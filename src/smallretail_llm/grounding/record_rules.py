@@ -16,11 +16,10 @@ import re
 
 from pydantic import BaseModel
 
-from smallretail_llm.core import vocab
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
 from smallretail_llm.grounding.claim_fields import POLICY_FIELDS
-from smallretail_llm.grounding.claims import cert_keys, extract_claims
-from smallretail_llm.grounding.facts import category_code, category_fields
+from smallretail_llm.grounding.claims import extract_claims
+from smallretail_llm.grounding.facts import category_fields, held_cert_keys
 
 _POLICY_MARKER = re.compile(r"\[\s?(?:쇼핑몰|상점|스토어|판매자|배송|교환|반품)?\s?(?:정책|안내|공지)\s?\]")
 _CLAUSE = re.compile(r"[^.,;\n]+[.,;\n]?")
@@ -116,9 +115,7 @@ _EMPTY = ProductRecord(shop_id="-", sku="-", name="-", category="etc")
 
 def record_warnings(record: ProductRecord, policy: ShopPolicy | None = None) -> list[RecordWarning]:
     """Every rule the record breaks by itself; [] for a clean record."""
-    held = {k for name in record.certifications for k in cert_keys(name)}
-    if category_code(record) == "health_food":  # every 건강기능식품 is 식약처-approved
-        held.add(("cert", vocab.cert_name("mfds")))
+    held = held_cert_keys(record)
     out: list[RecordWarning] = []
     phones = {f"notice.{f.key}" for f in category_fields(record) if f.type == "phone"}
     for field, value in _text_fields(record):
