@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from smallretail_llm.cli.common import DbOpt, _store, emit, fail
+from smallretail_llm.cli.common import DbOpt, emit, fail, open_store
 
 catalog_app = typer.Typer(no_args_is_help=True, help="상품 카탈로그: 가져오기, 검증, 내보내기, 카테고리")
 
@@ -37,7 +37,7 @@ def catalog_import(
     from smallretail_llm.catalog.tables import TableError
 
     try:
-        summary = import_catalog(_store(db), path, shop, _mapping(mapping),
+        summary = import_catalog(open_store(db), path, shop, _mapping(mapping),
                                  rejects or default_rejects_path(path))
     except TableError as exc:
         fail(str(exc), 2)
@@ -74,7 +74,7 @@ def catalog_export(
 
     if fmt != "jsonl":
         fail(f"지원하지 않는 형식: {fmt} (jsonl만 지원)", 2)
-    records = _store(db).list_products(shop)
+    records = open_store(db).list_products(shop)
     text = export_jsonl(records)
     if out is None:
         sys.stdout.write(text)
@@ -115,7 +115,7 @@ def catalog_policy(path: Path, db: DbOpt = None) -> None:
         policies = [ShopPolicy.model_validate(p) for p in (doc if isinstance(doc, list) else [doc])]
     except (OSError, json.JSONDecodeError, ValidationError) as exc:
         fail(f"상점 정책 파일을 읽을 수 없습니다: {path} ({exc})", 2)
-    store = _store(db)
+    store = open_store(db)
     for policy in policies:
         store.put_policy(policy)
     emit({"policies": len(policies), "shops": [p.shop_id for p in policies]})

@@ -24,7 +24,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _db_url(db: str | None) -> str | None:
+def db_url(db: str | None) -> str | None:
     """``db`` if SQLAlchemy can use it (None: the default database); else a Korean error and
     exit 2, not a traceback. The URL itself is not echoed: it may hold a password."""
     if db is None:
@@ -41,20 +41,20 @@ def _db_url(db: str | None) -> str | None:
     return db
 
 
-def _store(db: str | None):
+def open_store(db: str | None):
     from smallretail_llm.db.store import Store
 
-    return Store(_db_url(db))
+    return Store(db_url(db))
 
 
-def _catalog_with_policies(db: str | None) -> list[tuple[ProductRecord, ShopPolicy]]:
+def catalog_with_policies(db: str | None) -> list[tuple[ProductRecord, ShopPolicy]]:
     from smallretail_llm.catalog.service import catalog_pairs
 
     def no_policy(shop: str) -> None:
         fail(f"상점 '{shop}'의 정책(배송·교환·상담)이 없습니다: "
              "`smallretail catalog policy 정책.json`으로 먼저 등록하세요", 2)
 
-    pairs = catalog_pairs(_store(db), on_missing_policy=no_policy)
+    pairs = catalog_pairs(open_store(db), on_missing_policy=no_policy)
     if not pairs:
         fail("데이터베이스에 상품이 없습니다: `smallretail catalog import`로 먼저 가져오세요", 2)
     return pairs

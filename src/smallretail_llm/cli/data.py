@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from smallretail_llm.cli.common import DbOpt, _catalog_with_policies, emit, fail
+from smallretail_llm.cli.common import DbOpt, catalog_with_policies, emit, fail
 
 data_app = typer.Typer(no_args_is_help=True, help="학습 데이터: SFT 데이터셋과 nano 말뭉치")
 
@@ -28,7 +28,7 @@ def data_build(
     """Build the SFT DatasetDict (train/validation/test by product) with a dataset card."""
     from smallretail_llm.data.dataset import build_examples, for_shop, save
 
-    pairs = _catalog_with_policies(db)
+    pairs = catalog_with_policies(db)
     if shop is not None:
         pairs = for_shop(pairs, shop)
         if not pairs:
@@ -59,7 +59,7 @@ def data_corpus(
     JSONL line, its reply with value slots (see slots.py)."""
     from smallretail_llm.data.dataset import build_examples, corpus_conversations
 
-    built = build_examples(_catalog_with_policies(db), seed=seed)
+    built = build_examples(catalog_with_policies(db), seed=seed)
     out.parent.mkdir(parents=True, exist_ok=True)
     lines = 0
     with out.open("w", encoding="utf-8") as fh:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from smallretail_llm.cli.common import DbOpt, _db_url, emit
+from smallretail_llm.cli.common import DbOpt, db_url, emit
 
 db_app = typer.Typer(no_args_is_help=True, help="데이터베이스 스키마 (Alembic)")
 
@@ -14,7 +14,7 @@ def db_upgrade(db: DbOpt = None) -> None:
     """Bring the database schema to the newest revision, in place."""
     from smallretail_llm.db.migrate import upgrade
 
-    emit(upgrade(_db_url(db)))
+    emit(upgrade(db_url(db)))
 
 
 @db_app.command("current")
@@ -22,5 +22,5 @@ def db_current(db: DbOpt = None) -> None:
     """Print the database's schema revision."""
     from smallretail_llm.db.migrate import current
 
-    emit({"revision": current(_db_url(db))})
+    emit({"revision": current(db_url(db))})
 

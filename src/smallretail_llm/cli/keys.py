@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from smallretail_llm.cli.common import DbOpt, _store, emit, fail
+from smallretail_llm.cli.common import DbOpt, emit, fail, open_store
 
 keys_app = typer.Typer(no_args_is_help=True, help="API 키: 상점별 발급 (해시로 저장, 원문은 한 번만 표시)")
 
@@ -19,7 +19,7 @@ ScopesOpt = Annotated[str | None, typer.Option(
 def _keys(db: str | None):
     from smallretail_llm.db.keys import ApiKeys
 
-    return ApiKeys(_store(db))
+    return ApiKeys(open_store(db))
 
 
 @keys_app.command("create")

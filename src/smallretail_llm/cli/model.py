@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from smallretail_llm.cli.common import DbOpt, _catalog_with_policies, emit, fail
+from smallretail_llm.cli.common import DbOpt, catalog_with_policies, emit, fail
 
 model_app = typer.Typer(no_args_is_help=True, help="모델: 오프라인 nano 기본 모델")
 
@@ -33,7 +33,7 @@ def model_build_nano(
         except (ValueError, UnicodeDecodeError) as exc:  # (a JSON error is a ValueError)
             fail(f"말뭉치 파일을 읽을 수 없습니다: {exc}", 2)
     else:
-        texts = list(corpus_conversations(build_examples(_catalog_with_policies(db))))
+        texts = list(corpus_conversations(build_examples(catalog_with_policies(db))))
     path = build_nano(texts, out, force=force)
     emit({"model": str(path), "documents": len(texts)})
 

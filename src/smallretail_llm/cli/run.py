@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from smallretail_llm.cli.common import DbOpt, _db_url, emit, fail
+from smallretail_llm.cli.common import DbOpt, db_url, emit, fail
 
 
 def demo(
@@ -24,10 +24,10 @@ def demo(
     from smallretail_llm.demo import run_demo
 
     if serve:  # a person watches: the build's progress, then the curl examples, on stdout
-        run_demo(_db_url(db), serve=True, port=port)
+        run_demo(db_url(db), serve=True, port=port)
         return
     with redirect_stdout(sys.stderr):  # stdout is for the one JSON line
-        assets = run_demo(_db_url(db), serve=False, port=port)
+        assets = run_demo(db_url(db), serve=False, port=port)
     emit({"db": assets.db_url, "data": str(assets.data_dir), "model": str(assets.model_dir),
           "adapter": str(assets.adapter_dir)})
 
@@ -147,7 +147,7 @@ def eval_command(
 
     try:
         result = run_eval([s.strip() for s in systems.split(",") if s.strip()], split, out,
-                          model=model, adapter=adapter, limit=limit, db=_db_url(db))
+                          model=model, adapter=adapter, limit=limit, db=db_url(db))
     except ValueError as exc:
         fail(str(exc), 2)
     except OSError as exc:  # no such model folder, no nano model yet

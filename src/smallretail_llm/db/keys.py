@@ -29,7 +29,7 @@ from typing import overload
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from smallretail_llm.db.models import SCOPES, ApiKeyRow, KeyEventRow
+from smallretail_llm.db.models import SCOPES, ApiKeyRow, KeyEventRow, utc_now
 from smallretail_llm.db.store import Store
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,6 @@ log = logging.getLogger(__name__)
 PREFIX = "sr"
 _KEY_RE = re.compile(rf"^{PREFIX}_([0-9a-f]{{12}})_([A-Za-z0-9_-]{{43}})$")
 LAST_USED_EVERY = dt.timedelta(seconds=60)  # last_used_at is written at most this often
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 @overload
@@ -102,7 +98,7 @@ def check_scopes(scopes: list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
 class ApiKeys:
     """Key operations on one store (the table comes from the migrations)."""
 
-    def __init__(self, store: Store, clock=_now) -> None:
+    def __init__(self, store: Store, clock=utc_now) -> None:
         self.store = store
         self._clock = clock
 

@@ -34,7 +34,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def _now() -> dt.datetime:
+def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
@@ -42,7 +42,7 @@ class ShopRow(Base):
     __tablename__ = "shops"
     shop_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     policy: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class ProductRow(Base):
@@ -55,7 +55,7 @@ class ProductRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     record: Mapped[dict] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class ImportRunRow(Base):
@@ -71,7 +71,7 @@ class ImportRunRow(Base):
     changed: Mapped[int] = mapped_column(Integer)
     rejected: Mapped[int] = mapped_column(Integer)
     summary: Mapped[dict] = mapped_column(JSON)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 SCOPES = ("catalog:read", "generate", "import")
@@ -83,7 +83,7 @@ class ApiKeyRow(Base):
     key_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     shop_id: Mapped[str] = mapped_column(ForeignKey("shops.shop_id"), index=True)
     key_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     name: Mapped[str | None] = mapped_column(String(64), nullable=True)
     scopes: Mapped[str] = mapped_column(String(200), server_default=",".join(SCOPES))
@@ -103,7 +103,7 @@ class KeyEventRow(Base):
     event: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(64))
     details: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
 
 
 class UsageRow(Base):

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from smallretail_llm.core.paths import default_db_url, home_dir  # noqa: F401 - home_dir re-exported
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
-from smallretail_llm.db.models import ImportRunRow, ProductRow, ShopRow, _now
+from smallretail_llm.db.models import ImportRunRow, ProductRow, ShopRow, utc_now
 
 if TYPE_CHECKING:
     from sqlalchemy import CursorResult
@@ -120,11 +120,11 @@ class Store:
         dialect = session.get_bind().dialect.name
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
-            session.execute(pg_insert(ShopRow).values(shop_id=shop_id, created_at=_now())
+            session.execute(pg_insert(ShopRow).values(shop_id=shop_id, created_at=utc_now())
                             .on_conflict_do_nothing(index_elements=["shop_id"]))
         elif dialect == "sqlite":
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-            session.execute(sqlite_insert(ShopRow).values(shop_id=shop_id, created_at=_now())
+            session.execute(sqlite_insert(ShopRow).values(shop_id=shop_id, created_at=utc_now())
                             .on_conflict_do_nothing(index_elements=["shop_id"]))
         else:
             session.add(ShopRow(shop_id=shop_id))
@@ -179,7 +179,7 @@ class Store:
             if row.content_hash != digest:
                 row.category, row.name = record.category, record.name
                 row.record, row.content_hash, row.updated_at = (
-                    record.model_dump(mode="json"), digest, _now())
+                    record.model_dump(mode="json"), digest, utc_now())
                 counts.changed += 1
         return counts
 

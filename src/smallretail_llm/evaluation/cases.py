@@ -12,10 +12,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from smallretail_llm.catalog.service import catalog_pairs
 from smallretail_llm.core.record import ProductRecord, ShopPolicy
+
+if TYPE_CHECKING:
+    from smallretail_llm.db.store import Store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,8 +57,14 @@ class AnswerCase:
     fields: tuple[str, ...] = ()  # the fields the question asks about, where the set labels them
 
 
-def _left_out(shop: str) -> None:
-    log.warning("상점 '%s'의 정책이 없어 평가에서 뺍니다", shop)
+def _by_key(store: Store) -> dict[str, tuple[ProductRecord, ShopPolicy]]:
+    """(record, policy) by product key; a shop without a policy is left out, with a warning."""
+
+    def left_out(shop: str) -> None:
+        log.warning("상점 '%s'의 정책이 없어 평가에서 뺍니다", shop)
+
+    return {record.key: (record, policy)
+            for record, policy in catalog_pairs(store, on_missing_policy=left_out)}
 
 
 def load_catalog(db: str | None = None) -> dict[str, tuple[ProductRecord, ShopPolicy]]:
@@ -67,8 +76,7 @@ def load_catalog(db: str | None = None) -> dict[str, tuple[ProductRecord, ShopPo
         from smallretail_llm.catalog.sample_catalog import load_samples
 
         load_samples(store)
-    return {record.key: (record, policy)
-            for record, policy in catalog_pairs(store, on_missing_policy=_left_out)}
+    return _by_key(store)
 
 
 def load_exports(folder: str | Path) -> dict[str, tuple[ProductRecord, ShopPolicy]]:
@@ -85,8 +93,7 @@ def load_exports(folder: str | Path) -> dict[str, tuple[ProductRecord, ShopPolic
         store.put_policy(ShopPolicy.model_validate(policy))
     for path in sorted(folder.glob("*.csv")):
         import_catalog(store, path.name, path.stem, data=path.read_bytes())
-    return {record.key: (record, policy)
-            for record, policy in catalog_pairs(store, on_missing_policy=_left_out)}
+    return _by_key(store)
 
 
 def expected_values(field: str, record: ProductRecord, policy: ShopPolicy) -> list[str]:
